@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ConsoleParser } from './console.js';
 import { ensureKernelFiles } from './kernel.js';
 import { ensurePackages } from './requirements.js';
 
@@ -44,7 +45,7 @@ export interface LabResult {
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** lab/guest lives beside the compiled lab/ (dist/lab -> ../../lab/guest) or beside the sources. */
-function guestDir(): string {
+export function guestDir(): string {
   for (const d of [join(here, 'guest'), join(here, '..', '..', 'lab', 'guest')]) {
     if (existsSync(join(d, 'stage2.sh'))) return d;
   }
@@ -70,9 +71,6 @@ function envEntries(names: string[]): string[] {
 function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
-
-const MARK = '@@blekit-lab ';
-const EXIT_RE = /@@blekit-lab exit (\d+)\r?\n/;
 
 export async function runLab(opts: LabOptions): Promise<LabResult> {
   const log = opts.log ?? ((l: string) => process.stderr.write(`[lab] ${l}\n`));
@@ -185,63 +183,27 @@ export async function runLab(opts: LabOptions): Promise<LabResult> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  const markLine = (line: string) => {
-    const body = line.slice(line.indexOf(MARK) + MARK.length).trimEnd();
-    if (body.startsWith('progress ')) {
-      const msg = body.slice('progress '.length);
+  const parser = new ConsoleParser({
+    progress: (msg) => {
       if (msg.startsWith('ready')) readySec = (Date.now() - t0) / 1000;
       log(`${secs()}s ${msg}`);
-    } else if (body.startsWith('fatal ')) {
-      fatal = body.slice('fatal '.length);
-      log(`boot failed: ${fatal}`);
-    }
-  };
-
-  if (child.stdout) {
-    let started = false;
-    let pending = '';
-    let flushTimer: NodeJS.Timeout | null = null;
-    const flush = () => {
-      if (pending) output(Buffer.from(pending, 'latin1'));
-      pending = '';
-    };
+    },
+    fatal: (msg) => {
+      fatal = msg;
+      log(`boot failed: ${msg}`);
+    },
+    bootLine: (line) => bootLog.push(line),
     // latin1 keeps every byte as one char, so output passes through unchanged.
+    output: (text) => output(Buffer.from(text, 'latin1')),
+    exit: (c) => (exitFromMarker = c),
+  });
+  if (child.stdout) {
+    let quiet: NodeJS.Timeout | null = null;
     child.stdout.setEncoding('latin1');
     child.stdout.on('data', (chunk: string) => {
-      pending += chunk;
-      if (!started) {
-        let nl: number;
-        while ((nl = pending.indexOf('\n')) >= 0) {
-          const line = pending.slice(0, nl + 1);
-          pending = pending.slice(nl + 1);
-          if (line.includes(`${MARK}start`)) {
-            started = true;
-            break;
-          }
-          if (line.includes(MARK)) markLine(line);
-          else bootLog.push(line.trimEnd());
-        }
-        if (!started) return;
-      }
-      if (exitFromMarker !== null) return;
-      const m = EXIT_RE.exec(pending);
-      if (m) {
-        pending = pending.slice(0, m.index);
-        flush();
-        exitFromMarker = Number(m[1]);
-        return;
-      }
-      // Hold back only what could be the start of the exit marker.
-      const keep = Math.min(pending.length, MARK.length + 12);
-      const cut = pending.length - keep;
-      if (cut > 0) {
-        output(Buffer.from(pending.slice(0, cut), 'latin1'));
-        pending = pending.slice(cut);
-      }
-      if (flushTimer) clearTimeout(flushTimer);
-      flushTimer = setTimeout(() => {
-        if (exitFromMarker === null && !pending.includes('@@')) flush();
-      }, 50);
+      parser.push(chunk);
+      if (quiet) clearTimeout(quiet);
+      quiet = setTimeout(() => parser.flush(), 50);
     });
   }
   child.stderr?.on('data', (b: Buffer) => bootLog.push(b.toString().trimEnd()));

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { runLab } from '../../../lab/index.js';
+import { ensureKernelFiles, ensurePackages, guestDir, runLab } from '../../../lab/index.js';
 
 function intOption(v: string): number {
   const n = Number(v);
@@ -67,4 +67,16 @@ Examples:
     });
     process.exitCode = r.exitCode;
   });
+
+  lab
+    .command('setup')
+    .description(
+      'install the Debian packages (as root), download the kernel and build the initramfs',
+    )
+    .action(() => {
+      const log = (l: string) => process.stderr.write(`[lab] ${l}\n`);
+      ensurePackages(log);
+      const k = ensureKernelFiles(`${guestDir()}/init.sh`, log);
+      log(`ready: kernel ${k.version}, initramfs ${k.initramfs}`);
+    });
 }

@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+// Runs the unit tests on the host, then every lab test in one VM boot, and
+// closes with one combined summary line that CI can read.
+// Usage: node scripts/test.js [unit|lab] [-- extra node --test args]
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { runLab } from '../dist/lab/index.js';
+
+const which = process.argv[2] === 'unit' || process.argv[2] === 'lab' ? process.argv[2] : 'all';
+const TEST_ARGS = ['--test', '--test-reporter=spec', '--test-concurrency=1'];
+
+/** Reads node's spec reporter closing lines ("ℹ pass 3") from captured output. */
+function counts(raw) {
+  // The VM console is a terminal, so the reporter colours its output.
+  const text = raw.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '');
+  const get = (k) => {
+    const m = [...text.matchAll(new RegExp(`^ℹ ${k} (\\d+)\\s*$`, 'gm'))].pop();
+    return m ? Number(m[1]) : 0;
+  };
+  const seen = /^ℹ tests \d+/m.test(text);
+  return {
+    seen,
+    passed: get('pass'),
+    failed: get('fail') + get('cancelled'),
+    skipped: get('skipped') + get('todo'),
+  };
+}
+
+function runUnit() {
+  return new Promise((resolve) => {
+    const chunks = [];
+    const child = spawn(
+      process.execPath,
+      [...TEST_ARGS, '--test-concurrency=2', 'dist/test/unit/'],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    child.stdout.on('data', (b) => {
+      process.stdout.write(b);
+      chunks.push(b);
+    });
+    child.on('exit', (code) =>
+      resolve({ code: code ?? 1, ...counts(Buffer.concat(chunks).toString()) }),
+    );
+  });
+}
+
+async function runLabTests() {
+  const chunks = [];
+  const r = await runLab({
+    command: [process.execPath, ...TEST_ARGS, '--test-timeout=300000', 'dist/test/lab/'],
+    timeoutSec: Number(process.env.BLEKIT_LAB_TIMEOUT ?? 40 * 60),
+    output: (b) => {
+      process.stdout.write(b);
+      chunks.push(b);
+    },
+  });
+  return { code: r.exitCode, ...counts(Buffer.concat(chunks).toString()) };
+}
+
+if (!existsSync('dist/test')) {
+  console.error('dist/test is missing: run "npm run build" first');
+  process.exit(2);
+}
+const results = [];
+if (which !== 'lab') results.push(['unit', await runUnit()]);
+if (which !== 'unit') results.push(['lab', await runLabTests()]);
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+let ok = true;
+for (const [name, r] of results) {
+  passed += r.passed;
+  failed += r.failed;
+  skipped += r.skipped;
+  // A run that exits non-zero without any failing test (boot failure, crash) still fails.
+  if (r.code !== 0 || !r.seen) {
+    ok = false;
+    if (r.failed > 0 && r.seen) continue;
+    failed += 1;
+    console.log(`${name} tests did not complete (exit ${r.code}${r.seen ? '' : ', no summary'})`);
+  }
+}
+console.log(`\ntests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit(ok && failed === 0 ? 0 : 1);
