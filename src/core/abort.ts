@@ -1,0 +1,85 @@
+import { AbortError, InvalidArgumentError, TimeoutError } from './errors.js';
+
+function abortErrorFor(signal: AbortSignal): AbortError {
+  return new AbortError(undefined, { cause: signal.reason });
+}
+
+/** Throws AbortError (with the signal's reason as `cause`) if the signal is aborted. */
+export function throwIfAborted(signal?: AbortSignal): void {
+  if (signal?.aborted) throw abortErrorFor(signal);
+}
+
+/** Longest delay setTimeout honours; Node fires larger ones after 1 ms. */
+const MAX_TIMER_MS = 0x7fffffff;
+
+function checkMs(ms: number, allowInfinity: boolean): void {
+  const ok =
+    typeof ms === 'number' && ms >= 0 && (ms <= MAX_TIMER_MS || (allowInfinity && ms === Infinity));
+  if (!ok) {
+    throw new InvalidArgumentError(
+      `Invalid time: ${String(ms)} ms (need 0..${MAX_TIMER_MS}${allowInfinity ? ' or Infinity' : ''})`,
+    );
+  }
+}
+
+/**
+ * Settles like `p`, unless `ms` passes first (TimeoutError '<what> timed out after N ms')
+ * or `signal` aborts (AbortError). `ms` = Infinity means no time limit. The timer and the
+ * abort listener are always removed, so nothing keeps the process alive afterwards.
+ * `p` itself is not cancelled: the caller owns cleanup of the underlying operation.
+ */
+export function withTimeout<T>(
+  p: Promise<T>,
+  ms: number,
+  what: string,
+  signal?: AbortSignal,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    let settled = false;
+    const onAbort = (): void => finish(() => reject(abortErrorFor(signal as AbortSignal)));
+    const finish = (settle: () => void): void => {
+      if (settled) return;
+      settled = true;
+      if (timer !== undefined) clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      settle();
+    };
+    // Subscribed first so a late rejection of `p` is always handled, even when we give up early.
+    p.then(
+      (v) => finish(() => resolve(v)),
+      (e: unknown) => finish(() => reject(e)),
+    );
+    try {
+      checkMs(ms, true);
+      throwIfAborted(signal);
+    } catch (e) {
+      finish(() => reject(e));
+      return;
+    }
+    if (ms !== Infinity) {
+      timer = setTimeout(
+        () => finish(() => reject(new TimeoutError(`${what} timed out after ${ms} ms`))),
+        ms,
+      );
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Resolves after `ms`; rejects with AbortError (and clears the timer) if `signal` aborts. */
+export function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    checkMs(ms, false);
+    throwIfAborted(signal);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(abortErrorFor(signal as AbortSignal));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
