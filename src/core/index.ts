@@ -8,3 +8,4 @@ export * from './handle.js';
 export * from './ad-types.js';
 export * from './advertising.js';
 export * from './abort.js';
+export * from './gatt-properties.js';

@@ -184,10 +184,28 @@ test('encode checks ranges, structure size and maxLength', () => {
     { serviceData: new Map([['nope', Buffer.alloc(0)]]) },
     { raw: [{ type: 0x100, data: Buffer.alloc(0) }] },
     { localName: 'x'.repeat(255) },
+    { localName: 42 },
+    { shortName: Buffer.from('x') },
+    { uri: 1 },
+    { serviceUuids: '180d' },
+    { serviceData: { '180d': Buffer.alloc(1) } },
+    { serviceData: new Map([['180d', 'text']]) },
+    { manufacturerData: new Map([[1, [1, 2]]]) },
+    { raw: [{ type: 1, data: 'x' }] },
+    { raw: [{ type: 1.5, data: Buffer.alloc(0) }] },
+    { raw: [null] },
+    { raw: 'x' },
   ];
   for (const b of bad)
     assert.throws(() => encodeAdvertisingData(b), InvalidArgumentError, JSON.stringify(b));
   assert.equal(encodeAdvertisingData({ localName: 'x'.repeat(254) }).length, 256);
+  for (const bad of [null, undefined, 'x', 5]) {
+    assert.throws(() => encodeAdvertisingData(bad as never), InvalidArgumentError);
+  }
+  for (const maxLength of [-1, 1.5, NaN]) {
+    assert.throws(() => encodeAdvertisingData({}, { maxLength }), InvalidArgumentError);
+  }
+  assert.deepEqual(encodeAdvertisingData({}, { maxLength: 0 }), Buffer.alloc(0));
   assert.equal(encodeAdvertisingData({ localName: 'x'.repeat(29) }, { maxLength: 31 }).length, 31);
   assert.throws(
     () => encodeAdvertisingData({ localName: 'x'.repeat(30) }, { maxLength: 31 }),
@@ -315,4 +333,40 @@ test('property: well-framed random structures parse, and re-encode to parse the 
     }),
     { numRuns: 3000 },
   );
+});
+
+test('property: flipping bytes of valid data still yields data or DecodeError', () => {
+  fc.assert(
+    fc.property(
+      adArb,
+      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), {
+        minLength: 1,
+        maxLength: 4,
+      }),
+      (ad, flips) => {
+        const bytes = encodeAdvertisingData(ad);
+        if (bytes.length === 0) return;
+        for (const [pos, v] of flips) bytes[pos % bytes.length] = v;
+        try {
+          parseAdvertisingData(bytes);
+        } catch (e) {
+          if (!(e instanceof DecodeError)) throw e;
+        }
+      },
+    ),
+    { numRuns: 3000 },
+  );
+});
+
+test('parse is linear: 64 KiB of one-byte structures decodes quickly', () => {
+  const big = Buffer.alloc(65536);
+  for (let i = 0; i < big.length; i += 2) {
+    big[i] = 1;
+    big[i + 1] = 0x42; // unknown type with no data
+  }
+  const t0 = process.hrtime.bigint();
+  const ad = parseAdvertisingData(big);
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  assert.equal(ad.raw.length, 32768);
+  assert.ok(ms < 2000, `took ${ms} ms`);
 });
