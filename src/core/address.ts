@@ -3,6 +3,10 @@ import { DecodeError, InvalidArgumentError } from './errors.js';
 /** LE address type: public (IEEE assigned) or random (static or private). */
 export type AddressType = 'public' | 'random';
 
+export function isAddressType(s: unknown): s is AddressType {
+  return s === 'public' || s === 'random';
+}
+
 /** Sub-type of a random address, from its two most significant bits. */
 export type RandomAddressKind = 'static' | 'resolvable' | 'non-resolvable';
 

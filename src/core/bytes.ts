@@ -6,15 +6,15 @@ export type ValueFormat = 'hex' | 'utf8' | 'base64';
 const SEPARATORS = /[\s:-]+/;
 
 /**
- * Bytes from hex text: 'dead', 'de ad', 'de:ad', 'de-ad', '0xdead' (any case). Each
- * separated group must have an even number of digits. InvalidArgumentError otherwise.
+ * Bytes from hex text: 'dead', 'de ad', 'de:ad', 'de-ad', '0xdead', '0xde 0xad' (any case).
+ * Each separated group must have an even number of digits. InvalidArgumentError otherwise.
  */
 export function parseHex(s: string): Buffer {
   if (typeof s !== 'string') throw new InvalidArgumentError('Hex input must be a string');
-  let text = s.trim();
-  if (/^0x/i.test(text)) text = text.slice(2);
-  if (text === '') return Buffer.alloc(0);
-  const groups = text.split(SEPARATORS);
+  const text = s.trim();
+  if (text === '' || /^0x$/i.test(text)) return Buffer.alloc(0);
+  // Each group may carry its own 0x, as in '0xde 0xad'.
+  const groups = text.split(SEPARATORS).map((g) => (/^0x./i.test(g) ? g.slice(2) : g));
   for (const g of groups) {
     if (!/^[0-9a-f]*$/i.test(g))
       throw new InvalidArgumentError(`Invalid hex: ${JSON.stringify(s)}`);
@@ -27,6 +27,7 @@ export function parseHex(s: string): Buffer {
 
 /** Lowercase hex of the bytes, with `sep` between bytes (default none). */
 export function toHex(buf: Uint8Array, sep = ''): string {
+  if (!(buf instanceof Uint8Array)) throw new InvalidArgumentError('toHex needs a Uint8Array');
   const hex = Buffer.from(buf.buffer, buf.byteOffset, buf.length).toString('hex');
   if (sep === '') return hex;
   return hex.replace(/(..)(?!$)/g, `$1${sep}`);
@@ -53,6 +54,8 @@ export function parseValue(text: string, format: ValueFormat): Buffer {
 
 /** Text of the bytes in the given format (hex without separators, utf8, padded base64). */
 export function formatValue(buf: Uint8Array, format: ValueFormat): string {
+  if (!(buf instanceof Uint8Array))
+    throw new InvalidArgumentError('formatValue needs a Uint8Array');
   const b = Buffer.from(buf.buffer, buf.byteOffset, buf.length);
   switch (format) {
     case 'hex':

@@ -5,6 +5,7 @@ import {
   addressFromBytes,
   addressToBytes,
   isAddress,
+  isAddressType,
   normalizeAddress,
   randomAddressKind,
 } from '../../../src/core/address.js';
@@ -105,4 +106,10 @@ test('property: random strings are addresses or InvalidArgumentError', () => {
     }),
     { numRuns: 2000 },
   );
+});
+
+test('isAddressType', () => {
+  assert.equal(isAddressType('public'), true);
+  assert.equal(isAddressType('random'), true);
+  for (const v of ['Public', 'static', '', 0, 1, null]) assert.equal(isAddressType(v), false);
 });

@@ -41,6 +41,9 @@ test('parseHex rejects odd length and bad characters', () => {
     assert.throws(() => parseHex(s), InvalidArgumentError, s);
   }
   assert.throws(() => parseHex(42 as unknown as string), InvalidArgumentError);
+  assert.throws(() => parseHex('0x 0x'), InvalidArgumentError);
+  assert.throws(() => toHex('dead' as unknown as Buffer), InvalidArgumentError);
+  assert.throws(() => formatValue([1] as unknown as Buffer, 'hex'), InvalidArgumentError);
 });
 
 test('toHex with and without separators', () => {
