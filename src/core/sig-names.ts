@@ -324,8 +324,8 @@ const units: Record<number, string> = {
   0x27b5: 'concentration (count per cubic metre)',
   0x27b6: 'irradiance (watt per square metre)',
   0x27b8: 'mass (pound)',
-  0x27c4: 'concentration (parts per million)',
-  0x27c5: 'concentration (parts per billion)',
+  0x27c4: 'parts per million',
+  0x27c5: 'parts per billion',
 };
 
 function table(kind: SigUuidKind, names: Record<number, string>): [number, SigNameEntry][] {
