@@ -1,0 +1,184 @@
+import type { MessageBus } from 'dbus-next';
+import { InvalidArgumentError, isAddress, normalizeAddress, NotFoundError } from '../core/index.js';
+import {
+  callMethod,
+  getManagedObjects,
+  getProperty,
+  openSystemBus,
+  setProperty,
+} from './dbus/bus.js';
+
+const ADAPTER_IFACE = 'org.bluez.Adapter1';
+
+export interface AdapterInfo {
+  /** 'hci0' */
+  name: string;
+  /** '/org/bluez/hci0' */
+  path: string;
+  address: string;
+  addressType?: string;
+  alias: string;
+  powered: boolean;
+  discoverable: boolean;
+  discoverableTimeout: number;
+  pairable: boolean;
+  /** Whether the adapter offers LE advertising and GATT server registration. */
+  canAdvertise: boolean;
+  canServeGatt: boolean;
+}
+
+function toInfo(path: string, ifaces: Record<string, Record<string, unknown>>): AdapterInfo {
+  const a = ifaces[ADAPTER_IFACE] ?? {};
+  const info: AdapterInfo = {
+    name: path.split('/').pop() as string,
+    path,
+    address: String(a.Address ?? ''),
+    alias: String(a.Alias ?? ''),
+    powered: a.Powered === true,
+    discoverable: a.Discoverable === true,
+    discoverableTimeout: Number(a.DiscoverableTimeout ?? 0),
+    pairable: a.Pairable === true,
+    canAdvertise: 'org.bluez.LEAdvertisingManager1' in ifaces,
+    canServeGatt: 'org.bluez.GattManager1' in ifaces,
+  };
+  if (typeof a.AddressType === 'string') info.addressType = a.AddressType;
+  return info;
+}
+
+/** Every adapter BlueZ knows, sorted by name. Opens (and closes) a bus unless given one. */
+export async function listAdapters(opts: { bus?: MessageBus } = {}): Promise<AdapterInfo[]> {
+  const bus = opts.bus ?? openSystemBus();
+  try {
+    const objs = await getManagedObjects(bus);
+    return Object.entries(objs)
+      .filter(([, ifaces]) => ADAPTER_IFACE in ifaces)
+      .map(([path, ifaces]) => toInfo(path, ifaces))
+      .sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
+  } finally {
+    if (!opts.bus) bus.disconnect();
+  }
+}
+
+/** 'hci1', '/org/bluez/hci1' or an address; undefined picks the first adapter. */
+export type AdapterSelector = string | undefined;
+
+export function checkAdapterSelector(sel: AdapterSelector): void {
+  if (sel === undefined) return;
+  if (typeof sel !== 'string' || !(/^(\/org\/bluez\/)?hci\d+$/.test(sel) || isAddress(sel))) {
+    throw new InvalidArgumentError(
+      `adapter must be 'hciN', '/org/bluez/hciN' or an address, got ${JSON.stringify(sel)}`,
+    );
+  }
+}
+
+export function pickAdapter(list: AdapterInfo[], sel: AdapterSelector): AdapterInfo {
+  checkAdapterSelector(sel);
+  let found: AdapterInfo | undefined;
+  if (sel === undefined) found = list[0];
+  else if (isAddress(sel)) {
+    const addr = normalizeAddress(sel);
+    found = list.find((a) => a.address.toUpperCase() === addr);
+  } else {
+    const name = String(sel).split('/').pop();
+    found = list.find((a) => a.name === name);
+  }
+  if (!found) {
+    const have = list.map((a) => `${a.name} (${a.address})`).join(', ') || 'none';
+    throw new NotFoundError(`no adapter ${sel ?? ''} (have: ${have})`.replace('  ', ' '));
+  }
+  return found;
+}
+
+/** One adapter's settings over BlueZ's Adapter1 interface. */
+export class Adapter {
+  private constructor(
+    readonly bus: MessageBus,
+    readonly name: string,
+    readonly path: string,
+    readonly address: string,
+    private readonly ownsBus: boolean,
+  ) {}
+
+  /** Finds the adapter by name ('hci1') or address; the first one when no selector. */
+  static async open(selector?: AdapterSelector, opts: { bus?: MessageBus } = {}): Promise<Adapter> {
+    checkAdapterSelector(selector);
+    const bus = opts.bus ?? openSystemBus();
+    try {
+      const info = pickAdapter(await listAdapters({ bus }), selector);
+      return new Adapter(bus, info.name, info.path, info.address, !opts.bus);
+    } catch (err) {
+      if (!opts.bus) bus.disconnect();
+      throw err;
+    }
+  }
+
+  async info(): Promise<AdapterInfo> {
+    const all = await listAdapters({ bus: this.bus });
+    return pickAdapter(all, this.name);
+  }
+
+  private set(name: string, sig: string, value: unknown): Promise<void> {
+    return setProperty(this.bus, this.path, ADAPTER_IFACE, name, sig, value);
+  }
+
+  async get(name: string): Promise<unknown> {
+    return getProperty(this.bus, this.path, ADAPTER_IFACE, name);
+  }
+
+  setPowered(on: boolean): Promise<void> {
+    return this.set('Powered', 'b', checkBool(on, 'powered'));
+  }
+
+  setAlias(alias: string): Promise<void> {
+    if (typeof alias !== 'string' || Buffer.byteLength(alias) > 248) {
+      throw new InvalidArgumentError('alias must be a string of at most 248 UTF-8 bytes');
+    }
+    return this.set('Alias', 's', alias);
+  }
+
+  /** timeoutSec 0 = stay discoverable until turned off (BlueZ's meaning). */
+  async setDiscoverable(on: boolean, timeoutSec?: number): Promise<void> {
+    checkBool(on, 'discoverable');
+    if (timeoutSec !== undefined) {
+      await this.set('DiscoverableTimeout', 'u', checkU32(timeoutSec, 'discoverable timeout'));
+    }
+    await this.set('Discoverable', 'b', on);
+  }
+
+  async setPairable(on: boolean, timeoutSec?: number): Promise<void> {
+    checkBool(on, 'pairable');
+    if (timeoutSec !== undefined) {
+      await this.set('PairableTimeout', 'u', checkU32(timeoutSec, 'pairable timeout'));
+    }
+    await this.set('Pairable', 'b', on);
+  }
+
+  /** Removes a remote device (and its bond) from the adapter. */
+  async removeDevice(address: string): Promise<void> {
+    const path = `${this.path}/dev_${normalizeAddress(address).replace(/:/g, '_')}`;
+    await callMethod(this.bus, {
+      path: this.path,
+      interface: ADAPTER_IFACE,
+      member: 'RemoveDevice',
+      signature: 'o',
+      body: [path],
+    });
+  }
+
+  /** Disconnects the bus when this Adapter opened it. */
+  close(): void {
+    if (this.ownsBus) this.bus.disconnect();
+  }
+}
+
+function checkBool(v: unknown, what: string): boolean {
+  if (typeof v !== 'boolean') throw new InvalidArgumentError(`${what} must be a boolean`);
+  return v;
+}
+
+function checkU32(v: unknown, what: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) {
+    throw new InvalidArgumentError(`${what} must be an integer number of seconds`);
+  }
+  return v;
+}

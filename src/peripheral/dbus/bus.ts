@@ -1,0 +1,201 @@
+import dbus from 'dbus-next';
+import type { Message as DBusMessage, MessageBus } from 'dbus-next';
+import {
+  BackendError,
+  BleError,
+  BusyError,
+  InvalidArgumentError,
+  NotFoundError,
+  NotSupportedError,
+  PermissionError,
+} from '../../core/index.js';
+import { isUnder } from './object-tree.js';
+
+const { Message, MessageType } = dbus;
+
+export const BLUEZ = 'org.bluez';
+
+/** The system bus with unix fd passing (needed to hand BlueZ the Acquire* sockets). */
+export function openSystemBus(): MessageBus {
+  return dbus.systemBus({ negotiateUnixFd: true });
+}
+
+export interface CallOptions {
+  destination?: string;
+  path: string;
+  interface: string;
+  member: string;
+  signature?: string;
+  body?: unknown[];
+}
+
+/** Calls a method and returns the reply body; D-Bus errors become typed BleErrors. */
+export async function callMethod(
+  bus: Pick<MessageBus, 'call'>,
+  opts: CallOptions,
+): Promise<unknown[]> {
+  const msg = new Message({
+    type: MessageType.METHOD_CALL,
+    destination: opts.destination ?? BLUEZ,
+    path: opts.path,
+    interface: opts.interface,
+    member: opts.member,
+    signature: opts.signature ?? '',
+    body: opts.body ?? [],
+  });
+  let reply: DBusMessage | null;
+  try {
+    reply = await bus.call(msg);
+  } catch (err) {
+    throw mapDBusError(err, `${opts.interface}.${opts.member} on ${opts.path}`);
+  }
+  return reply?.body ?? [];
+}
+
+interface DBusErrorLike {
+  type: string;
+  text: string;
+}
+
+function isDBusError(err: unknown): err is DBusErrorLike {
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    typeof (err as DBusErrorLike).type === 'string' &&
+    typeof (err as DBusErrorLike).text === 'string'
+  );
+}
+
+/** BlueZ error name -> blekit error, keeping the D-Bus name in the message. */
+export function mapDBusError(err: unknown, what: string): BleError {
+  if (!isDBusError(err)) {
+    return new BackendError(`${what} failed: ${err instanceof Error ? err.message : String(err)}`, {
+      backend: 'bluez',
+      cause: err,
+    });
+  }
+  const text = `${what}: ${err.type}${err.text ? ` (${err.text})` : ''}`;
+  const short = err.type.replace(/^org\.bluez\.Error\./, '');
+  switch (short) {
+    case 'InvalidArguments':
+    case 'InvalidLength':
+    case 'org.freedesktop.DBus.Error.InvalidArgs':
+      return new InvalidArgumentError(text, { cause: err });
+    case 'DoesNotExist':
+    case 'org.freedesktop.DBus.Error.UnknownObject':
+    case 'org.freedesktop.DBus.Error.UnknownMethod':
+    case 'org.freedesktop.DBus.Error.ServiceUnknown':
+      return new NotFoundError(text, { cause: err });
+    case 'InProgress':
+    case 'Busy':
+    case 'AlreadyExists':
+      return new BusyError(text, { cause: err });
+    case 'NotSupported':
+      return new NotSupportedError(text, { cause: err });
+    case 'NotPermitted':
+    case 'NotAuthorized':
+    case 'org.freedesktop.DBus.Error.AccessDenied':
+      return new PermissionError(text, { cause: err });
+    default:
+      return new BackendError(text, { backend: 'bluez', cause: err });
+  }
+}
+
+export async function getProperty(
+  bus: Pick<MessageBus, 'call'>,
+  path: string,
+  iface: string,
+  name: string,
+): Promise<unknown> {
+  const [v] = await callMethod(bus, {
+    path,
+    interface: 'org.freedesktop.DBus.Properties',
+    member: 'Get',
+    signature: 'ss',
+    body: [iface, name],
+  });
+  return (v as { value: unknown }).value;
+}
+
+export async function setProperty(
+  bus: Pick<MessageBus, 'call'>,
+  path: string,
+  iface: string,
+  name: string,
+  signature: string,
+  value: unknown,
+): Promise<void> {
+  await callMethod(bus, {
+    path,
+    interface: 'org.freedesktop.DBus.Properties',
+    member: 'Set',
+    signature: 'ssv',
+    body: [iface, name, new dbus.Variant(signature, value)],
+  });
+}
+
+export type ManagedObjects = Record<string, Record<string, Record<string, unknown>>>;
+
+/** BlueZ's object tree with variants unwrapped. */
+export async function getManagedObjects(bus: Pick<MessageBus, 'call'>): Promise<ManagedObjects> {
+  const [tree] = await callMethod(bus, {
+    path: '/',
+    interface: 'org.freedesktop.DBus.ObjectManager',
+    member: 'GetManagedObjects',
+  });
+  const out: ManagedObjects = {};
+  for (const [path, ifaces] of Object.entries(tree as ManagedObjects)) {
+    out[path] = {};
+    for (const [iface, props] of Object.entries(ifaces)) {
+      (out[path] as Record<string, Record<string, unknown>>)[iface] = unwrapProps(props);
+    }
+  }
+  return out;
+}
+
+export function unwrapProps(props: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(props)) out[k] = (v as { value: unknown }).value;
+  return out;
+}
+
+/** Resolves once bluetoothd has handled everything we sent before (messages are in order). */
+export async function roundTrip(bus: Pick<MessageBus, 'call'>): Promise<void> {
+  await callMethod(bus, { path: '/', interface: 'org.freedesktop.DBus.Peer', member: 'Ping' });
+}
+
+/** Adds a match rule and routes matching signals to `fn`; returns an async remover. */
+export async function subscribeSignals(
+  bus: MessageBus,
+  rule: { sender?: string; interface?: string; member?: string; pathNamespace?: string },
+  fn: (msg: DBusMessage) => void,
+): Promise<() => Promise<void>> {
+  const parts = ["type='signal'"];
+  if (rule.sender) parts.push(`sender='${rule.sender}'`);
+  if (rule.interface) parts.push(`interface='${rule.interface}'`);
+  if (rule.member) parts.push(`member='${rule.member}'`);
+  if (rule.pathNamespace) parts.push(`path_namespace='${rule.pathNamespace}'`);
+  const text = parts.join(',');
+  const dbusCall = (member: string): Promise<unknown[]> =>
+    callMethod(bus, {
+      destination: 'org.freedesktop.DBus',
+      path: '/org/freedesktop/DBus',
+      interface: 'org.freedesktop.DBus',
+      member,
+      signature: 's',
+      body: [text],
+    });
+  const listener = (msg: DBusMessage): void => {
+    if (msg.type !== MessageType.SIGNAL) return;
+    if (rule.interface && msg.interface !== rule.interface) return;
+    if (rule.member && msg.member !== rule.member) return;
+    if (rule.pathNamespace && !isUnder(msg.path, rule.pathNamespace)) return;
+    fn(msg);
+  };
+  bus.on('message', listener);
+  await dbusCall('AddMatch');
+  return async () => {
+    bus.removeListener('message', listener);
+    await dbusCall('RemoveMatch').catch(() => undefined);
+  };
+}

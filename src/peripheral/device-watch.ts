@@ -1,0 +1,84 @@
+import { EventEmitter } from 'node:events';
+import type { Message as DBusMessage, MessageBus } from 'dbus-next';
+import { getManagedObjects, subscribeSignals, unwrapProps } from './dbus/bus.js';
+import { deviceFromPath } from './gatt/requests.js';
+import type { RemoteDevice } from './gatt/types.js';
+
+const DEVICE_IFACE = 'org.bluez.Device1';
+
+/** Follows Device1.Connected under one adapter: which centrals are connected right now. */
+export class DeviceWatch extends EventEmitter<{
+  connect: [device: RemoteDevice];
+  disconnect: [device: RemoteDevice];
+}> {
+  private readonly connected = new Map<string, RemoteDevice>();
+  private unsubscribers: (() => Promise<void>)[] = [];
+
+  constructor(
+    private readonly bus: MessageBus,
+    private readonly adapterPath: string,
+  ) {
+    super();
+  }
+
+  get devices(): RemoteDevice[] {
+    return [...this.connected.values()];
+  }
+
+  async start(): Promise<void> {
+    this.unsubscribers.push(
+      await subscribeSignals(
+        this.bus,
+        {
+          sender: 'org.bluez',
+          interface: 'org.freedesktop.DBus.Properties',
+          member: 'PropertiesChanged',
+          pathNamespace: this.adapterPath,
+        },
+        (msg) => this.onPropertiesChanged(msg),
+      ),
+      await subscribeSignals(
+        this.bus,
+        {
+          sender: 'org.bluez',
+          interface: 'org.freedesktop.DBus.ObjectManager',
+          member: 'InterfacesRemoved',
+        },
+        (msg) => this.onRemoved(msg),
+      ),
+    );
+    const objs = await getManagedObjects(this.bus);
+    for (const [path, ifaces] of Object.entries(objs)) {
+      if (ifaces[DEVICE_IFACE]?.Connected === true) this.set(path, true);
+    }
+  }
+
+  async stop(): Promise<void> {
+    const u = this.unsubscribers.splice(0);
+    await Promise.all(u.map((f) => f()));
+  }
+
+  private onPropertiesChanged(msg: DBusMessage): void {
+    const [iface, changed] = msg.body as [string, Record<string, unknown>];
+    if (iface !== DEVICE_IFACE) return;
+    const props = unwrapProps(changed);
+    if (typeof props.Connected === 'boolean') this.set(msg.path, props.Connected);
+  }
+
+  private onRemoved(msg: DBusMessage): void {
+    const [path, ifaces] = msg.body as [string, string[]];
+    if (ifaces.includes(DEVICE_IFACE)) this.set(path, false);
+  }
+
+  private set(path: string, on: boolean): void {
+    if (!path.startsWith(this.adapterPath + '/')) return;
+    const dev = deviceFromPath(path);
+    if (!dev) return;
+    if (on && !this.connected.has(path)) {
+      this.connected.set(path, dev);
+      this.emit('connect', dev);
+    } else if (!on && this.connected.delete(path)) {
+      this.emit('disconnect', dev);
+    }
+  }
+}

@@ -1,0 +1,508 @@
+import { EventEmitter, on } from 'node:events';
+import {
+  AttError,
+  normalizeUuid,
+  withTimeout,
+  type BytesLike,
+  type CharacteristicFlag,
+} from '../../core/index.js';
+import { closeFd, nativeAvailable, PacketSocket, seqpacketPair } from '../../native/seqpacket.js';
+import { Reply, type ObjectSpec, type ObjectTree } from '../dbus/object-tree.js';
+import {
+  applyWrite,
+  parseReadOptions,
+  parseWriteOptions,
+  sliceForOffset,
+  toDBusReply,
+} from './requests.js';
+import type {
+  CharacteristicDefinition,
+  DescriptorDefinition,
+  DescriptorFlag,
+  ReadHandler,
+  ReadRequest,
+  RemoteDevice,
+  ServiceDefinition,
+  WriteHandler,
+  WriteRequest,
+} from './types.js';
+import {
+  checkCharacteristicFlags,
+  checkDescriptorFlags,
+  checkHandle,
+  checkValue,
+  MAX_ATTRIBUTE_LENGTH,
+} from './validate.js';
+
+const SERVICE_IFACE = 'org.bluez.GattService1';
+const CHAR_IFACE = 'org.bluez.GattCharacteristic1';
+const DESC_IFACE = 'org.bluez.GattDescriptor1';
+
+/** What attributes need from the application that owns them. */
+export interface AttributeHost {
+  readonly tree: ObjectTree;
+  /** Resolves when bluetoothd has processed every message we sent before. */
+  roundTrip(): Promise<void>;
+  /** The connected central when exactly one is connected (BlueZ's StartNotify names none). */
+  soleDevice(): RemoteDevice | undefined;
+  /** A handler threw something that is not an AttError. */
+  reportHandlerError(err: unknown, where: string): void;
+}
+
+export interface SubscriptionEvent {
+  characteristic: LocalCharacteristic;
+  /** Known from AcquireNotify, or inferred when a single central is connected. */
+  device?: RemoteDevice;
+  /** 'socket' when BlueZ took the AcquireNotify fast path, else 'dbus'. */
+  via: 'socket' | 'dbus';
+}
+
+interface AttributeEvents {
+  read: [req: ReadRequest];
+  write: [req: WriteRequest];
+}
+
+interface CharacteristicEvents extends AttributeEvents {
+  subscribe: [ev: SubscriptionEvent];
+  unsubscribe: [ev: SubscriptionEvent];
+  /** A client confirmed an indication (BlueZ does not say which client or which value). */
+  confirm: [];
+}
+
+abstract class Attribute<
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- EventEmitter's own constraint
+  E extends AttributeEvents & Record<keyof E, any[]>,
+> extends EventEmitter<E> {
+  readonly uuid: string;
+  protected stored: Buffer;
+  protected readonly onReadHandler?: ReadHandler;
+  protected readonly onWriteHandler?: WriteHandler;
+  /** Handle BlueZ gave the attribute (set once the application is registered). */
+  handle: number;
+  path = '';
+  protected host?: AttributeHost;
+
+  constructor(def: CharacteristicDefinition | DescriptorDefinition) {
+    super();
+    this.uuid = normalizeUuid(def.uuid);
+    this.stored = def.value === undefined ? Buffer.alloc(0) : checkValue(def.value, this.uuid);
+    if (def.onRead) this.onReadHandler = def.onRead;
+    if (def.onWrite) this.onWriteHandler = def.onWrite;
+    this.handle = checkHandle(def.handle, this.uuid);
+  }
+
+  /** The stored value (what reads return when there is no onRead handler). */
+  get value(): Buffer {
+    return this.stored;
+  }
+
+  set value(v: BytesLike) {
+    this.stored = checkValue(v, this.uuid);
+  }
+
+  protected async handleRead(options: unknown): Promise<unknown[]> {
+    const req = parseReadOptions(options);
+    (this.emit as (e: string, r: ReadRequest) => boolean)('read', req);
+    try {
+      const whole = this.onReadHandler
+        ? checkValue(await this.onReadHandler(req), this.uuid)
+        : this.stored;
+      return [sliceForOffset(whole, req.offset)];
+    } catch (err) {
+      throw this.replyError(err, 'read');
+    }
+  }
+
+  protected async handleWrite(value: Buffer, options: unknown): Promise<void> {
+    const req = parseWriteOptions(Buffer.from(value), options);
+    try {
+      if (this.onWriteHandler) await this.onWriteHandler(req);
+      else this.stored = applyWrite(this.stored, req.value, req.offset, MAX_ATTRIBUTE_LENGTH);
+    } catch (err) {
+      throw this.replyError(err, 'write');
+    }
+    this.emitWrite(req);
+  }
+
+  protected emitWrite(req: WriteRequest): void {
+    (this.emit as (e: string, r: WriteRequest) => boolean)('write', req);
+  }
+
+  private replyError(err: unknown, op: string): Error {
+    if (!(err instanceof AttError)) this.host?.reportHandlerError(err, `${op} ${this.uuid}`);
+    return toDBusReply(err);
+  }
+
+  /** Every write this attribute accepts, as an async iterator; ends when `signal` aborts. */
+  writes(signal?: AbortSignal): AsyncIterableIterator<WriteRequest> {
+    const it = on(this as EventEmitter, 'write', signal ? { signal } : {});
+    return (async function* () {
+      for await (const [req] of it) yield req as WriteRequest;
+    })();
+  }
+
+  protected handleProps(): Record<
+    string,
+    { signature: string; get(): unknown; set(v: unknown): void }
+  > {
+    return {
+      Handle: {
+        signature: 'q',
+        get: () => this.handle,
+        set: (v) => {
+          this.handle = Number(v);
+        },
+      },
+    };
+  }
+}
+
+export class LocalDescriptor extends Attribute<AttributeEvents> {
+  readonly flags: readonly DescriptorFlag[];
+
+  constructor(
+    def: DescriptorDefinition,
+    readonly characteristic: LocalCharacteristic,
+  ) {
+    super(def);
+    this.flags = checkDescriptorFlags(def.flags, this.uuid);
+  }
+
+  /** @internal */
+  objectSpec(): ObjectSpec {
+    return {
+      [DESC_IFACE]: {
+        properties: {
+          UUID: { signature: 's', get: () => this.uuid },
+          Characteristic: { signature: 'o', get: () => this.characteristic.path },
+          Flags: { signature: 'as', get: () => [...this.flags] },
+          ...this.handleProps(),
+        },
+        methods: {
+          ReadValue: {
+            inSignature: 'a{sv}',
+            outSignature: 'ay',
+            handler: ([opts]) => this.handleRead(opts),
+          },
+          WriteValue: {
+            inSignature: 'aya{sv}',
+            outSignature: '',
+            handler: async ([value, opts]) => {
+              await this.handleWrite(value as Buffer, opts);
+            },
+          },
+        },
+      },
+    };
+  }
+
+  /** @internal */
+  attach(host: AttributeHost, path: string): void {
+    this.host = host;
+    this.path = path;
+  }
+}
+
+export interface NotifyOptions {
+  /** For indications: wait for a client's confirmation this long (ms). Default 30000. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export class LocalCharacteristic extends Attribute<CharacteristicEvents> {
+  readonly flags: readonly CharacteristicFlag[];
+  readonly descriptors: LocalDescriptor[];
+  readonly fastNotify: boolean;
+  readonly fastWrite: boolean;
+  private notifySocket: PacketSocket | undefined;
+  private writeSocket: PacketSocket | undefined;
+  private notifying = false;
+  private subscriber: RemoteDevice | undefined;
+  private barrier: Promise<void> | undefined;
+
+  constructor(
+    def: CharacteristicDefinition,
+    readonly service: LocalService,
+  ) {
+    super(def);
+    this.flags = checkCharacteristicFlags(def.flags, this.uuid);
+    this.descriptors = (def.descriptors ?? []).map((d) => new LocalDescriptor(d, this));
+    const canNotify = this.flags.some((f) => f.endsWith('notify') || f.endsWith('indicate'));
+    this.fastNotify = canNotify && (def.fastNotify ?? true) && nativeAvailable();
+    this.fastWrite = def.fastWrite === true && nativeAvailable();
+  }
+
+  /** True while at least one client has notifications or indications enabled. */
+  get isNotifying(): boolean {
+    return this.notifying;
+  }
+
+  /** True while values travel over BlueZ's AcquireNotify socket. */
+  get isAcquired(): boolean {
+    return this.notifySocket !== undefined && !this.notifySocket.isClosed;
+  }
+
+  descriptor(uuid: string | number): LocalDescriptor | undefined {
+    const u = normalizeUuid(uuid);
+    return this.descriptors.find((d) => d.uuid === u);
+  }
+
+  /**
+   * Sends `value` to every subscribed client (as a notification or an indication, whichever
+   * each client enabled) and stores it as the characteristic's value. Resolves once
+   * bluetoothd has taken it (so awaiting each call paces a stream instead of flooding the
+   * bus); values reach clients in call order.
+   */
+  async notify(value: BytesLike): Promise<void> {
+    const buf = checkValue(value, this.uuid);
+    this.stored = buf;
+    const host = this.host;
+    if (!host) return;
+    if (this.notifySocket && !this.notifySocket.isClosed) {
+      await this.notifySocket.write(buf);
+      return;
+    }
+    host.tree.emitPropertiesChanged(this.path, CHAR_IFACE, { Value: buf });
+    await this.nextBarrier(host);
+  }
+
+  /** notify(), then waits for the next indication confirmation from a client. */
+  async indicate(value: BytesLike, opts: NotifyOptions = {}): Promise<void> {
+    const confirmed = new Promise<void>((resolve) => this.once('confirm', resolve));
+    await this.notify(value);
+    await withTimeout(confirmed, opts.timeoutMs ?? 30_000, 'indication confirmation', opts.signal);
+  }
+
+  /** One Ping per batch of values sent in the same tick: bluetoothd answers in order. */
+  private nextBarrier(host: AttributeHost): Promise<void> {
+    if (!this.barrier) {
+      this.barrier = Promise.resolve().then(() => {
+        this.barrier = undefined;
+        return host.roundTrip();
+      });
+    }
+    return this.barrier;
+  }
+
+  private subscribed(via: 'socket' | 'dbus', device: RemoteDevice | undefined): void {
+    this.notifying = true;
+    this.subscriber = device;
+    const ev: SubscriptionEvent = { characteristic: this, via };
+    if (device) ev.device = device;
+    this.emit('subscribe', ev);
+    this.service.emitSubscription('subscribe', ev);
+  }
+
+  private unsubscribed(via: 'socket' | 'dbus'): void {
+    if (!this.notifying) return;
+    this.notifying = false;
+    const ev: SubscriptionEvent = { characteristic: this, via };
+    if (this.subscriber) ev.device = this.subscriber;
+    this.subscriber = undefined;
+    this.emit('unsubscribe', ev);
+    this.service.emitSubscription('unsubscribe', ev);
+  }
+
+  private acquireNotify(options: unknown): Reply {
+    const req = parseReadOptions(options);
+    const [ours, theirs] = seqpacketPair();
+    const sock = new PacketSocket(ours);
+    sock.unref();
+    this.notifySocket = sock;
+    // BlueZ closes its end when the last subscriber leaves or the link drops.
+    sock.on('close', () => {
+      if (this.notifySocket === sock) this.notifySocket = undefined;
+      this.unsubscribed('socket');
+    });
+    sock.on('error', (err) => this.host?.reportHandlerError(err, `notify socket ${this.uuid}`));
+    this.subscribed('socket', req.device);
+    return new Reply([theirs, req.mtu ?? 23], () => this.closeAfterDelivery(theirs));
+  }
+
+  private acquireWrite(options: unknown): Reply {
+    const req = parseReadOptions(options);
+    const [ours, theirs] = seqpacketPair();
+    const sock = new PacketSocket(ours);
+    sock.unref();
+    this.writeSocket?.close();
+    this.writeSocket = sock;
+    sock.on('packets', (bufs) => {
+      for (const b of bufs) {
+        const w: WriteRequest = { value: b, offset: 0, prepareAuthorize: false, type: 'command' };
+        if (req.device) w.device = req.device;
+        if (req.mtu !== undefined) w.mtu = req.mtu;
+        this.stored = b;
+        if (this.onWriteHandler) {
+          Promise.resolve()
+            .then(() => this.onWriteHandler?.(w))
+            .catch((err: unknown) => this.host?.reportHandlerError(err, `write ${this.uuid}`));
+        }
+        this.emitWrite(w);
+      }
+    });
+    sock.on('close', () => {
+      if (this.writeSocket === sock) this.writeSocket = undefined;
+    });
+    return new Reply([theirs, req.mtu ?? 23], () => this.closeAfterDelivery(theirs));
+  }
+
+  /** Our copy of the fd we passed may close only once the reply has left the process. */
+  private closeAfterDelivery(fd: number): void {
+    const host = this.host;
+    const close = (): void => closeFd(fd);
+    if (!host) return close();
+    host.roundTrip().then(close, close);
+  }
+
+  /** @internal */
+  attach(host: AttributeHost, path: string): void {
+    this.host = host;
+    this.path = path;
+    this.descriptors.forEach((d, i) => d.attach(host, `${path}/desc${i}`));
+  }
+
+  /** @internal Closes sockets; the application is going away. */
+  detach(): void {
+    this.notifySocket?.close();
+    this.writeSocket?.close();
+    this.notifySocket = undefined;
+    this.writeSocket = undefined;
+    this.unsubscribed('dbus');
+  }
+
+  /** @internal */
+  objectSpec(): ObjectSpec {
+    const properties: NonNullable<ObjectSpec[string]['properties']> = {
+      UUID: { signature: 's', get: () => this.uuid },
+      Service: { signature: 'o', get: () => this.service.path },
+      Flags: { signature: 'as', get: () => [...this.flags] },
+      Value: { signature: 'ay', get: () => this.stored },
+      Notifying: { signature: 'b', get: () => this.notifying },
+      ...this.handleProps(),
+    };
+    const methods: NonNullable<ObjectSpec[string]['methods']> = {
+      ReadValue: {
+        inSignature: 'a{sv}',
+        outSignature: 'ay',
+        handler: ([opts]) => this.handleRead(opts),
+      },
+      WriteValue: {
+        inSignature: 'aya{sv}',
+        outSignature: '',
+        handler: async ([value, opts]) => {
+          await this.handleWrite(value as Buffer, opts);
+        },
+      },
+      StartNotify: {
+        inSignature: '',
+        outSignature: '',
+        handler: () => this.subscribed('dbus', this.host?.soleDevice()),
+      },
+      StopNotify: {
+        inSignature: '',
+        outSignature: '',
+        handler: () => this.unsubscribed('dbus'),
+      },
+      Confirm: {
+        inSignature: '',
+        outSignature: '',
+        handler: () => {
+          this.emit('confirm');
+        },
+      },
+    };
+    if (this.fastNotify) {
+      properties.NotifyAcquired = { signature: 'b', get: () => this.isAcquired };
+      methods.AcquireNotify = {
+        inSignature: 'a{sv}',
+        outSignature: 'hq',
+        handler: ([opts]) => this.acquireNotify(opts),
+      };
+    }
+    if (this.fastWrite) {
+      properties.WriteAcquired = { signature: 'b', get: () => this.writeSocket !== undefined };
+      methods.AcquireWrite = {
+        inSignature: 'a{sv}',
+        outSignature: 'hq',
+        handler: ([opts]) => this.acquireWrite(opts),
+      };
+    }
+    return { [CHAR_IFACE]: { properties, methods } };
+  }
+}
+
+export class LocalService extends EventEmitter<{
+  subscribe: [ev: SubscriptionEvent];
+  unsubscribe: [ev: SubscriptionEvent];
+}> {
+  readonly uuid: string;
+  readonly primary: boolean;
+  readonly characteristics: LocalCharacteristic[];
+  readonly includes: LocalService[] = [];
+  handle: number;
+  path = '';
+
+  /** @internal Build through GattApplication.addService. */
+  constructor(
+    def: ServiceDefinition,
+    readonly source: unknown,
+  ) {
+    super();
+    this.uuid = normalizeUuid(def.uuid);
+    this.primary = def.primary ?? true;
+    this.handle = checkHandle(def.handle, this.uuid);
+    this.characteristics = (def.characteristics ?? []).map((c) => new LocalCharacteristic(c, this));
+  }
+
+  /** The first characteristic with this UUID. */
+  characteristic(uuid: string | number): LocalCharacteristic | undefined {
+    const u = normalizeUuid(uuid);
+    return this.characteristics.find((c) => c.uuid === u);
+  }
+
+  /** @internal */
+  emitSubscription(kind: 'subscribe' | 'unsubscribe', ev: SubscriptionEvent): void {
+    this.emit(kind, ev);
+  }
+
+  /** @internal */
+  attach(host: AttributeHost, path: string): void {
+    this.path = path;
+    this.characteristics.forEach((c, i) => c.attach(host, `${path}/char${i}`));
+  }
+
+  /** @internal */
+  detach(): void {
+    for (const c of this.characteristics) c.detach();
+  }
+
+  /** @internal Every object this service exports, parents first. */
+  objects(): [string, ObjectSpec][] {
+    const out: [string, ObjectSpec][] = [
+      [
+        this.path,
+        {
+          [SERVICE_IFACE]: {
+            properties: {
+              UUID: { signature: 's', get: () => this.uuid },
+              Primary: { signature: 'b', get: () => this.primary },
+              Includes: { signature: 'ao', get: () => this.includes.map((s) => s.path) },
+              Handle: {
+                signature: 'q',
+                get: () => this.handle,
+                set: (v) => {
+                  this.handle = Number(v);
+                },
+              },
+            },
+          },
+        },
+      ],
+    ];
+    for (const c of this.characteristics) {
+      out.push([c.path, c.objectSpec()]);
+      for (const d of c.descriptors) out.push([d.path, d.objectSpec()]);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,99 @@
+import type { BytesLike, CharacteristicFlag } from '../../core/index.js';
+
+export const DESCRIPTOR_FLAGS = [
+  'read',
+  'write',
+  'encrypt-read',
+  'encrypt-write',
+  'encrypt-authenticated-read',
+  'encrypt-authenticated-write',
+  'secure-read',
+  'secure-write',
+  'authorize',
+] as const;
+
+export type DescriptorFlag = (typeof DESCRIPTOR_FLAGS)[number];
+
+/** The central behind a request, as far as BlueZ tells us. */
+export interface RemoteDevice {
+  /** BlueZ object path, e.g. /org/bluez/hci1/dev_00_AA_01_00_00_00. */
+  path: string;
+  /** 'AA:BB:CC:DD:EE:FF', taken from the path. */
+  address: string;
+}
+
+export interface ReadRequest {
+  /** Where the client starts reading (long reads). blekit slices the value you return. */
+  offset: number;
+  /** ATT MTU of the link. */
+  mtu?: number;
+  device?: RemoteDevice;
+  /** 'LE' or 'BR/EDR'. */
+  link?: string;
+}
+
+export interface WriteRequest {
+  value: Buffer;
+  offset: number;
+  mtu?: number;
+  device?: RemoteDevice;
+  link?: string;
+  /**
+   * 'command', 'request' or 'reliable' when BlueZ says; BlueZ 5.66 never does, so expect
+   * undefined there.
+   */
+  type?: 'command' | 'request' | 'reliable';
+  /** True for a prepare-write authorization check (characteristics flagged 'authorize'). */
+  prepareAuthorize: boolean;
+}
+
+/** Returns the WHOLE value; blekit applies the request's offset. */
+export type ReadHandler = (req: ReadRequest) => BytesLike | Promise<BytesLike>;
+export type WriteHandler = (req: WriteRequest) => void | Promise<void>;
+
+export interface DescriptorDefinition {
+  uuid: string | number;
+  /** Default ['read']. */
+  flags?: readonly DescriptorFlag[];
+  /** Initial value (served when there is no onRead). Strings are UTF-8. */
+  value?: BytesLike;
+  onRead?: ReadHandler;
+  /** Without one, writes replace the stored value. */
+  onWrite?: WriteHandler;
+  /** Ask BlueZ for this handle (0 or absent: BlueZ picks). */
+  handle?: number;
+}
+
+export interface CharacteristicDefinition {
+  uuid: string | number;
+  /** Default ['read']. */
+  flags?: readonly CharacteristicFlag[];
+  value?: BytesLike;
+  onRead?: ReadHandler;
+  onWrite?: WriteHandler;
+  descriptors?: readonly DescriptorDefinition[];
+  handle?: number;
+  /**
+   * Serve subscriptions through BlueZ's AcquireNotify (a socket per characteristic instead
+   * of a D-Bus signal per value). Default true when blekit's native addon is available.
+   */
+  fastNotify?: boolean;
+  /**
+   * Take writes through BlueZ's AcquireWrite socket. BlueZ then answers every write itself:
+   * onWrite cannot reject, and offset and device are unknown. Default false.
+   */
+  fastWrite?: boolean;
+}
+
+export interface ServiceDefinition {
+  uuid: string | number;
+  /** Default true. */
+  primary?: boolean;
+  characteristics?: readonly CharacteristicDefinition[];
+  /** Services this one includes; they are registered before it. */
+  includes?: readonly ServiceLike[];
+  handle?: number;
+}
+
+/** Anything addService accepts. `Service` is the decorator-based base class. */
+export type ServiceLike = ServiceDefinition | { toDefinition(): ServiceDefinition };

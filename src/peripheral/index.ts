@@ -1,0 +1,38 @@
+export { Peripheral, type PeripheralOptions, type PeripheralEvents } from './peripheral.js';
+export { Adapter, listAdapters, type AdapterInfo, type AdapterSelector } from './adapter.js';
+export {
+  Advertisement,
+  type AdvertisementOptions,
+  type AdvertisingInclude,
+} from './advertisement.js';
+export { Agent, AGENT_CAPABILITIES, type AgentCapability, type AgentOptions } from './agent.js';
+export { GattApplication } from './gatt/application.js';
+export {
+  LocalCharacteristic,
+  LocalDescriptor,
+  LocalService,
+  type NotifyOptions,
+  type SubscriptionEvent,
+} from './gatt/local.js';
+export { isExpressibleAttCode } from './gatt/requests.js';
+export {
+  characteristic,
+  descriptor,
+  onWrite,
+  Service,
+  type ServiceOptions,
+} from './gatt/service-class.js';
+export {
+  DESCRIPTOR_FLAGS,
+  type CharacteristicDefinition,
+  type DescriptorDefinition,
+  type DescriptorFlag,
+  type ReadHandler,
+  type ReadRequest,
+  type RemoteDevice,
+  type ServiceDefinition,
+  type ServiceLike,
+  type WriteHandler,
+  type WriteRequest,
+} from './gatt/types.js';
+export { validateService } from './gatt/validate.js';

@@ -1,0 +1,295 @@
+import { EventEmitter } from 'node:events';
+import type { MessageBus } from 'dbus-next';
+import { BusyError, InvalidArgumentError } from '../core/index.js';
+import { Adapter, checkAdapterSelector } from './adapter.js';
+import { Advertisement, type AdvertisementOptions } from './advertisement.js';
+import { Agent } from './agent.js';
+import { callMethod, openSystemBus, roundTrip } from './dbus/bus.js';
+import { ObjectTree } from './dbus/object-tree.js';
+import { DeviceWatch } from './device-watch.js';
+import { GattApplication, type ApplicationHost } from './gatt/application.js';
+import type { LocalService, SubscriptionEvent } from './gatt/local.js';
+import type { RemoteDevice, ServiceLike } from './gatt/types.js';
+
+export interface PeripheralOptions {
+  /** 'hci1', '/org/bluez/hci1' or the adapter's address; default the first adapter. */
+  adapter?: string;
+  /** Use this bus instead of opening a system bus connection (not closed by close()). */
+  bus?: MessageBus;
+  /** Unregister everything on SIGINT/SIGTERM, then let the signal do its default. Default true. */
+  handleSignals?: boolean;
+  /** Register the last advertisement again after a central disconnects. Default false. */
+  readvertiseOnDisconnect?: boolean;
+}
+
+export interface PeripheralEvents {
+  connect: [device: RemoteDevice];
+  disconnect: [device: RemoteDevice];
+  subscribe: [ev: SubscriptionEvent];
+  unsubscribe: [ev: SubscriptionEvent];
+  /** A handler threw something other than an AttError (the client got 0x0e Unlikely Error). */
+  handlerError: [error: unknown, where: string];
+  /** The bus failed; the peripheral should be closed. */
+  error: [error: Error];
+}
+
+let instances = 0;
+
+/**
+ * A GATT server and advertiser on one adapter, over BlueZ's D-Bus API.
+ *
+ *   const p = await Peripheral.open({ adapter: 'hci1' });
+ *   const svc = await p.addService({ uuid: '180d', characteristics: [...] });
+ *   await p.advertise({ localName: 'HR', serviceUuids: ['180d'] });
+ */
+export class Peripheral extends EventEmitter<PeripheralEvents> {
+  readonly tree: ObjectTree;
+  readonly root: string;
+  private readonly apps: GattApplication[] = [];
+  private readonly adverts = new Set<Advertisement>();
+  private readonly agents = new Set<Agent>();
+  private lastAdvertisement: AdvertisementOptions | undefined;
+  private closed = false;
+  private counter = 0;
+  private readonly signalHandler = (sig: NodeJS.Signals): void => {
+    void this.close().finally(() => {
+      process.kill(process.pid, sig);
+    });
+  };
+
+  private constructor(
+    readonly bus: MessageBus,
+    readonly adapter: Adapter,
+    private readonly watch: DeviceWatch,
+    private readonly ownsBus: boolean,
+    private readonly opts: PeripheralOptions,
+  ) {
+    super();
+    this.tree = new ObjectTree(bus);
+    this.tree.attach();
+    this.root = `/org/blekit/peripheral${process.pid}_${instances++}`;
+    watch.on('connect', (d) => this.emit('connect', d));
+    watch.on('disconnect', (d) => {
+      this.emit('disconnect', d);
+      if (this.opts.readvertiseOnDisconnect) void this.readvertise();
+    });
+    bus.on('error', (err: Error) => {
+      if (this.listenerCount('error') > 0) this.emit('error', err);
+    });
+    if (opts.handleSignals ?? true) {
+      process.once('SIGINT', this.signalHandler);
+      process.once('SIGTERM', this.signalHandler);
+    }
+  }
+
+  static async open(opts: PeripheralOptions = {}): Promise<Peripheral> {
+    checkAdapterSelector(opts.adapter);
+    const bus = opts.bus ?? openSystemBus();
+    try {
+      const adapter = await Adapter.open(opts.adapter, { bus });
+      const watch = new DeviceWatch(bus, adapter.path);
+      await watch.start();
+      return new Peripheral(bus, adapter, watch, !opts.bus, opts);
+    } catch (err) {
+      if (!opts.bus) bus.disconnect();
+      throw err;
+    }
+  }
+
+  /** Centrals connected to this adapter now. */
+  get connectedDevices(): RemoteDevice[] {
+    return this.watch.devices;
+  }
+
+  get applications(): readonly GattApplication[] {
+    return this.apps;
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new BusyError('the peripheral is closed');
+  }
+
+  private host(): ApplicationHost {
+    return {
+      tree: this.tree,
+      bus: this.bus,
+      adapterPath: this.adapter.path,
+      roundTrip: () => roundTrip(this.bus),
+      soleDevice: () => (this.watch.devices.length === 1 ? this.watch.devices[0] : undefined),
+      reportHandlerError: (err, where) => this.emit('handlerError', err, where),
+    };
+  }
+
+  /** A further GATT application (registered separately from the default one). */
+  createApplication(): GattApplication {
+    this.checkOpen();
+    const app = new GattApplication(this.host(), `${this.root}/app${this.apps.length}`);
+    this.apps.push(app);
+    return app;
+  }
+
+  private defaultApp(): GattApplication {
+    return this.apps[0] ?? this.createApplication();
+  }
+
+  /**
+   * Adds services to the default application and registers it (again) so BlueZ serves them.
+   * Subscription events of the services are forwarded to the peripheral.
+   */
+  async addServices(list: ServiceLike[]): Promise<LocalService[]> {
+    this.checkOpen();
+    if (!Array.isArray(list) || list.length === 0) {
+      throw new InvalidArgumentError('addServices needs a non-empty array');
+    }
+    const app = this.defaultApp();
+    const wasRegistered = app.isRegistered;
+    if (wasRegistered) await app.unregister();
+    const out: LocalService[] = [];
+    for (const s of list) {
+      const svc = await app.addService(s);
+      if (!out.includes(svc)) out.push(svc);
+    }
+    for (const svc of app.services) this.forward(svc);
+    await app.register();
+    return out;
+  }
+
+  async addService(s: ServiceLike): Promise<LocalService> {
+    const [svc] = await this.addServices([s]);
+    return svc as LocalService;
+  }
+
+  private readonly forwarded = new WeakSet<LocalService>();
+
+  private forward(svc: LocalService): void {
+    if (this.forwarded.has(svc)) return;
+    this.forwarded.add(svc);
+    svc.on('subscribe', (ev) => this.emit('subscribe', ev));
+    svc.on('unsubscribe', (ev) => this.emit('unsubscribe', ev));
+  }
+
+  /**
+   * Registers an advertisement. Several may run at once up to the controller's slots; when
+   * none is free this throws BusyError. See AdvertisementOptions.timeout for lifetime.
+   */
+  async advertise(options: AdvertisementOptions): Promise<Advertisement> {
+    this.checkOpen();
+    const ad = new Advertisement(
+      this.bus,
+      this.tree,
+      this.adapter.path,
+      `${this.root}/advertisement${this.counter++}`,
+      options,
+    );
+    await ad.start();
+    this.adverts.add(ad);
+    ad.on('release', () => this.adverts.delete(ad));
+    this.lastAdvertisement = options;
+    return ad;
+  }
+
+  /** Stops every advertisement this peripheral registered. */
+  async stopAdvertising(): Promise<void> {
+    this.lastAdvertisement = undefined;
+    const list = [...this.adverts];
+    this.adverts.clear();
+    await Promise.all(list.map((a) => a.stop()));
+  }
+
+  private async readvertise(): Promise<void> {
+    const opts = this.lastAdvertisement;
+    if (!opts || this.closed) return;
+    try {
+      for (const a of [...this.adverts]) {
+        if (a.options === opts) {
+          this.adverts.delete(a);
+          await a.stop();
+        }
+      }
+      if (this.closed || this.lastAdvertisement !== opts) return;
+      await this.advertise(opts);
+    } catch (err) {
+      this.emit('handlerError', err, 'readvertise');
+    }
+  }
+
+  /** Registers a pairing agent; `asDefault` makes BlueZ use it for every pairing. */
+  async registerAgent(agent: Agent, opts: { asDefault?: boolean } = {}): Promise<void> {
+    this.checkOpen();
+    if (agent.path) throw new BusyError('agent is already registered');
+    const path = `${this.root}/agent${this.counter++}`;
+    this.tree.export(path, agent.objectSpec());
+    try {
+      await callMethod(this.bus, {
+        path: '/org/bluez',
+        interface: 'org.bluez.AgentManager1',
+        member: 'RegisterAgent',
+        signature: 'os',
+        body: [path, agent.capability],
+      });
+      agent.path = path;
+      this.agents.add(agent);
+      if (opts.asDefault) {
+        await callMethod(this.bus, {
+          path: '/org/bluez',
+          interface: 'org.bluez.AgentManager1',
+          member: 'RequestDefaultAgent',
+          signature: 'o',
+          body: [path],
+        });
+      }
+    } catch (err) {
+      await this.unregisterAgent(agent).catch(() => undefined);
+      this.tree.unexport(path);
+      throw err;
+    }
+  }
+
+  async unregisterAgent(agent: Agent): Promise<void> {
+    const path = agent.path;
+    if (!path) return;
+    agent.path = undefined;
+    this.agents.delete(agent);
+    try {
+      if (!agent.released) {
+        await callMethod(this.bus, {
+          path: '/org/bluez',
+          interface: 'org.bluez.AgentManager1',
+          member: 'UnregisterAgent',
+          signature: 'o',
+          body: [path],
+        });
+      }
+    } finally {
+      this.tree.unexport(path);
+    }
+  }
+
+  /**
+   * Unregisters every application, advertisement and agent, then closes the bus if the
+   * peripheral opened it. Safe to call more than once.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    process.removeListener('SIGINT', this.signalHandler);
+    process.removeListener('SIGTERM', this.signalHandler);
+    const errors: unknown[] = [];
+    const attempt = async (f: () => Promise<void>): Promise<void> => {
+      await f().catch((e: unknown) => errors.push(e));
+    };
+    await attempt(() => this.stopAdvertising());
+    for (const app of this.apps) await attempt(() => app.unregister());
+    for (const a of [...this.agents]) await attempt(() => this.unregisterAgent(a));
+    await attempt(() => this.watch.stop());
+    this.tree.detach();
+    if (this.ownsBus) this.bus.disconnect();
+    if (errors.length > 0) {
+      throw new AggregateError(errors, 'some BlueZ registrations could not be removed');
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
