@@ -1,0 +1,332 @@
+import {
+  BackendError,
+  InvalidArgumentError,
+  NotFoundError,
+  TimeoutError,
+  delay,
+  normalizeAddress,
+  throwIfAborted,
+  withTimeout,
+} from '../../core/index.js';
+import type {
+  AdapterInfo,
+  BackendCapabilities,
+  BackendConnectOptions,
+  BackendScanOptions,
+  BackendStartOptions,
+  CentralBackend,
+  ConnectionEvents,
+} from '../../central/backend.js';
+import type { ScanResult } from '../../central/types.js';
+import { BluezBus, Variant } from './bus.js';
+import { DbusConnection } from './connection.js';
+import { isTransientConnectError } from './errors.js';
+import {
+  IFACE,
+  devicePath,
+  parseManagedObjects,
+  scanResultFromDevice,
+  type ObjectTree,
+  type Props,
+} from './objects.js';
+
+export interface DbusBackendOptions {
+  /** Use AcquireNotify/AcquireWrite when the characteristic allows (default true). */
+  acquire?: boolean;
+  /** How long to wait for ServicesResolved after the link is up; default 20 000 ms. */
+  servicesResolvedTimeoutMs?: number;
+}
+
+/** Keys whose presence in a Device1 change means an advertising report arrived. */
+const REPORT_KEYS = ['RSSI', 'ManufacturerData', 'ServiceData', 'TxPower'];
+
+/** The central role over BlueZ's D-Bus API (bluetoothd 5.x). */
+export class DbusBackend implements CentralBackend {
+  readonly name = 'dbus';
+  readonly capabilities: BackendCapabilities = {
+    passiveScan: false,
+    mtuExchange: false,
+    connectionRssi: false,
+    pairing: true,
+  };
+  private bus: BluezBus | undefined;
+  private adapterPath = '';
+  private readonly devices = new Map<string, Props>();
+  private scanSink: ((r: ScanResult) => void) | undefined;
+  private readonly connections = new Set<DbusConnection>();
+  private readonly unsubscribers: (() => void)[] = [];
+  private readonly deviceWatches = new Map<string, () => void>();
+
+  constructor(private readonly options: DbusBackendOptions = {}) {}
+
+  async start(options: BackendStartOptions): Promise<AdapterInfo> {
+    if (this.bus) throw new BackendError('dbus backend already started', { backend: 'dbus' });
+    const bus = await BluezBus.open();
+    try {
+      const [raw] = await bus.call('/', IFACE.objectManager, 'GetManagedObjects');
+      const tree = parseManagedObjects(raw);
+      const path = pickAdapter(tree, options.adapter);
+      this.adapterPath = path;
+      this.bus = bus;
+      await bus.watch(path);
+      this.unsubscribers.push(
+        bus.onInterfaces((kind, p, ifaces) => this.onIfaces(kind, p, ifaces)),
+      );
+      for (const [p, ifaces] of tree) {
+        const dev = ifaces.get(IFACE.device);
+        if (dev && p.startsWith(path + '/')) this.trackDevice(p, dev);
+      }
+      let props = tree.get(path)?.get(IFACE.adapter) as Props;
+      if (props.Powered !== true && options.powerOn !== false) {
+        await this.setPowered(true);
+        props = await bus.getAll(path, IFACE.adapter);
+      }
+      return {
+        name: path.slice(path.lastIndexOf('/') + 1),
+        address: String(props.Address),
+        powered: props.Powered === true,
+      };
+    } catch (e) {
+      this.bus = undefined;
+      await bus.close();
+      throw e;
+    }
+  }
+
+  async stop(): Promise<void> {
+    const bus = this.bus;
+    if (!bus) return;
+    if (this.scanSink) await this.stopScan().catch(() => undefined);
+    await Promise.allSettled([...this.connections].map((c) => c.disconnect()));
+    for (const c of this.connections) c.dispose();
+    this.connections.clear();
+    for (const u of this.unsubscribers.splice(0)) u();
+    for (const u of this.deviceWatches.values()) u();
+    this.deviceWatches.clear();
+    this.devices.clear();
+    this.bus = undefined;
+    await bus.close();
+  }
+
+  async setPowered(on: boolean): Promise<void> {
+    const bus = this.need();
+    await bus.setProperty(this.adapterPath, IFACE.adapter, 'Powered', 'b', on);
+    await waitFor(
+      async () => (await bus.getAll(this.adapterPath, IFACE.adapter)).Powered === on,
+      10_000,
+      `adapter power ${on ? 'on' : 'off'}`,
+    );
+  }
+
+  async reset(): Promise<void> {
+    await this.setPowered(false);
+    await this.setPowered(true);
+  }
+
+  async startScan(options: BackendScanOptions, onReport: (r: ScanResult) => void): Promise<void> {
+    const bus = this.need();
+    if (!options.active) throw new InvalidArgumentError('BlueZ D-Bus scans actively only');
+    const filter: Record<string, unknown> = {
+      Transport: new Variant('s', 'le'),
+      // Every report, not only changes: with a filter set BlueZ also emits RSSI on each one.
+      DuplicateData: new Variant('b', true),
+    };
+    if (options.serviceUuids?.length) filter.UUIDs = new Variant('as', options.serviceUuids);
+    if (options.minRssi !== undefined) filter.RSSI = new Variant('n', options.minRssi);
+    await bus.call(this.adapterPath, IFACE.adapter, 'SetDiscoveryFilter', 'a{sv}', [filter]);
+    this.scanSink = onReport;
+    try {
+      await bus.call(this.adapterPath, IFACE.adapter, 'StartDiscovery');
+    } catch (e) {
+      this.scanSink = undefined;
+      throw e;
+    }
+  }
+
+  async stopScan(): Promise<void> {
+    const bus = this.need();
+    if (!this.scanSink) return;
+    this.scanSink = undefined;
+    await bus.call(this.adapterPath, IFACE.adapter, 'StopDiscovery').catch(() => undefined);
+    await bus
+      .call(this.adapterPath, IFACE.adapter, 'SetDiscoveryFilter', 'a{sv}', [{}])
+      .catch(() => undefined);
+  }
+
+  async connect(
+    address: string,
+    options: BackendConnectOptions,
+    events: ConnectionEvents,
+  ): Promise<DbusConnection> {
+    const bus = this.need();
+    const addr = normalizeAddress(address);
+    const path = devicePath(this.adapterPath, addr);
+    const deadline = Date.now() + options.timeoutMs;
+    const left = (): number => Math.max(0, deadline - Date.now());
+    const signal = options.signal;
+
+    if (!this.devices.has(path)) await this.findDevice(addr, options, left(), signal);
+    const known = this.devices.get(path) as Props;
+    if (options.addressType && known.AddressType && known.AddressType !== options.addressType) {
+      throw new NotFoundError(
+        `${addr} is known to BlueZ as a ${String(known.AddressType)} address, not ${options.addressType}`,
+      );
+    }
+    const conn = new DbusConnection(bus, path, addr, known, events, this.options, (c) =>
+      this.connections.delete(c),
+    );
+    this.connections.add(conn);
+    try {
+      let attempt = 0;
+      while (true) {
+        throwIfAborted(signal);
+        try {
+          await withTimeout(
+            bus.call(path, IFACE.device, 'Connect'),
+            left(),
+            `connect to ${addr}`,
+            signal,
+          );
+          break;
+        } catch (e) {
+          if (/AlreadyConnected/.test(String((e as { cause?: { type?: unknown } }).cause?.type)))
+            break;
+          if (attempt >= options.retries || !isTransientConnectError(e) || left() === 0) throw e;
+          attempt++;
+          await delay(Math.min(250 * 2 ** (attempt - 1), left()), signal);
+        }
+      }
+      await conn.ready(Math.min(left(), this.options.servicesResolvedTimeoutMs ?? 20_000), signal);
+      return conn;
+    } catch (e) {
+      // Disconnect also cancels a pending LE connection attempt in bluetoothd.
+      await bus.call(path, IFACE.device, 'Disconnect').catch(() => undefined);
+      conn.dispose();
+      this.connections.delete(conn);
+      throw e;
+    }
+  }
+
+  async removeBond(address?: string): Promise<void> {
+    const bus = this.need();
+    const paths =
+      address === undefined
+        ? [...this.devices]
+            .filter(([, p]) => p.Paired === true || p.Bonded === true)
+            .map(([k]) => k)
+        : [devicePath(this.adapterPath, normalizeAddress(address))];
+    for (const p of paths) {
+      if (!this.devices.has(p)) continue;
+      await bus.call(this.adapterPath, IFACE.adapter, 'RemoveDevice', 'o', [p]);
+    }
+  }
+
+  /** The device's properties as last seen (for tests and diagnostics). */
+  deviceProps(address: string): Props | undefined {
+    return this.devices.get(devicePath(this.adapterPath, normalizeAddress(address)));
+  }
+
+  private need(): BluezBus {
+    if (!this.bus) throw new BackendError('dbus backend is not started', { backend: 'dbus' });
+    return this.bus;
+  }
+
+  /**
+   * An unknown address must be seen before bluetoothd can connect to it: ConnectDevice does
+   * that in one call but is experimental in 5.66, so fall back to scanning until it appears.
+   */
+  private async findDevice(
+    addr: string,
+    options: BackendConnectOptions,
+    ms: number,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const bus = this.need();
+    const path = devicePath(this.adapterPath, addr);
+    try {
+      const params: Record<string, unknown> = { Address: new Variant('s', addr) };
+      if (options.addressType) params.AddressType = new Variant('s', options.addressType);
+      await bus.call(this.adapterPath, IFACE.adapter, 'ConnectDevice', 'a{sv}', [params]);
+      if (!this.devices.has(path)) this.trackDevice(path, await bus.getAll(path, IFACE.device));
+      return;
+    } catch (e) {
+      if (!['NotSupportedError', 'BackendError'].includes((e as Error).name)) throw e;
+    }
+    const ownScan = !this.scanSink;
+    if (ownScan) await this.startScan({ active: true }, () => undefined);
+    try {
+      await waitFor(async () => this.devices.has(path), ms, `finding ${addr}`, signal, 100);
+    } finally {
+      if (ownScan) await this.stopScan();
+    }
+  }
+
+  private trackDevice(path: string, props: Props): void {
+    this.devices.set(path, props);
+    this.deviceWatches.get(path)?.();
+    this.deviceWatches.set(
+      path,
+      this.need().onProperties(path, (iface, changed, invalidated) => {
+        if (iface !== IFACE.device) return;
+        const cur = this.devices.get(path);
+        if (!cur) return;
+        Object.assign(cur, changed);
+        for (const k of invalidated) delete cur[k];
+        if (this.scanSink && REPORT_KEYS.some((k) => k in changed)) {
+          this.scanSink(scanResultFromDevice(cur));
+        }
+      }),
+    );
+  }
+
+  private onIfaces(kind: 'added' | 'removed', path: string, ifaces: Map<string, Props> | string[]) {
+    if (!path.startsWith(this.adapterPath + '/')) return;
+    if (kind === 'added') {
+      const dev = (ifaces as Map<string, Props>).get(IFACE.device);
+      if (!dev) return;
+      if (!this.devices.has(path)) this.trackDevice(path, dev);
+      else Object.assign(this.devices.get(path) as Props, dev);
+      if (this.scanSink && typeof dev.RSSI === 'number') this.scanSink(scanResultFromDevice(dev));
+    } else if ((ifaces as string[]).includes(IFACE.device)) {
+      this.devices.delete(path);
+      this.deviceWatches.get(path)?.();
+      this.deviceWatches.delete(path);
+    }
+  }
+}
+
+function pickAdapter(tree: ObjectTree, want: string | number | undefined): string {
+  const adapters = [...tree]
+    .filter(([, ifaces]) => ifaces.has(IFACE.adapter))
+    .map(([path, ifaces]) => ({ path, props: ifaces.get(IFACE.adapter) as Props }))
+    .sort((a, b) => a.path.localeCompare(b.path, 'en', { numeric: true }));
+  if (adapters.length === 0) throw new NotFoundError('No Bluetooth adapter in bluetoothd');
+  if (want === undefined) return (adapters[0] as { path: string }).path;
+  const name = typeof want === 'number' ? `hci${want}` : want;
+  const hit = adapters.find(
+    (a) =>
+      a.path.endsWith('/' + name) || String(a.props.Address).toUpperCase() === name.toUpperCase(),
+  );
+  if (!hit) {
+    throw new NotFoundError(
+      `No adapter ${name} (have ${adapters.map((a) => a.path.slice(11)).join(', ')})`,
+    );
+  }
+  return hit.path;
+}
+
+/** Polls `check` every `everyMs` until true; TimeoutError after `ms`, AbortError on abort. */
+export async function waitFor(
+  check: () => Promise<boolean> | boolean,
+  ms: number,
+  what: string,
+  signal?: AbortSignal,
+  everyMs = 100,
+): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    throwIfAborted(signal);
+    if (Date.now() >= end) throw new TimeoutError(`${what} timed out after ${ms} ms`);
+    await delay(Math.min(everyMs, Math.max(1, end - Date.now())), signal);
+  }
+}

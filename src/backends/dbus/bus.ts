@@ -1,0 +1,180 @@
+import dbus from 'dbus-next';
+import { BackendError } from '../../core/index.js';
+import { mapDbusError, type ErrorContext } from './errors.js';
+import { IFACE, unwrapProps, type Props } from './objects.js';
+
+const { Message, Variant } = dbus;
+type DbusMessage = InstanceType<typeof Message>;
+
+/** D-Bus message type of a signal (the spec's numbering). */
+const SIGNAL = 4;
+/**
+ * The system bus allows 128 pending replies per connection; beyond that it drops calls with an
+ * error. Keep well under so signals and other clients' traffic still fit.
+ */
+export const MAX_PENDING_CALLS = 64;
+
+export type PropsChangedHandler = (iface: string, changed: Props, invalidated: string[]) => void;
+export type InterfacesHandler = (
+  kind: 'added' | 'removed',
+  path: string,
+  ifaces: Map<string, Props> | string[],
+) => void;
+
+export { Variant };
+
+/**
+ * A thin client for bluetoothd: raw method calls (no introspection), a window on pending
+ * calls, and signal routing by object path so a notification costs one map lookup.
+ */
+export class BluezBus {
+  private readonly pathHandlers = new Map<string, Set<PropsChangedHandler>>();
+  private readonly ifaceHandlers = new Set<InterfacesHandler>();
+  private readonly matches: string[] = [];
+  private pending = 0;
+  private readonly waiting: (() => void)[] = [];
+  private closed = false;
+
+  private constructor(private readonly bus: dbus.MessageBus) {
+    bus.on('message', (m: DbusMessage) => {
+      if (m.type === SIGNAL) this.onSignal(m);
+    });
+    // A lost bus connection surfaces as failed calls; keep the 'error' event from crashing.
+    bus.on('error', () => undefined);
+  }
+
+  static async open(): Promise<BluezBus> {
+    let bus: dbus.MessageBus;
+    try {
+      bus = dbus.systemBus({ negotiateUnixFd: true });
+    } catch (e) {
+      throw new BackendError(`Cannot open the system D-Bus: ${(e as Error).message}`, {
+        cause: e,
+        backend: 'dbus',
+      });
+    }
+    const b = new BluezBus(bus);
+    return b;
+  }
+
+  /**
+   * Calls a bluetoothd method and resolves to the reply body. At most MAX_PENDING_CALLS are in
+   * flight; later calls wait their turn in order.
+   */
+  async call(
+    path: string,
+    iface: string,
+    member: string,
+    signature = '',
+    body: unknown[] = [],
+    context: ErrorContext = 'other',
+  ): Promise<unknown[]> {
+    if (this.closed) throw new BackendError('D-Bus connection is closed', { backend: 'dbus' });
+    // A finishing call hands its slot straight to the next waiter, so the count never overshoots.
+    if (this.pending < MAX_PENDING_CALLS) this.pending++;
+    else await new Promise<void>((r) => this.waiting.push(r));
+    try {
+      const msg = new Message({
+        destination: 'org.bluez',
+        path,
+        interface: iface,
+        member,
+        signature,
+        body,
+      });
+      const reply = await this.bus.call(msg);
+      return reply?.body ?? [];
+    } catch (e) {
+      throw mapDbusError(e, `${member} ${path}`, context);
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.pending--;
+    }
+  }
+
+  /** Current pending calls (for tests of the window). */
+  get inFlight(): number {
+    return this.pending;
+  }
+
+  async getAll(path: string, iface: string): Promise<Props> {
+    const [raw] = await this.call(path, IFACE.props, 'GetAll', 's', [iface]);
+    return unwrapProps(raw as Record<string, unknown>);
+  }
+
+  async setProperty(path: string, iface: string, name: string, sig: string, value: unknown) {
+    await this.call(path, IFACE.props, 'Set', 'ssv', [iface, name, new Variant(sig, value)]);
+  }
+
+  /** Subscribes to bluetoothd's signals under `namespace` (one match rule per kind). */
+  async watch(namespace: string): Promise<void> {
+    const rules = [
+      `type='signal',sender='org.bluez',interface='${IFACE.props}',member='PropertiesChanged',path_namespace='${namespace}'`,
+      `type='signal',sender='org.bluez',interface='${IFACE.objectManager}',path='/'`,
+    ];
+    for (const rule of rules) {
+      await this.busCall('AddMatch', rule);
+      this.matches.push(rule);
+    }
+  }
+
+  onProperties(path: string, h: PropsChangedHandler): () => void {
+    let set = this.pathHandlers.get(path);
+    if (!set) this.pathHandlers.set(path, (set = new Set()));
+    set.add(h);
+    return () => {
+      set.delete(h);
+      if (set.size === 0 && this.pathHandlers.get(path) === set) this.pathHandlers.delete(path);
+    };
+  }
+
+  onInterfaces(h: InterfacesHandler): () => void {
+    this.ifaceHandlers.add(h);
+    return () => this.ifaceHandlers.delete(h);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    for (const rule of this.matches.splice(0)) {
+      await this.busCall('RemoveMatch', rule).catch(() => undefined);
+    }
+    this.closed = true;
+    this.pathHandlers.clear();
+    this.ifaceHandlers.clear();
+    this.bus.disconnect();
+  }
+
+  private async busCall(member: string, rule: string): Promise<void> {
+    await this.bus.call(
+      new Message({
+        destination: 'org.freedesktop.DBus',
+        path: '/org/freedesktop/DBus',
+        interface: 'org.freedesktop.DBus',
+        member,
+        signature: 's',
+        body: [rule],
+      }),
+    );
+  }
+
+  private onSignal(m: DbusMessage): void {
+    if (m.interface === IFACE.props && m.member === 'PropertiesChanged') {
+      const set = this.pathHandlers.get(m.path);
+      if (!set) return;
+      const [iface, changed, invalidated] = m.body as [string, Record<string, unknown>, string[]];
+      const props = unwrapProps(changed);
+      for (const h of set) h(iface, props, invalidated);
+    } else if (m.interface === IFACE.objectManager) {
+      if (m.member === 'InterfacesAdded') {
+        const [path, raw] = m.body as [string, Record<string, Record<string, unknown>>];
+        const ifaces = new Map<string, Props>();
+        for (const [k, v] of Object.entries(raw)) ifaces.set(k, unwrapProps(v));
+        for (const h of this.ifaceHandlers) h('added', path, ifaces);
+      } else if (m.member === 'InterfacesRemoved') {
+        const [path, names] = m.body as [string, string[]];
+        for (const h of this.ifaceHandlers) h('removed', path, names);
+      }
+    }
+  }
+}

@@ -1,0 +1,374 @@
+import {
+  AttError,
+  BackendError,
+  NotConnectedError,
+  NotFoundError,
+  NotSupportedError,
+  withTimeout,
+  type AddressType,
+} from '../../core/index.js';
+import type {
+  BackendConnection,
+  BackendSubscribeOptions,
+  ConnectionEvents,
+} from '../../central/backend.js';
+import type {
+  CharacteristicInfo,
+  DisconnectReason,
+  SecurityLevel,
+  ServiceInfo,
+} from '../../central/types.js';
+import { PacketSocket, nativeAvailable } from '../../native/seqpacket.js';
+import { Variant, type BluezBus } from './bus.js';
+import {
+  IFACE,
+  buildDeviceGatt,
+  parseManagedObjects,
+  type DeviceGatt,
+  type Props,
+} from './objects.js';
+
+export interface DbusConnectionOptions {
+  acquire?: boolean;
+}
+
+/** ATT_MTU before (or without) an exchange. */
+const DEFAULT_MTU = 23;
+/** Bursts of Service Changed object churn are folded into one event. */
+const SERVICES_CHANGED_SETTLE_MS = 300;
+
+interface Sub {
+  path: string;
+  stop: () => Promise<void>;
+}
+
+/** One LE link to a device through bluetoothd. */
+export class DbusConnection implements BackendConnection {
+  readonly address: string;
+  readonly addressType: AddressType;
+  private isConnected: boolean;
+  private servicesResolved: boolean;
+  private gatt: DeviceGatt | undefined;
+  private mtuValue = DEFAULT_MTU;
+  private readonly subs = new Map<number, Sub>();
+  private readonly writers = new Map<number, Promise<PacketSocket | undefined>>();
+  private readonly cleanups: (() => void)[] = [];
+  private localDisconnect = false;
+  private disposed = false;
+  private resolvedOnce = false;
+  private changeTimer: NodeJS.Timeout | undefined;
+  private resolvedWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly bus: BluezBus,
+    readonly path: string,
+    address: string,
+    props: Props,
+    private readonly events: ConnectionEvents,
+    private readonly options: DbusConnectionOptions,
+    private readonly onGone: (c: DbusConnection) => void,
+  ) {
+    this.address = address;
+    this.addressType = props.AddressType === 'random' ? 'random' : 'public';
+    this.isConnected = props.Connected === true;
+    this.servicesResolved = props.ServicesResolved === true;
+    this.cleanups.push(
+      bus.onProperties(path, (iface, changed) => {
+        if (iface === IFACE.device) this.onDeviceProps(changed);
+      }),
+      bus.onInterfaces((kind, p) => {
+        if (p.startsWith(this.path + '/') && this.resolvedOnce && this.servicesResolved) {
+          this.scheduleServicesChanged(kind);
+        }
+      }),
+    );
+  }
+
+  get connected(): boolean {
+    return this.isConnected && !this.disposed;
+  }
+
+  /** Resolves once Connected and ServicesResolved are both true. */
+  async ready(ms: number, signal?: AbortSignal): Promise<void> {
+    const props = await this.bus.getAll(this.path, IFACE.device);
+    this.onDeviceProps(props);
+    if (!(this.isConnected && this.servicesResolved)) {
+      await withTimeout(
+        new Promise<void>((r) => this.resolvedWaiters.push(r)),
+        ms,
+        `ServicesResolved on ${this.address}`,
+        signal,
+      );
+    }
+    this.resolvedOnce = true;
+  }
+
+  async disconnect(): Promise<void> {
+    if (!this.isConnected) return;
+    this.localDisconnect = true;
+    await this.closeSubs();
+    await this.bus.call(this.path, IFACE.device, 'Disconnect');
+    if (this.isConnected) {
+      await withTimeout(
+        new Promise<void>((resolve) => {
+          const off = this.bus.onProperties(this.path, (iface, changed) => {
+            if (iface === IFACE.device && changed.Connected === false) {
+              off();
+              resolve();
+            }
+          });
+        }),
+        10_000,
+        `disconnect from ${this.address}`,
+      ).catch(() => undefined);
+    }
+  }
+
+  async discover(_refresh: boolean): Promise<ServiceInfo[]> {
+    this.live();
+    // bluetoothd keeps the database (and its cache) itself; a refresh re-reads its objects.
+    const [raw] = await this.bus.call('/', IFACE.objectManager, 'GetManagedObjects');
+    this.gatt = buildDeviceGatt(parseManagedObjects(raw), this.path);
+    if (this.gatt.mtu) this.mtuValue = this.gatt.mtu;
+    return this.gatt.services;
+  }
+
+  async read(c: CharacteristicInfo): Promise<Buffer> {
+    const path = await this.charPath(c);
+    const [v] = await this.bus.call(path, IFACE.characteristic, 'ReadValue', 'a{sv}', [{}], 'gatt');
+    return v as Buffer;
+  }
+
+  async write(c: CharacteristicInfo, value: Buffer, withResponse: boolean): Promise<void> {
+    const path = await this.charPath(c);
+    if (!withResponse && c.properties.writeWithoutResponse && this.useAcquire()) {
+      const sock = await this.writer(c.valueHandle, path);
+      if (sock && value.length <= this.mtuValue - 3) {
+        await sock.write(value);
+        return;
+      }
+    }
+    const opts = { type: new Variant('s', withResponse ? 'request' : 'command') };
+    await this.bus.call(path, IFACE.characteristic, 'WriteValue', 'aya{sv}', [value, opts], 'gatt');
+  }
+
+  async readDescriptor(handle: number): Promise<Buffer> {
+    const path = await this.descPath(handle);
+    const [v] = await this.bus.call(path, IFACE.descriptor, 'ReadValue', 'a{sv}', [{}], 'gatt');
+    return v as Buffer;
+  }
+
+  async writeDescriptor(handle: number, value: Buffer): Promise<void> {
+    const path = await this.descPath(handle);
+    await this.bus.call(path, IFACE.descriptor, 'WriteValue', 'aya{sv}', [value, {}], 'gatt');
+  }
+
+  async subscribe(
+    c: CharacteristicInfo,
+    options: BackendSubscribeOptions,
+    onValue: (value: Buffer) => void,
+  ): Promise<void> {
+    const path = await this.charPath(c);
+    await this.unsubscribe(c);
+    const acquire =
+      !options.forceStartNotify && !options.indicate && c.properties.notify && this.useAcquire();
+    if (acquire) {
+      try {
+        await this.acquireNotify(c, path, onValue);
+        return;
+      } catch (e) {
+        // Falls back to StartNotify (e.g. the characteristic is already notifying via D-Bus).
+        if (!(e instanceof NotSupportedError || e instanceof AttError || e instanceof BackendError))
+          throw e;
+      }
+    }
+    const off = this.bus.onProperties(path, (iface, changed) => {
+      if (iface !== IFACE.characteristic) return;
+      const v = changed.Value;
+      if (v !== undefined) onValue(v as Buffer);
+    });
+    try {
+      await this.bus.call(path, IFACE.characteristic, 'StartNotify', '', [], 'gatt');
+    } catch (e) {
+      off();
+      throw e;
+    }
+    this.subs.set(c.valueHandle, {
+      path,
+      stop: async () => {
+        off();
+        if (this.isConnected) {
+          await this.bus.call(path, IFACE.characteristic, 'StopNotify', '', [], 'gatt');
+        }
+      },
+    });
+  }
+
+  async unsubscribe(c: CharacteristicInfo): Promise<void> {
+    const sub = this.subs.get(c.valueHandle);
+    if (!sub) return;
+    this.subs.delete(c.valueHandle);
+    await sub.stop();
+  }
+
+  mtu(): number {
+    return this.mtuValue;
+  }
+
+  async exchangeMtu(_mtu: number): Promise<number> {
+    throw new NotSupportedError(
+      `BlueZ exchanges the MTU itself on connect (negotiated: ${this.mtuValue}); D-Bus cannot request one`,
+    );
+  }
+
+  async rssi(): Promise<number> {
+    throw new NotSupportedError('BlueZ D-Bus does not report the RSSI of a live connection');
+  }
+
+  /**
+   * Pairs through whichever agent is registered with bluetoothd; that agent's IO capability
+   * decides whether the result is authenticated ('high') or not ('medium').
+   */
+  async pair(level: SecurityLevel): Promise<void> {
+    if (level === 'low') return;
+    this.live();
+    const props = await this.bus.getAll(this.path, IFACE.device);
+    if (props.Paired === true) return;
+    try {
+      await withTimeout(
+        this.bus.call(this.path, IFACE.device, 'Pair'),
+        60_000,
+        `pairing with ${this.address}`,
+      );
+    } catch (e) {
+      if (/AlreadyExists/.test(String((e as { cause?: { type?: string } }).cause?.type))) return;
+      throw e;
+    }
+  }
+
+  /** Releases listeners and sockets without talking to bluetoothd. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const c of this.cleanups.splice(0)) c();
+    if (this.changeTimer) clearTimeout(this.changeTimer);
+    for (const s of this.subs.values()) void s.stop().catch(() => undefined);
+    this.subs.clear();
+    for (const w of this.writers.values()) void w.then((s) => s?.close());
+    this.writers.clear();
+    this.onGone(this);
+  }
+
+  private useAcquire(): boolean {
+    return this.options.acquire !== false && nativeAvailable();
+  }
+
+  private async acquireNotify(
+    c: CharacteristicInfo,
+    path: string,
+    onValue: (value: Buffer) => void,
+  ): Promise<void> {
+    const [fd, mtu] = (await this.bus.call(
+      path,
+      IFACE.characteristic,
+      'AcquireNotify',
+      'a{sv}',
+      [{}],
+      'gatt',
+    )) as [number, number];
+    if (typeof mtu === 'number') this.mtuValue = Math.max(this.mtuValue, mtu);
+    const sock = new PacketSocket(fd);
+    sock.unref();
+    sock.on('packets', (bufs) => {
+      for (const b of bufs) onValue(b);
+    });
+    sock.on('error', () => undefined);
+    this.subs.set(c.valueHandle, {
+      path,
+      // Closing the fd is how a client ends an acquired notification session.
+      stop: async () => sock.close(),
+    });
+  }
+
+  private writer(handle: number, path: string): Promise<PacketSocket | undefined> {
+    let w = this.writers.get(handle);
+    if (!w) {
+      w = this.bus
+        .call(path, IFACE.characteristic, 'AcquireWrite', 'a{sv}', [{}], 'gatt')
+        .then(([fd, mtu]) => {
+          if (typeof mtu === 'number') this.mtuValue = Math.max(this.mtuValue, mtu);
+          const s = new PacketSocket(fd as number);
+          s.unref();
+          s.on('error', () => undefined);
+          s.on('close', () => this.writers.delete(handle));
+          return s;
+        })
+        .catch(() => undefined);
+      this.writers.set(handle, w);
+    }
+    return w;
+  }
+
+  private async closeSubs(): Promise<void> {
+    const subs = [...this.subs.values()];
+    this.subs.clear();
+    await Promise.allSettled(subs.map((s) => s.stop()));
+    for (const w of this.writers.values()) (await w)?.close();
+    this.writers.clear();
+  }
+
+  private live(): void {
+    if (!this.connected) throw new NotConnectedError(`${this.address} is not connected`);
+  }
+
+  private async charPath(c: CharacteristicInfo): Promise<string> {
+    this.live();
+    if (!this.gatt) await this.discover(false);
+    const p = this.gatt?.characteristicPaths.get(c.valueHandle);
+    if (!p) throw new NotFoundError(`No characteristic with value handle ${c.valueHandle}`);
+    return p;
+  }
+
+  private async descPath(handle: number): Promise<string> {
+    this.live();
+    if (!this.gatt) await this.discover(false);
+    const p = this.gatt?.descriptorPaths.get(handle);
+    if (!p) throw new NotFoundError(`No descriptor at handle ${handle}`);
+    return p;
+  }
+
+  private onDeviceProps(changed: Props): void {
+    if (typeof changed.ServicesResolved === 'boolean') {
+      const was = this.servicesResolved;
+      this.servicesResolved = changed.ServicesResolved;
+      // Re-resolution on a live link means the peer's database changed.
+      if (!was && this.servicesResolved && this.resolvedOnce && this.isConnected) {
+        this.scheduleServicesChanged('added');
+      }
+    }
+    if (typeof changed.Connected === 'boolean') {
+      const was = this.isConnected;
+      this.isConnected = changed.Connected;
+      if (was && !this.isConnected && this.resolvedOnce) this.gone();
+    }
+    if (this.isConnected && this.servicesResolved) {
+      for (const w of this.resolvedWaiters.splice(0)) w();
+    }
+  }
+
+  private scheduleServicesChanged(_kind: string): void {
+    this.gatt = undefined;
+    if (this.changeTimer) clearTimeout(this.changeTimer);
+    this.changeTimer = setTimeout(() => {
+      this.changeTimer = undefined;
+      if (this.connected) this.events.onServicesChanged();
+    }, SERVICES_CHANGED_SETTLE_MS);
+  }
+
+  private gone(): void {
+    const reason: DisconnectReason = this.localDisconnect ? 'local' : 'remote';
+    this.gatt = undefined;
+    this.dispose();
+    this.events.onDisconnect(reason);
+  }
+}

@@ -1,0 +1,267 @@
+import { EventEmitter } from 'node:events';
+import {
+  AbortError,
+  BusyError,
+  InvalidArgumentError,
+  NotConnectedError,
+  normalizeAddress,
+  throwIfAborted,
+  withTimeout,
+} from '../core/index.js';
+import type { AdapterInfo, BackendConnection, CentralBackend } from './backend.js';
+import { Device, checkSecurityLevel } from './device.js';
+import { advertisementChanged, compileScanFilter, matchesScanFilter } from './scan-filter.js';
+import type { ConnectOptions, ScanOptions, ScanResult } from './types.js';
+
+export interface CentralOptions {
+  backend: CentralBackend;
+  /** 'hci0', 0, or the adapter's address; default: the backend's first adapter. */
+  adapter?: string | number;
+}
+
+const DEFAULT_SCAN_MS = 10_000;
+const DEFAULT_CONNECT_MS = 30_000;
+/** Reports buffered for a slow async-iterator consumer before the oldest are dropped. */
+const STREAM_BUFFER = 1024;
+
+function checkAdapter(a: unknown): void {
+  if (a === undefined) return;
+  if (typeof a === 'number' && Number.isInteger(a) && a >= 0) return;
+  if (typeof a === 'string' && (/^hci\d+$/.test(a) || /^[0-9A-F]{2}(:[0-9A-F]{2}){5}$/i.test(a)))
+    return;
+  throw new InvalidArgumentError(`adapter must be hciN, an index or an address: ${String(a)}`);
+}
+
+function checkDuration(ms: unknown, what: string): number {
+  if (typeof ms !== 'number' || !(ms >= 0)) {
+    throw new InvalidArgumentError(`${what} must be a number of ms >= 0: ${String(ms)}`);
+  }
+  return ms;
+}
+
+/**
+ * The central role on one adapter, backend-neutral. Events: 'discover' (ScanResult) while a
+ * scan runs, 'scanStart', 'scanStop'.
+ */
+export class Central extends EventEmitter {
+  readonly backend: CentralBackend;
+  private readonly adapterOpt: string | number | undefined;
+  private info: AdapterInfo | undefined;
+  private scanning = false;
+  private readonly devices = new Set<Device>();
+
+  constructor(options: CentralOptions) {
+    super();
+    if (!options?.backend) throw new InvalidArgumentError('a backend is required');
+    checkAdapter(options.adapter);
+    this.backend = options.backend;
+    this.adapterOpt = options.adapter;
+  }
+
+  get adapter(): AdapterInfo | undefined {
+    return this.info;
+  }
+
+  async start(): Promise<AdapterInfo> {
+    if (this.info) return this.info;
+    this.info = await this.backend.start({ adapter: this.adapterOpt, powerOn: true });
+    return this.info;
+  }
+
+  /** Disconnects every device, ends any scan and frees every backend resource. */
+  async stop(): Promise<void> {
+    const devices = [...this.devices];
+    await Promise.allSettled(devices.map((d) => d.disconnect()));
+    this.devices.clear();
+    await this.backend.stop();
+    this.info = undefined;
+  }
+
+  async setPowered(on: boolean): Promise<void> {
+    this.started();
+    await this.backend.setPowered(on);
+  }
+
+  async reset(): Promise<void> {
+    this.started();
+    await this.backend.reset();
+  }
+
+  /**
+   * Scans for `durationMs` (or until `signal` aborts; aborting ends the scan normally) and
+   * resolves to one entry per address, the latest report. Each report is also emitted as
+   * 'discover'.
+   */
+  scan(options: ScanOptions = {}): Promise<ScanResult[]> {
+    const list = new Map<string, ScanResult>();
+    return this.runScan(options, (r) => list.set(r.address, r)).then(() => [...list.values()]);
+  }
+
+  /** pygatt's filtered_scan: scan() keeping devices whose name contains `name`. */
+  filteredScan(name: string, options: ScanOptions = {}): Promise<ScanResult[]> {
+    return this.scan({ ...options, nameContains: name });
+  }
+
+  /** The same scan as a live stream; breaking out of the loop ends the scan. */
+  async *scanStream(options: ScanOptions = {}): AsyncGenerator<ScanResult, void, undefined> {
+    const queue: ScanResult[] = [];
+    let wake: (() => void) | undefined;
+    let done = false;
+    let failure: unknown;
+    const stopper = new AbortController();
+    const outer = options.signal;
+    const onOuter = (): void => stopper.abort();
+    outer?.addEventListener('abort', onOuter, { once: true });
+    if (outer?.aborted) stopper.abort();
+    const run = this.runScan({ ...options, signal: stopper.signal }, undefined, (r) => {
+      if (queue.length >= STREAM_BUFFER) queue.shift();
+      queue.push(r);
+      wake?.();
+    }).then(
+      () => {
+        done = true;
+        wake?.();
+      },
+      (e: unknown) => {
+        failure = e;
+        done = true;
+        wake?.();
+      },
+    );
+    try {
+      while (true) {
+        const next = queue.shift();
+        if (next) {
+          yield next;
+          continue;
+        }
+        if (done) break;
+        await new Promise<void>((r) => (wake = r));
+        wake = undefined;
+      }
+      if (failure) throw failure;
+    } finally {
+      outer?.removeEventListener('abort', onOuter);
+      stopper.abort();
+      await run;
+    }
+  }
+
+  /** `every` gets each matching report; `reported` only those the duplicates rule lets through. */
+  private async runScan(
+    options: ScanOptions,
+    every?: (r: ScanResult) => void,
+    reported?: (r: ScanResult) => void,
+  ): Promise<void> {
+    const filter = compileScanFilter(options);
+    const duration = checkDuration(options.durationMs ?? DEFAULT_SCAN_MS, 'durationMs');
+    const active = options.active ?? true;
+    if (typeof active !== 'boolean') throw new InvalidArgumentError('active must be a boolean');
+    if (!active && !this.backend.capabilities.passiveScan) {
+      throw new InvalidArgumentError(
+        `The ${this.backend.name} backend cannot scan passively (active: false)`,
+      );
+    }
+    this.started();
+    if (this.scanning) throw new BusyError('A scan is already running');
+    const signal = options.signal;
+    throwIfAborted(signal);
+    const last = new Map<string, ScanResult>();
+    const onReport = (r: ScanResult): void => {
+      if (!matchesScanFilter(r, filter)) return;
+      const prev = last.get(r.address);
+      last.set(r.address, r);
+      every?.(r);
+      if (!options.duplicates && prev && !advertisementChanged(prev, r)) return;
+      reported?.(r);
+      this.emit('discover', r);
+    };
+    this.scanning = true;
+    try {
+      await this.backend.startScan(
+        { active, serviceUuids: filter.serviceUuids, minRssi: filter.minRssi },
+        onReport,
+      );
+      this.emit('scanStart');
+      try {
+        await withTimeout(new Promise<never>(() => {}), duration, 'scan', signal);
+      } catch (e) {
+        // The duration ending or the caller aborting is how a scan normally finishes.
+        if (!(e instanceof AbortError) && (e as Error).name !== 'TimeoutError') throw e;
+      } finally {
+        await this.backend.stopScan();
+        this.emit('scanStop');
+      }
+    } finally {
+      this.scanning = false;
+    }
+  }
+
+  /**
+   * Connects (with retries on transient failures, waiting for service resolution), then pairs
+   * when `securityLevel` is above 'low'.
+   */
+  async connect(address: string, options: ConnectOptions = {}): Promise<Device> {
+    const addr = normalizeAddress(address);
+    if (options.addressType !== undefined && !['public', 'random'].includes(options.addressType)) {
+      throw new InvalidArgumentError(`addressType must be public or random`);
+    }
+    const timeoutMs = checkDuration(options.timeoutMs ?? DEFAULT_CONNECT_MS, 'timeoutMs');
+    const retries = options.retries ?? 3;
+    if (!Number.isInteger(retries) || retries < 0)
+      throw new InvalidArgumentError('retries must be an integer >= 0');
+    const level = checkSecurityLevel(options.securityLevel ?? 'low');
+    this.started();
+    throwIfAborted(options.signal);
+
+    // The backend's callbacks reach the Device once it exists (it needs the connection first).
+    const holder: { device?: Device } = {};
+    const connectOnce = (
+      events: Parameters<CentralBackend['connect']>[2],
+      signal?: AbortSignal,
+    ): Promise<BackendConnection> =>
+      this.backend.connect(
+        addr,
+        { addressType: options.addressType, timeoutMs, signal, retries },
+        events,
+      );
+    const conn = await connectOnce(
+      Device.events(() => holder.device),
+      options.signal,
+    );
+    const auto = options.autoReconnect;
+    const device = new Device(
+      (events) => connectOnce(events),
+      conn,
+      auto === true ? {} : auto || undefined,
+      (d) => this.devices.delete(d),
+    );
+    holder.device = device;
+    this.devices.add(device);
+    if (level !== 'low') {
+      try {
+        await device.pair(level);
+      } catch (e) {
+        await device.disconnect().catch(() => undefined);
+        throw e;
+      }
+    }
+    return device;
+  }
+
+  /** Forgets the bond with one device, or with all when no address is given. */
+  async clearBond(address?: string): Promise<void> {
+    const addr = address === undefined ? undefined : normalizeAddress(address);
+    this.started();
+    await this.backend.removeBond(addr);
+  }
+
+  /** Devices connected through this central. */
+  connectedDevices(): Device[] {
+    return [...this.devices].filter((d) => d.connected);
+  }
+
+  private started(): void {
+    if (!this.info) throw new NotConnectedError('Central is not started: call start() first');
+  }
+}

@@ -1,0 +1,127 @@
+import type { AddressType, AdvertisingData } from '../core/index.js';
+
+/** pybtle's security levels: low = no encryption, medium = encrypted (unauthenticated), high = authenticated (MITM). */
+export type SecurityLevel = 'low' | 'medium' | 'high';
+
+/** One advertising report (merged with its scan response) as the central sees it. */
+export interface ScanResult {
+  address: string;
+  addressType: AddressType;
+  /** Local name when advertised (complete or shortened). */
+  name?: string;
+  rssi?: number;
+  advertisement: AdvertisingData;
+  /** Milliseconds since the epoch when the report arrived. */
+  timestamp: number;
+}
+
+export interface ScanFilter {
+  /** Substring the advertised name must contain (case-sensitive, like pygatt's filtered_scan). */
+  nameContains?: string;
+  /** At least one of these service UUIDs must be advertised. */
+  serviceUuids?: (string | number)[];
+  /** Manufacturer data with this company identifier must be present. */
+  manufacturerId?: number;
+  /** Reports weaker than this (dBm) are dropped. */
+  minRssi?: number;
+  /** Only these addresses. */
+  addresses?: string[];
+}
+
+export interface ScanOptions extends ScanFilter {
+  /** How long to scan, in ms; default 10 000. Infinity scans until the signal aborts. */
+  durationMs?: number;
+  signal?: AbortSignal;
+  /** Active scanning asks for scan responses; passive only listens. Default true. */
+  active?: boolean;
+  /**
+   * Report every advertisement (true) or only the first per address plus those whose data
+   * changed (false, default). The list from scan() always holds one (latest) entry per address.
+   */
+  duplicates?: boolean;
+}
+
+export interface ConnectOptions {
+  addressType?: AddressType;
+  /** Whole connect, including retries and service resolution; default 30 000 ms. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Extra attempts on transient failures (connection aborted locally, "In Progress"); default 3. */
+  retries?: number;
+  /** Reconnect when the link drops (not after disconnect()) and restore subscriptions. */
+  autoReconnect?: boolean | AutoReconnectOptions;
+  /** Pair after connecting when above 'low'. */
+  securityLevel?: SecurityLevel;
+}
+
+export interface AutoReconnectOptions {
+  /** First delay before reconnecting; doubles up to maxDelayMs. Default 500. */
+  initialDelayMs?: number;
+  maxDelayMs?: number;
+  /** Give up after this many failed attempts; default Infinity. */
+  maxAttempts?: number;
+}
+
+/** Characteristic properties, as named by the Core spec (Vol 3 Part G 3.3.1.1) and BlueZ flags. */
+export interface CharacteristicProperties {
+  broadcast: boolean;
+  read: boolean;
+  writeWithoutResponse: boolean;
+  write: boolean;
+  notify: boolean;
+  indicate: boolean;
+  authenticatedSignedWrites: boolean;
+  extendedProperties: boolean;
+  reliableWrite: boolean;
+  writableAuxiliaries: boolean;
+}
+
+export interface DescriptorInfo {
+  uuid: string;
+  handle: number;
+}
+
+export interface CharacteristicInfo {
+  uuid: string;
+  /** Handle of the characteristic declaration. */
+  handle: number;
+  /** Handle of the value attribute: what reads and writes address. */
+  valueHandle: number;
+  properties: CharacteristicProperties;
+  descriptors: DescriptorInfo[];
+}
+
+export interface ServiceInfo {
+  uuid: string;
+  primary: boolean;
+  startHandle: number;
+  endHandle: number;
+  characteristics: CharacteristicInfo[];
+}
+
+/** Where a characteristic is: its UUID, a service + UUID pair when a UUID repeats, or its value handle. */
+export type CharacteristicRef =
+  | string
+  | number
+  | { service: string | number; characteristic: string | number }
+  | { handle: number | string };
+
+export interface WriteOptions {
+  /** Write Command (no response) instead of Write Request. */
+  withoutResponse?: boolean;
+}
+
+export interface SubscribeOptions {
+  /** Use indications even when notifications are offered. */
+  indicate?: boolean;
+  /**
+   * Always enable through the CCCD write the backend waits for (D-Bus: StartNotify) instead of
+   * a faster path (D-Bus: AcquireNotify). Some peers notify before the CCCD write is
+   * acknowledged, and those first values are lost under AcquireNotify.
+   */
+  forceStartNotify?: boolean;
+}
+
+export type NotificationCallback = (value: Buffer, characteristic: CharacteristicInfo) => void;
+
+export type DisconnectReason = 'local' | 'remote' | 'adapter' | 'unknown';

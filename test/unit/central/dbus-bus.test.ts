@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import { test } from 'node:test';
+import dbus from 'dbus-next';
+import { BluezBus, MAX_PENDING_CALLS } from '../../../src/backends/dbus/bus.js';
+import { AttError } from '../../../src/core/index.js';
+
+/** A stand-in for dbus-next's MessageBus that answers after a delay and counts concurrency. */
+class FakeMessageBus extends EventEmitter {
+  inFlight = 0;
+  peak = 0;
+  calls = 0;
+  async call(msg: { member: string }): Promise<{ body: unknown[] }> {
+    this.calls++;
+    this.inFlight++;
+    this.peak = Math.max(this.peak, this.inFlight);
+    await new Promise((r) => setTimeout(r, 1));
+    this.inFlight--;
+    if (msg.member === 'Fail') {
+      throw new dbus.DBusError('org.bluez.Error.Failed', 'Operation failed with ATT error: 0x81');
+    }
+    return { body: [msg.member] };
+  }
+  disconnect(): void {}
+}
+
+function open(fake: FakeMessageBus): BluezBus {
+  return new (BluezBus as unknown as new (b: unknown) => BluezBus)(fake);
+}
+
+test('pipelined calls stay under the bus limit of 128 pending replies, in order', async () => {
+  const fake = new FakeMessageBus();
+  const bus = open(fake);
+  const results = await Promise.all(
+    Array.from({ length: 500 }, (_, i) => bus.call('/p', 'org.bluez.Test1', `M${i}`)),
+  );
+  assert.equal(fake.calls, 500);
+  assert.ok(fake.peak <= MAX_PENDING_CALLS, `peak ${fake.peak}`);
+  assert.ok(MAX_PENDING_CALLS < 128);
+  assert.equal(fake.peak, MAX_PENDING_CALLS, 'the window is used fully');
+  assert.deepEqual(
+    results.map((r) => r[0]),
+    Array.from({ length: 500 }, (_, i) => `M${i}`),
+  );
+  assert.equal(bus.inFlight, 0);
+});
+
+test('errors are mapped and free their slot', async () => {
+  const fake = new FakeMessageBus();
+  const bus = open(fake);
+  await assert.rejects(bus.call('/p', 'org.bluez.Test1', 'Fail', '', [], 'gatt'), (e: unknown) => {
+    return e instanceof AttError && e.attCode === 0x81;
+  });
+  assert.equal(bus.inFlight, 0);
+});
+
+test('signals are routed by path to property handlers', () => {
+  const fake = new FakeMessageBus();
+  const bus = open(fake);
+  const got: unknown[] = [];
+  const off = bus.onProperties('/a', (iface, changed) => got.push([iface, changed.Value]));
+  const signal = (path: string) =>
+    fake.emit('message', {
+      type: 4,
+      path,
+      interface: 'org.freedesktop.DBus.Properties',
+      member: 'PropertiesChanged',
+      body: [
+        'org.bluez.GattCharacteristic1',
+        { Value: new dbus.Variant('ay', Buffer.from([1])) },
+        [],
+      ],
+    });
+  signal('/a');
+  signal('/b');
+  off();
+  signal('/a');
+  assert.deepEqual(got, [['org.bluez.GattCharacteristic1', Buffer.from([1])]]);
+});
