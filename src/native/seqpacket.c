@@ -1,0 +1,279 @@
+/*
+ * SOCK_SEQPACKET sockets for BlueZ's AcquireNotify/AcquireWrite fast paths.
+ *
+ * Node's net.Socket refuses SOCK_SEQPACKET fds and plain fs reads of them get
+ * EAGAIN, so this addon watches an fd with libuv's poller and hands JS every
+ * packet that is ready in one batch per wakeup (one JS call per batch, not
+ * per notification). It also makes the socketpair a GATT server returns.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <node_api.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <uv.h>
+
+#define READ_BUF 4096
+/* Bounded so a flooding peer cannot starve the event loop; the poller is
+ * level-triggered and wakes again while packets remain. */
+#define MAX_BATCH 256
+
+enum { EV_PACKETS = 0, EV_WRITABLE = 1, EV_HANGUP = 2, EV_ERROR = 3 };
+
+typedef struct {
+  uv_poll_t poll;
+  napi_env env;
+  napi_ref callback;
+  napi_async_context async;
+  int fd;
+  int want_write;
+  int closing;
+  char buf[READ_BUF];
+} watcher_t;
+
+#define CHECK(call)                                                   \
+  do {                                                                \
+    if ((call) != napi_ok) {                                          \
+      napi_throw_error(env, "ERR_BLEKIT_NATIVE", #call " failed");    \
+      return NULL;                                                    \
+    }                                                                 \
+  } while (0)
+
+static napi_value throw_errno(napi_env env, const char *what, int err) {
+  char msg[256];
+  snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
+  napi_throw_error(env, "ERR_BLEKIT_NATIVE", msg);
+  return NULL;
+}
+
+static void emit(watcher_t *w, int kind, napi_value payload) {
+  napi_env env = w->env;
+  napi_value cb, recv, argv[2], result;
+  if (napi_get_reference_value(env, w->callback, &cb) != napi_ok || cb == NULL) return;
+  napi_get_global(env, &recv);
+  napi_create_int32(env, kind, &argv[0]);
+  if (payload) argv[1] = payload;
+  else napi_get_undefined(env, &argv[1]);
+  /* make_callback runs microtasks afterwards, as for any libuv-driven callback. */
+  napi_make_callback(env, w->async, recv, cb, 2, argv, &result);
+}
+
+static int update_poll(watcher_t *w);
+
+static void on_poll(uv_poll_t *h, int status, int events) {
+  watcher_t *w = (watcher_t *)h->data;
+  napi_handle_scope scope;
+  napi_open_handle_scope(w->env, &scope);
+  if (status < 0) {
+    napi_value code;
+    napi_create_int32(w->env, status, &code);
+    emit(w, EV_ERROR, code);
+    goto done;
+  }
+  if (events & UV_READABLE) {
+    napi_value arr;
+    uint32_t n = 0;
+    int hup = 0, err = 0;
+    napi_create_array(w->env, &arr);
+    while (n < MAX_BATCH) {
+      ssize_t r = recv(w->fd, w->buf, sizeof w->buf, MSG_DONTWAIT);
+      if (r > 0) {
+        napi_value b;
+        void *data;
+        napi_create_buffer_copy(w->env, (size_t)r, w->buf, &data, &b);
+        napi_set_element(w->env, arr, n++, b);
+      } else if (r == 0) {
+        hup = 1;
+        break;
+      } else if (errno == EINTR) {
+        continue;
+      } else {
+        if (errno != EAGAIN && errno != EWOULDBLOCK) err = errno;
+        break;
+      }
+    }
+    if (n > 0) emit(w, EV_PACKETS, arr);
+    if (w->closing) goto done;
+    if (err) {
+      napi_value code;
+      napi_create_int32(w->env, -err, &code);
+      emit(w, EV_ERROR, code);
+      goto done;
+    }
+    if (hup) {
+      emit(w, EV_HANGUP, NULL);
+      goto done;
+    }
+  }
+  if (!w->closing && (events & UV_WRITABLE)) {
+    w->want_write = 0;
+    update_poll(w);
+    emit(w, EV_WRITABLE, NULL);
+  }
+  if (!w->closing && (events & UV_DISCONNECT)) emit(w, EV_HANGUP, NULL);
+done:
+  napi_close_handle_scope(w->env, scope);
+}
+
+static int update_poll(watcher_t *w) {
+  int ev = UV_READABLE | UV_DISCONNECT | (w->want_write ? UV_WRITABLE : 0);
+  return uv_poll_start(&w->poll, ev, on_poll);
+}
+
+static void on_closed(uv_handle_t *h) {
+  watcher_t *w = (watcher_t *)h->data;
+  close(w->fd);
+  free(w);
+}
+
+static napi_value get_watcher(napi_env env, napi_value v, watcher_t **out) {
+  void *p = NULL;
+  CHECK(napi_get_value_external(env, v, &p));
+  *out = (watcher_t *)p;
+  if (*out == NULL || (*out)->closing) {
+    napi_throw_error(env, "ERR_BLEKIT_CLOSED", "socket is closed");
+    return NULL;
+  }
+  return v;
+}
+
+/* socketpair() -> [fd, fd], non-blocking and close-on-exec. */
+static napi_value SocketPair(napi_env env, napi_callback_info info) {
+  int sv[2];
+  napi_value arr, a, b;
+  (void)info;
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0)
+    return throw_errno(env, "socketpair", errno);
+  CHECK(napi_create_array_with_length(env, 2, &arr));
+  CHECK(napi_create_int32(env, sv[0], &a));
+  CHECK(napi_create_int32(env, sv[1], &b));
+  CHECK(napi_set_element(env, arr, 0, a));
+  CHECK(napi_set_element(env, arr, 1, b));
+  return arr;
+}
+
+/* open(fd, callback(kind, payload)) -> handle. Takes ownership of fd. */
+static napi_value Open(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], handle, name;
+  int32_t fd;
+  uv_loop_t *loop;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2) {
+    napi_throw_type_error(env, NULL, "open(fd, callback)");
+    return NULL;
+  }
+  CHECK(napi_get_value_int32(env, argv[0], &fd));
+  CHECK(napi_get_uv_event_loop(env, &loop));
+  int fl = fcntl(fd, F_GETFL);
+  if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) return throw_errno(env, "fcntl", errno);
+  watcher_t *w = (watcher_t *)calloc(1, sizeof *w);
+  if (!w) return throw_errno(env, "calloc", ENOMEM);
+  w->env = env;
+  w->fd = fd;
+  CHECK(napi_create_reference(env, argv[1], 1, &w->callback));
+  CHECK(napi_create_string_utf8(env, "blekit:seqpacket", NAPI_AUTO_LENGTH, &name));
+  CHECK(napi_async_init(env, NULL, name, &w->async));
+  int rc = uv_poll_init(loop, &w->poll, fd);
+  if (rc < 0) {
+    napi_delete_reference(env, w->callback);
+    napi_async_destroy(env, w->async);
+    free(w);
+    return throw_errno(env, "uv_poll_init", -rc);
+  }
+  w->poll.data = w;
+  update_poll(w);
+  CHECK(napi_create_external(env, w, NULL, NULL, &handle));
+  return handle;
+}
+
+/* write(handle, buffer) -> bytes written, or -errno (-EAGAIN when full). */
+static napi_value Write(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], out;
+  watcher_t *w;
+  void *data;
+  size_t len;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (!get_watcher(env, argv[0], &w)) return NULL;
+  CHECK(napi_get_typedarray_info(env, argv[1], NULL, &len, &data, NULL, NULL));
+  ssize_t r;
+  do {
+    r = send(w->fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+  } while (r < 0 && errno == EINTR);
+  CHECK(napi_create_int32(env, r < 0 ? -errno : (int32_t)r, &out));
+  return out;
+}
+
+/* wantWritable(handle): one EV_WRITABLE callback when the socket has room. */
+static napi_value WantWritable(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  watcher_t *w;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (!get_watcher(env, argv[0], &w)) return NULL;
+  w->want_write = 1;
+  update_poll(w);
+  return NULL;
+}
+
+/* ref(handle, bool): whether the socket keeps the event loop alive. */
+static napi_value Ref(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  watcher_t *w;
+  bool on;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (!get_watcher(env, argv[0], &w)) return NULL;
+  CHECK(napi_get_value_bool(env, argv[1], &on));
+  if (on) uv_ref((uv_handle_t *)&w->poll);
+  else uv_unref((uv_handle_t *)&w->poll);
+  return NULL;
+}
+
+/* close(handle): stops watching and closes the fd once libuv lets go of it. */
+static napi_value Close(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  void *p = NULL;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  CHECK(napi_get_value_external(env, argv[0], &p));
+  watcher_t *w = (watcher_t *)p;
+  if (w == NULL || w->closing) return NULL;
+  w->closing = 1;
+  uv_poll_stop(&w->poll);
+  napi_delete_reference(env, w->callback);
+  napi_async_destroy(env, w->async);
+  uv_close((uv_handle_t *)&w->poll, on_closed);
+  return NULL;
+}
+
+/* closeFd(fd): for the peer end of a socketpair once it has been handed over. */
+static napi_value CloseFd(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t fd;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  CHECK(napi_get_value_int32(env, argv[0], &fd));
+  if (close(fd) < 0) return throw_errno(env, "close", errno);
+  return NULL;
+}
+
+static napi_value Init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"socketPair", NULL, SocketPair, NULL, NULL, NULL, napi_default, NULL},
+      {"open", NULL, Open, NULL, NULL, NULL, napi_default, NULL},
+      {"write", NULL, Write, NULL, NULL, NULL, napi_default, NULL},
+      {"wantWritable", NULL, WantWritable, NULL, NULL, NULL, napi_default, NULL},
+      {"ref", NULL, Ref, NULL, NULL, NULL, napi_default, NULL},
+      {"close", NULL, Close, NULL, NULL, NULL, napi_default, NULL},
+      {"closeFd", NULL, CloseFd, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

@@ -1,0 +1,199 @@
+import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BleError, NotSupportedError } from '../core/errors.js';
+
+interface Addon {
+  socketPair(): [number, number];
+  open(fd: number, cb: (kind: number, payload: unknown) => void): unknown;
+  write(handle: unknown, buf: Uint8Array): number;
+  wantWritable(handle: unknown): void;
+  ref(handle: unknown, on: boolean): void;
+  close(handle: unknown): void;
+  closeFd(fd: number): void;
+}
+
+const EV_PACKETS = 0;
+const EV_WRITABLE = 1;
+const EV_HANGUP = 2;
+const EV_ERROR = 3;
+const EAGAIN = 11;
+
+let addon: Addon | null | undefined;
+let loadError: string | undefined;
+
+function load(): Addon | null {
+  if (addon !== undefined) return addon;
+  const here = dirname(fileURLToPath(import.meta.url));
+  // dist/src/native -> <package>/build, and src/native -> <package>/build.
+  const candidates = [join(here, '..', '..', '..', 'build'), join(here, '..', '..', 'build')].map(
+    (b) => join(b, 'Release', 'blekit_seqpacket.node'),
+  );
+  const path = candidates.find((p) => existsSync(p));
+  try {
+    if (!path) throw new Error(`not built (looked for ${candidates.join(', ')})`);
+    addon = createRequire(import.meta.url)(path) as Addon;
+  } catch (err) {
+    loadError = err instanceof Error ? err.message : String(err);
+    addon = null;
+  }
+  return addon;
+}
+
+/** True when the native addon is built and loads; the fd fast paths depend on it. */
+export function nativeAvailable(): boolean {
+  return load() !== null;
+}
+
+function need(): Addon {
+  const a = load();
+  if (!a) {
+    throw new NotSupportedError(
+      `blekit's native fd addon is unavailable (${loadError}); run "npm rebuild blekit" with a C compiler`,
+    );
+  }
+  return a;
+}
+
+/** A connected SOCK_SEQPACKET pair, non-blocking and close-on-exec (for a GATT server's Acquire*). */
+export function seqpacketPair(): [number, number] {
+  return need().socketPair();
+}
+
+/** Closes a raw fd that was never wrapped in a PacketSocket. */
+export function closeFd(fd: number): void {
+  need().closeFd(fd);
+}
+
+export class SocketClosedError extends BleError {
+  override name = 'SocketClosedError';
+  constructor(message = 'the socket is closed') {
+    super(message, 'ERR_BLE_SOCKET_CLOSED');
+  }
+}
+
+export interface PacketSocketEvents {
+  packets: [packets: Buffer[]];
+  close: [];
+  error: [error: Error];
+}
+
+/**
+ * One end of a SOCK_SEQPACKET socket: every packet is one ATT value.
+ * Reading delivers a batch of packets per wakeup; writing never drops a packet:
+ * when the socket is full, write() waits until it has room.
+ */
+export class PacketSocket extends EventEmitter<PacketSocketEvents> {
+  private handle: unknown;
+  private readonly queue: { buf: Uint8Array; resolve: () => void; reject: (e: Error) => void }[] =
+    [];
+  private waiting = false;
+  private closed = false;
+
+  /** Takes ownership of fd: close() closes it. */
+  constructor(readonly fd: number) {
+    super();
+    this.handle = need().open(fd, (kind, payload) => this.onEvent(kind, payload));
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Sends one packet now if there is room; false when the socket is full. */
+  tryWrite(buf: Uint8Array): boolean {
+    if (this.closed) throw new SocketClosedError();
+    if (this.queue.length > 0) return false;
+    return this.send(buf);
+  }
+
+  /** Sends one packet, waiting while the socket is full. Writes keep their order. */
+  write(buf: Uint8Array): Promise<void> {
+    if (this.closed) return Promise.reject(new SocketClosedError());
+    if (this.queue.length === 0 && this.send(buf)) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.queue.push({ buf, resolve, reject });
+      this.waitWritable();
+    });
+  }
+
+  /** Whether the socket keeps the process alive (like net.Socket's ref/unref). */
+  ref(): this {
+    if (!this.closed) need().ref(this.handle, true);
+    return this;
+  }
+
+  unref(): this {
+    if (!this.closed) need().ref(this.handle, false);
+    return this;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    need().close(this.handle);
+    this.handle = null;
+    for (const w of this.queue.splice(0)) w.reject(new SocketClosedError());
+    this.emit('close');
+  }
+
+  private send(buf: Uint8Array): boolean {
+    const r = need().write(this.handle, buf);
+    if (r >= 0) return true;
+    if (-r === EAGAIN) return false;
+    throw new BleError(`write on fd ${this.fd} failed (errno ${-r})`, 'ERR_BLE_SOCKET');
+  }
+
+  private waitWritable(): void {
+    if (this.waiting || this.closed) return;
+    this.waiting = true;
+    need().wantWritable(this.handle);
+  }
+
+  private drain(): void {
+    this.waiting = false;
+    while (this.queue.length > 0 && !this.closed) {
+      const head = this.queue[0]!;
+      let sent: boolean;
+      try {
+        sent = this.send(head.buf);
+      } catch (err) {
+        this.queue.shift();
+        head.reject(err as Error);
+        continue;
+      }
+      if (!sent) {
+        this.waitWritable();
+        return;
+      }
+      this.queue.shift();
+      head.resolve();
+    }
+  }
+
+  private onEvent(kind: number, payload: unknown): void {
+    if (this.closed) return;
+    switch (kind) {
+      case EV_PACKETS:
+        this.emit('packets', payload as Buffer[]);
+        break;
+      case EV_WRITABLE:
+        this.drain();
+        break;
+      case EV_HANGUP:
+        this.close();
+        break;
+      case EV_ERROR: {
+        const err = new BleError(
+          `poll on fd ${this.fd} failed (${String(payload)})`,
+          'ERR_BLE_SOCKET',
+        );
+        if (this.listenerCount('error') > 0) this.emit('error', err);
+        this.close();
+        break;
+      }
+    }
+  }
+}
