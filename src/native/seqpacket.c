@@ -4,7 +4,9 @@
  * Node's net.Socket refuses SOCK_SEQPACKET fds and plain fs reads of them get
  * EAGAIN, so this addon watches an fd with libuv's poller and hands JS every
  * packet that is ready in one batch per wakeup (one JS call per batch, not
- * per notification). It also makes the socketpair a GATT server returns.
+ * per notification). It also makes the socketpair a GATT server returns, and
+ * opens the kernel's mgmt socket (HCI_CHANNEL_CONTROL), whose frames are
+ * datagrams read the same way.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,7 +18,8 @@
 #include <unistd.h>
 #include <uv.h>
 
-#define READ_BUF 4096
+#define READ_BUF_DEFAULT 4096
+#define READ_BUF_MAX (6 + 65535)
 /* Bounded so a flooding peer cannot starve the event loop; the poller is
  * level-triggered and wakes again while packets remain. */
 #define MAX_BATCH 256
@@ -31,7 +34,8 @@ typedef struct {
   int fd;
   int want_write;
   int closing;
-  char buf[READ_BUF];
+  size_t bufsize;
+  char *buf;
 } watcher_t;
 
 #define CHECK(call)                                                   \
@@ -44,8 +48,14 @@ typedef struct {
 
 static napi_value throw_errno(napi_env env, const char *what, int err) {
   char msg[256];
+  napi_value code, text, error, num;
   snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
-  napi_throw_error(env, "ERR_BLEKIT_NATIVE", msg);
+  napi_create_string_utf8(env, "ERR_BLEKIT_NATIVE", NAPI_AUTO_LENGTH, &code);
+  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &text);
+  napi_create_error(env, code, text, &error);
+  napi_create_int32(env, err, &num);
+  napi_set_named_property(env, error, "errno", num);
+  napi_throw(env, error);
   return NULL;
 }
 
@@ -79,7 +89,7 @@ static void on_poll(uv_poll_t *h, int status, int events) {
     int hup = 0, err = 0;
     napi_create_array(w->env, &arr);
     while (n < MAX_BATCH) {
-      ssize_t r = recv(w->fd, w->buf, sizeof w->buf, MSG_DONTWAIT);
+      ssize_t r = recv(w->fd, w->buf, w->bufsize, MSG_DONTWAIT);
       if (r > 0) {
         napi_value b;
         void *data;
@@ -126,6 +136,7 @@ static int update_poll(watcher_t *w) {
 static void on_closed(uv_handle_t *h) {
   watcher_t *w = (watcher_t *)h->data;
   close(w->fd);
+  free(w->buf);
   free(w);
 }
 
@@ -155,11 +166,13 @@ static napi_value SocketPair(napi_env env, napi_callback_info info) {
   return arr;
 }
 
-/* open(fd, callback(kind, payload)) -> handle. Takes ownership of fd. */
+/* open(fd, callback(kind, payload), bufsize?) -> handle. Takes ownership of fd.
+ * bufsize is the largest packet read whole (ATT values fit the default; mgmt
+ * frames need 6 + 65535). */
 static napi_value Open(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2], handle, name;
-  int32_t fd;
+  size_t argc = 3;
+  napi_value argv[3], handle, name;
+  int32_t fd, bufsize = READ_BUF_DEFAULT;
   uv_loop_t *loop;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 2) {
@@ -167,11 +180,23 @@ static napi_value Open(napi_env env, napi_callback_info info) {
     return NULL;
   }
   CHECK(napi_get_value_int32(env, argv[0], &fd));
+  if (argc > 2) {
+    napi_valuetype t;
+    CHECK(napi_typeof(env, argv[2], &t));
+    if (t == napi_number) CHECK(napi_get_value_int32(env, argv[2], &bufsize));
+  }
+  if (bufsize < 1 || bufsize > READ_BUF_MAX) bufsize = READ_BUF_DEFAULT;
   CHECK(napi_get_uv_event_loop(env, &loop));
   int fl = fcntl(fd, F_GETFL);
   if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) return throw_errno(env, "fcntl", errno);
   watcher_t *w = (watcher_t *)calloc(1, sizeof *w);
   if (!w) return throw_errno(env, "calloc", ENOMEM);
+  w->buf = (char *)malloc((size_t)bufsize);
+  if (!w->buf) {
+    free(w);
+    return throw_errno(env, "malloc", ENOMEM);
+  }
+  w->bufsize = (size_t)bufsize;
   w->env = env;
   w->fd = fd;
   CHECK(napi_create_reference(env, argv[1], 1, &w->callback));
@@ -181,6 +206,7 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   if (rc < 0) {
     napi_delete_reference(env, w->callback);
     napi_async_destroy(env, w->async);
+    free(w->buf);
     free(w);
     return throw_errno(env, "uv_poll_init", -rc);
   }
@@ -262,6 +288,33 @@ static napi_value CloseFd(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* The kernel's Bluetooth headers are not a build dependency; these are their ABI values. */
+#define BT_AF 31
+#define BT_PROTO_HCI 1
+#define BT_DEV_NONE 0xffff
+#define BT_CHANNEL_CONTROL 3
+struct bt_sockaddr_hci {
+  sa_family_t family;
+  unsigned short dev;
+  unsigned short channel;
+};
+
+/* hciControlSocket() -> fd bound to HCI_CHANNEL_CONTROL (the mgmt API). */
+static napi_value HciControlSocket(napi_env env, napi_callback_info info) {
+  napi_value out;
+  struct bt_sockaddr_hci addr = {BT_AF, BT_DEV_NONE, BT_CHANNEL_CONTROL};
+  (void)info;
+  int fd = socket(BT_AF, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, BT_PROTO_HCI);
+  if (fd < 0) return throw_errno(env, "socket(AF_BLUETOOTH)", errno);
+  if (bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
+    int err = errno;
+    close(fd);
+    return throw_errno(env, "bind(HCI_CHANNEL_CONTROL)", err);
+  }
+  CHECK(napi_create_int32(env, fd, &out));
+  return out;
+}
+
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"socketPair", NULL, SocketPair, NULL, NULL, NULL, napi_default, NULL},
@@ -271,6 +324,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"ref", NULL, Ref, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, Close, NULL, NULL, NULL, napi_default, NULL},
       {"closeFd", NULL, CloseFd, NULL, NULL, NULL, napi_default, NULL},
+      {"hciControlSocket", NULL, HciControlSocket, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

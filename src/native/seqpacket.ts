@@ -7,12 +7,13 @@ import { BleError, NotSupportedError } from '../core/errors.js';
 
 interface Addon {
   socketPair(): [number, number];
-  open(fd: number, cb: (kind: number, payload: unknown) => void): unknown;
+  open(fd: number, cb: (kind: number, payload: unknown) => void, bufferSize?: number): unknown;
   write(handle: unknown, buf: Uint8Array): number;
   wantWritable(handle: unknown): void;
   ref(handle: unknown, on: boolean): void;
   close(handle: unknown): void;
   closeFd(fd: number): void;
+  hciControlSocket(): number;
 }
 
 const EV_PACKETS = 0;
@@ -47,7 +48,8 @@ export function nativeAvailable(): boolean {
   return load() !== null;
 }
 
-function need(): Addon {
+/** @internal for sibling modules that open other packet sockets. */
+export function need(): Addon {
   const a = load();
   if (!a) {
     throw new NotSupportedError(
@@ -92,10 +94,20 @@ export class PacketSocket extends EventEmitter<PacketSocketEvents> {
   private waiting = false;
   private closed = false;
 
-  /** Takes ownership of fd: close() closes it. */
-  constructor(readonly fd: number) {
+  /**
+   * Takes ownership of fd: close() closes it. `bufferSize` is the largest packet read whole
+   * (the default fits any ATT value).
+   */
+  constructor(
+    readonly fd: number,
+    options: { bufferSize?: number } = {},
+  ) {
     super();
-    this.handle = need().open(fd, (kind, payload) => this.onEvent(kind, payload));
+    this.handle = need().open(
+      fd,
+      (kind, payload) => this.onEvent(kind, payload),
+      options.bufferSize,
+    );
   }
 
   get isClosed(): boolean {
