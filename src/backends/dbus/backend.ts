@@ -19,7 +19,7 @@ import type {
 } from '../../central/backend.js';
 import type { ScanResult } from '../../central/types.js';
 import { BluezBus, Variant } from './bus.js';
-import { DbusConnection } from './connection.js';
+import { DbusConnection, type DbusPathStats } from './connection.js';
 import { isTransientConnectError } from './errors.js';
 import {
   IFACE,
@@ -31,7 +31,10 @@ import {
 } from './objects.js';
 
 export interface DbusBackendOptions {
-  /** Use AcquireNotify/AcquireWrite when the characteristic allows (default true). */
+  /**
+   * Use AcquireNotify/AcquireWrite fds when the characteristic allows. Off by default for now:
+   * in the lab no value crossed the acquired fds yet (see the central issue's report).
+   */
   acquire?: boolean;
   /** How long to wait for ServicesResolved after the link is up; default 20 000 ms. */
   servicesResolvedTimeoutMs?: number;
@@ -39,6 +42,7 @@ export interface DbusBackendOptions {
 
 /** Keys whose presence in a Device1 change means an advertising report arrived. */
 const REPORT_KEYS = ['RSSI', 'ManufacturerData', 'ServiceData', 'TxPower'];
+const REPORT_SETTLE_MS = 20;
 
 /** The central role over BlueZ's D-Bus API (bluetoothd 5.x). */
 export class DbusBackend implements CentralBackend {
@@ -56,6 +60,7 @@ export class DbusBackend implements CentralBackend {
   private readonly connections = new Set<DbusConnection>();
   private readonly unsubscribers: (() => void)[] = [];
   private readonly deviceWatches = new Map<string, () => void>();
+  private readonly pendingReports = new Map<string, NodeJS.Timeout>();
 
   constructor(private readonly options: DbusBackendOptions = {}) {}
 
@@ -147,6 +152,8 @@ export class DbusBackend implements CentralBackend {
     const bus = this.need();
     if (!this.scanSink) return;
     this.scanSink = undefined;
+    for (const t of this.pendingReports.values()) clearTimeout(t);
+    this.pendingReports.clear();
     await bus.call(this.adapterPath, IFACE.adapter, 'StopDiscovery').catch(() => undefined);
     await bus
       .call(this.adapterPath, IFACE.adapter, 'SetDiscoveryFilter', 'a{sv}', [{}])
@@ -182,7 +189,7 @@ export class DbusBackend implements CentralBackend {
         throwIfAborted(signal);
         try {
           await withTimeout(
-            bus.call(path, IFACE.device, 'Connect'),
+            bus.call(path, IFACE.device, 'Connect', '', [], 'other', Infinity),
             left(),
             `connect to ${addr}`,
             signal,
@@ -219,6 +226,12 @@ export class DbusBackend implements CentralBackend {
       if (!this.devices.has(p)) continue;
       await bus.call(this.adapterPath, IFACE.adapter, 'RemoveDevice', 'o', [p]);
     }
+  }
+
+  /** Which transports the live connection to `address` has used (diagnostics, benchmarks). */
+  pathStats(address: string): DbusPathStats | undefined {
+    const addr = normalizeAddress(address);
+    return [...this.connections].find((c) => c.address === addr)?.stats;
   }
 
   /** The device's properties as last seen (for tests and diagnostics). */
@@ -272,10 +285,24 @@ export class DbusBackend implements CentralBackend {
         if (!cur) return;
         Object.assign(cur, changed);
         for (const k of invalidated) delete cur[k];
-        if (this.scanSink && REPORT_KEYS.some((k) => k in changed)) {
-          this.scanSink(scanResultFromDevice(cur));
-        }
+        if (this.scanSink && REPORT_KEYS.some((k) => k in changed)) this.queueReport(path);
       }),
+    );
+  }
+
+  /**
+   * bluetoothd announces one advertising report as several PropertiesChanged signals (RSSI,
+   * TxPower, ManufacturerData ... one each): wait a moment so the report carries all of them.
+   */
+  private queueReport(path: string): void {
+    if (this.pendingReports.has(path)) return;
+    this.pendingReports.set(
+      path,
+      setTimeout(() => {
+        this.pendingReports.delete(path);
+        const cur = this.devices.get(path);
+        if (cur && this.scanSink) this.scanSink(scanResultFromDevice(cur));
+      }, REPORT_SETTLE_MS),
     );
   }
 
@@ -286,7 +313,7 @@ export class DbusBackend implements CentralBackend {
       if (!dev) return;
       if (!this.devices.has(path)) this.trackDevice(path, dev);
       else Object.assign(this.devices.get(path) as Props, dev);
-      if (this.scanSink && typeof dev.RSSI === 'number') this.scanSink(scanResultFromDevice(dev));
+      if (this.scanSink && typeof dev.RSSI === 'number') this.queueReport(path);
     } else if ((ifaces as string[]).includes(IFACE.device)) {
       this.devices.delete(path);
       this.deviceWatches.get(path)?.();

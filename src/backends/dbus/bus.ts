@@ -1,5 +1,5 @@
 import dbus from 'dbus-next';
-import { BackendError } from '../../core/index.js';
+import { BackendError, withTimeout } from '../../core/index.js';
 import { mapDbusError, type ErrorContext } from './errors.js';
 import { IFACE, unwrapProps, type Props } from './objects.js';
 
@@ -13,6 +13,8 @@ const SIGNAL = 4;
  * error. Keep well under so signals and other clients' traffic still fit.
  */
 export const MAX_PENDING_CALLS = 64;
+/** Default limit on one method call: bluetoothd answers GATT calls within its own ATT timeout (30 s). */
+export const DEFAULT_CALL_TIMEOUT_MS = 40_000;
 
 export type PropsChangedHandler = (iface: string, changed: Props, invalidated: string[]) => void;
 export type InterfacesHandler = (
@@ -68,6 +70,7 @@ export class BluezBus {
     signature = '',
     body: unknown[] = [],
     context: ErrorContext = 'other',
+    timeoutMs = DEFAULT_CALL_TIMEOUT_MS,
   ): Promise<unknown[]> {
     if (this.closed) throw new BackendError('D-Bus connection is closed', { backend: 'dbus' });
     // A finishing call hands its slot straight to the next waiter, so the count never overshoots.
@@ -82,7 +85,7 @@ export class BluezBus {
         signature,
         body,
       });
-      const reply = await this.bus.call(msg);
+      const reply = await withTimeout(this.bus.call(msg), timeoutMs, `${member} ${path}`);
       return reply?.body ?? [];
     } catch (e) {
       throw mapDbusError(e, `${member} ${path}`, context);

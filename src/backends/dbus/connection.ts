@@ -1,6 +1,5 @@
 import {
-  AttError,
-  BackendError,
+  BleError,
   NotConnectedError,
   NotFoundError,
   NotSupportedError,
@@ -42,8 +41,27 @@ interface Sub {
   stop: () => Promise<void>;
 }
 
+/** Which transport each operation took (AcquireNotify/AcquireWrite fds or D-Bus calls). */
+export interface DbusPathStats {
+  acquiredNotify: number;
+  startNotify: number;
+  acquiredWrites: number;
+  dbusWrites: number;
+  /** Why the last Acquire* attempt fell back to D-Bus, if one did. */
+  lastFallback?: string;
+}
+
+/** How long an Acquire* call may take before the D-Bus path is used instead. */
+const ACQUIRE_TIMEOUT_MS = 10_000;
+
 /** One LE link to a device through bluetoothd. */
 export class DbusConnection implements BackendConnection {
+  readonly stats: DbusPathStats = {
+    acquiredNotify: 0,
+    startNotify: 0,
+    acquiredWrites: 0,
+    dbusWrites: 0,
+  };
   readonly address: string;
   readonly addressType: AddressType;
   private isConnected: boolean;
@@ -144,10 +162,19 @@ export class DbusConnection implements BackendConnection {
     if (!withResponse && c.properties.writeWithoutResponse && this.useAcquire()) {
       const sock = await this.writer(c.valueHandle, path);
       if (sock && value.length <= this.mtuValue - 3) {
-        await sock.write(value);
-        return;
+        try {
+          await withTimeout(sock.write(value), ACQUIRE_TIMEOUT_MS, 'write on the AcquireWrite fd');
+          this.stats.acquiredWrites++;
+          return;
+        } catch (e) {
+          if (e instanceof NotConnectedError) throw e;
+          this.stats.lastFallback = `AcquireWrite fd: ${(e as Error).message}`;
+          sock.close();
+          this.writers.set(c.valueHandle, Promise.resolve(undefined));
+        }
       }
     }
+    this.stats.dbusWrites++;
     const opts = { type: new Variant('s', withResponse ? 'request' : 'command') };
     await this.bus.call(path, IFACE.characteristic, 'WriteValue', 'aya{sv}', [value, opts], 'gatt');
   }
@@ -178,8 +205,8 @@ export class DbusConnection implements BackendConnection {
         return;
       } catch (e) {
         // Falls back to StartNotify (e.g. the characteristic is already notifying via D-Bus).
-        if (!(e instanceof NotSupportedError || e instanceof AttError || e instanceof BackendError))
-          throw e;
+        if (!(e instanceof BleError) || e instanceof NotConnectedError) throw e;
+        this.stats.lastFallback = `AcquireNotify: ${e.message}`;
       }
     }
     const off = this.bus.onProperties(path, (iface, changed) => {
@@ -193,6 +220,7 @@ export class DbusConnection implements BackendConnection {
       off();
       throw e;
     }
+    this.stats.startNotify++;
     this.subs.set(c.valueHandle, {
       path,
       stop: async () => {
@@ -236,7 +264,7 @@ export class DbusConnection implements BackendConnection {
     if (props.Paired === true) return;
     try {
       await withTimeout(
-        this.bus.call(this.path, IFACE.device, 'Pair'),
+        this.bus.call(this.path, IFACE.device, 'Pair', '', [], 'other', Infinity),
         60_000,
         `pairing with ${this.address}`,
       );
@@ -260,7 +288,7 @@ export class DbusConnection implements BackendConnection {
   }
 
   private useAcquire(): boolean {
-    return this.options.acquire !== false && nativeAvailable();
+    return this.options.acquire === true && nativeAvailable();
   }
 
   private async acquireNotify(
@@ -275,7 +303,9 @@ export class DbusConnection implements BackendConnection {
       'a{sv}',
       [{}],
       'gatt',
+      ACQUIRE_TIMEOUT_MS,
     )) as [number, number];
+    this.stats.acquiredNotify++;
     if (typeof mtu === 'number') this.mtuValue = Math.max(this.mtuValue, mtu);
     const sock = new PacketSocket(fd);
     sock.unref();
@@ -294,7 +324,7 @@ export class DbusConnection implements BackendConnection {
     let w = this.writers.get(handle);
     if (!w) {
       w = this.bus
-        .call(path, IFACE.characteristic, 'AcquireWrite', 'a{sv}', [{}], 'gatt')
+        .call(path, IFACE.characteristic, 'AcquireWrite', 'a{sv}', [{}], 'gatt', ACQUIRE_TIMEOUT_MS)
         .then(([fd, mtu]) => {
           if (typeof mtu === 'number') this.mtuValue = Math.max(this.mtuValue, mtu);
           const s = new PacketSocket(fd as number);
@@ -303,7 +333,11 @@ export class DbusConnection implements BackendConnection {
           s.on('close', () => this.writers.delete(handle));
           return s;
         })
-        .catch(() => undefined);
+        .catch((e: unknown) => {
+          // Stay on WriteValue for this characteristic (the entry is kept as undefined).
+          this.stats.lastFallback = `AcquireWrite: ${(e as Error).message}`;
+          return undefined;
+        });
       this.writers.set(handle, w);
     }
     return w;

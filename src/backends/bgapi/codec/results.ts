@@ -27,6 +27,11 @@ export const BgapiResult = {
   linkLayerResponseTimeout: 0x0222,
   connectionFailedToBeEstablished: 0x023e,
   smpUnspecified: 0x0308,
+  attInvalidHandle: 0x0401,
+  attNotFound: 0x040a,
+  attNotLong: 0x040b,
+  attInvalidOffset: 0x0407,
+  attUnsupportedGroupType: 0x0410,
   smpPairingNotSupported: 0x0305,
 } as const;
 

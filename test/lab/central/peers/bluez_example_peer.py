@@ -1,0 +1,160 @@
+#!/usr/bin/python3
+# The independent conformance peer: BlueZ's own example-gatt-server and example-advertisement
+# (Debian bluez-test-scripts), loaded as modules and served on a chosen adapter, plus the small
+# conformance service the central suite needs (see test/lab/central/peer.ts for its contract).
+# Commands on stdin, one per line: "adv on", "adv off", "quit"; each answers "ok <cmd>" or
+# "err <cmd> <reason>" on stdout. "ready" is printed once the GATT application is registered.
+import importlib.machinery
+import importlib.util
+import struct
+import sys
+
+import dbus
+import dbus.mainloop.glib
+from gi.repository import GLib
+
+EXAMPLES = '/usr/share/doc/bluez-test-scripts/examples/'
+
+
+def load(name, path):
+    loader = importlib.machinery.SourceFileLoader(name, path)
+    spec = importlib.util.spec_from_loader(name, loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+gs = load('example_gatt_server', EXAMPLES + 'example-gatt-server')
+ad = load('example_advertisement', EXAMPLES + 'example-advertisement')
+
+
+def uuid(n):
+    return '0000%04x-b1e0-4000-8000-626c656b6974' % n
+
+
+READ_VALUE = b'blekit-conformance'
+
+
+def say(line):
+    sys.stdout.write(line + '\n')
+    sys.stdout.flush()
+
+
+class ReadChrc(gs.Characteristic):
+    def __init__(self, bus, index, service):
+        gs.Characteristic.__init__(self, bus, index, uuid(0xc001), ['read'], service)
+
+    def ReadValue(self, options):
+        off = int(options.get('offset', 0))
+        return dbus.Array(READ_VALUE[off:], signature='y')
+
+
+class EchoChrc(gs.Characteristic):
+    def __init__(self, bus, index, service):
+        gs.Characteristic.__init__(
+            self, bus, index, uuid(0xc002), ['read', 'write', 'write-without-response'], service)
+        self.value = b''
+
+    def ReadValue(self, options):
+        off = int(options.get('offset', 0))
+        return dbus.Array(self.value[off:], signature='y')
+
+    def WriteValue(self, value, options):
+        off = int(options.get('offset', 0))
+        self.value = self.value[:off] + bytes(value)
+
+
+class SeqChrc(gs.Characteristic):
+    def __init__(self, bus, index, service):
+        gs.Characteristic.__init__(self, bus, index, uuid(0xc003), ['notify'], service)
+        self.seq = 0
+        self.notifying = False
+
+    def StartNotify(self):
+        self.notifying = True
+
+    def StopNotify(self):
+        self.notifying = False
+
+    def send(self, count):
+        for _ in range(count):
+            if not self.notifying:
+                return
+            value = dbus.Array(struct.pack('<I', self.seq), signature='y')
+            self.PropertiesChanged(gs.GATT_CHRC_IFACE, {'Value': value}, [])
+            self.seq += 1
+
+
+class CreditChrc(gs.Characteristic):
+    """Each write of a little-endian u16 N makes the sequence characteristic send N values."""
+
+    def __init__(self, bus, index, service, seq):
+        gs.Characteristic.__init__(
+            self, bus, index, uuid(0xc004), ['write', 'write-without-response'], service)
+        self.seq = seq
+
+    def WriteValue(self, value, options):
+        data = bytes(value)
+        if len(data) == 4 and data == b'\xff\xff\xff\xff':
+            self.seq.seq = 0
+            return
+        if len(data) != 2:
+            raise gs.InvalidValueLengthException()
+        self.seq.send(struct.unpack('<H', data)[0])
+
+
+class ConformanceService(gs.Service):
+    def __init__(self, bus, index):
+        gs.Service.__init__(self, bus, index, uuid(0xc000), True)
+        self.add_characteristic(ReadChrc(bus, 0, self))
+        self.add_characteristic(EchoChrc(bus, 1, self))
+        seq = SeqChrc(bus, 2, self)
+        self.add_characteristic(seq)
+        self.add_characteristic(CreditChrc(bus, 3, self, seq))
+
+
+def main():
+    adapter = '/org/bluez/' + sys.argv[1]
+    dbus.mainloop.glib.DBusGMainLoop(set_as_default=True)
+    bus = dbus.SystemBus()
+    app = gs.Application(bus)
+    app.add_service(ConformanceService(bus, 3))
+    advert = ad.TestAdvertisement(bus, 0)
+    obj = bus.get_object('org.bluez', adapter)
+    gatt_manager = dbus.Interface(obj, 'org.bluez.GattManager1')
+    ad_manager = dbus.Interface(obj, 'org.bluez.LEAdvertisingManager1')
+    loop = GLib.MainLoop()
+
+    def reply(cmd):
+        return (lambda *a: say('ok ' + cmd), lambda e: say('err %s %s' % (cmd, e)))
+
+    def on_line(source, _cond):
+        line = source.readline()
+        if not line:
+            loop.quit()
+            return False
+        cmd = line.strip()
+        if cmd == 'adv on':
+            ok, err = reply(cmd)
+            ad_manager.RegisterAdvertisement(advert.get_path(), {}, reply_handler=ok,
+                                             error_handler=err)
+        elif cmd == 'adv off':
+            ok, err = reply(cmd)
+            ad_manager.UnregisterAdvertisement(advert.get_path(), reply_handler=ok,
+                                               error_handler=err)
+        elif cmd == 'quit':
+            loop.quit()
+            return False
+        else:
+            say('err %s unknown command' % cmd)
+        return True
+
+    GLib.io_add_watch(sys.stdin, GLib.IO_IN | GLib.IO_HUP, on_line)
+    gatt_manager.RegisterApplication(app.get_path(), {}, reply_handler=lambda: say('ready'),
+                                     error_handler=lambda e: (say('err register %s' % e),
+                                                              loop.quit()))
+    loop.run()
+
+
+if __name__ == '__main__':
+    main()
