@@ -5,7 +5,6 @@ import {
   delay,
   normalizeAddress,
   parseAdvertisingData,
-  splitAdStructures,
   throwIfAborted,
   type AddressType,
 } from '../../core/index.js';
@@ -272,8 +271,6 @@ export class BgapiBackend implements CentralBackend, ConnectionHost {
     else entry.adv = p.data;
     let advertisement;
     try {
-      splitAdStructures(entry.adv);
-      splitAdStructures(entry.rsp);
       advertisement = parseAdvertisingData(Buffer.concat([entry.adv, entry.rsp]));
     } catch {
       return; // a malformed advertisement from some device: not ours to fail on

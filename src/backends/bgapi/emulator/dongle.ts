@@ -406,9 +406,7 @@ export class DongleEmulator {
   private dropLink(l: Link, reason: DisconnectReason): void {
     if (this.links.get(l.handle) === l) this.links.delete(l.handle);
     if (!l.conn) return;
-    const conn = l.conn;
     l.conn = undefined;
-    void conn;
     this.event('connection_disconnected', {
       connection: l.handle,
       reason: disconnectReason(l.localDisconnect ? 'local' : reason),
@@ -439,20 +437,19 @@ export class DongleEmulator {
     } catch {
       return;
     }
-    const packets: Buffer[][] = [[]];
+    // What fits goes in the advertisement (31 bytes), the rest in one scan response. BlueZ
+    // merges what it heard, so the rest can exceed 31 bytes; BGAPI's field allows 255.
+    const packets: Buffer[][] = [[], []];
     let used = 0;
     for (const s of splitAdStructures(data)) {
       const bytes = Buffer.concat([Buffer.from([s.data.length + 1, s.type]), s.data]);
-      if (used + bytes.length > 31 && used > 0) {
-        packets.push([]);
-        used = 0;
-      }
-      (packets.at(-1) as Buffer[]).push(bytes);
-      used += bytes.length;
+      const first = used + bytes.length <= 31;
+      (packets[first ? 0 : 1] as Buffer[]).push(bytes);
+      if (first) used += bytes.length;
     }
     const bond = this.bonds.indexOf(r.address);
     packets.forEach((p, i) => {
-      if (i > 0 && !this.scanParams.active) return;
+      if (i > 0 && (!this.scanParams.active || p.length === 0)) return;
       this.event('gap_scan_response', {
         rssi: Math.max(-128, Math.min(127, r.rssi ?? -127)),
         packetType: i === 0 ? ScanPacketType.connectable : ScanPacketType.scanResponse,

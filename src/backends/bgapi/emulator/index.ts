@@ -1,0 +1,45 @@
+import type { CentralBackend } from '../../../central/backend.js';
+import { DongleEmulator } from './dongle.js';
+import { openPtyRelay } from './pty.js';
+
+export { DongleEmulator, EMULATED_VERSION, type DongleEmulatorOptions } from './dongle.js';
+export { attributeTable, type Attribute } from './attributes.js';
+export { openPtyRelay, type PtyRelay } from './pty.js';
+
+export interface PtyEmulator {
+  /** The pty path to give the BGAPI backend as its port. */
+  path: string;
+  emulator: DongleEmulator;
+  close(): Promise<void>;
+}
+
+/** A BGAPI dongle on a pseudo-terminal, its radio work done by `backend` (D-Bus in the lab). */
+export async function startPtyEmulator(o: {
+  backend: CentralBackend;
+  adapter?: string | number;
+  link?: string;
+  trace?: (line: string) => void;
+}): Promise<PtyEmulator> {
+  const relay = await openPtyRelay(o.link);
+  const emulator = new DongleEmulator({
+    backend: o.backend,
+    adapter: o.adapter,
+    send: (b) => relay.write(b),
+    trace: o.trace,
+  });
+  try {
+    await emulator.start();
+  } catch (err) {
+    await relay.close();
+    throw err;
+  }
+  relay.onData((b) => emulator.receive(b));
+  return {
+    path: relay.path,
+    emulator,
+    close: async () => {
+      await emulator.close().catch(() => undefined);
+      await relay.close();
+    },
+  };
+}

@@ -1,0 +1,19 @@
+export {
+  BgapiBackend,
+  type BgapiBackendOptions,
+  type BgapiConnectOptions,
+  type BgapiConnectionParameters,
+  type BgapiScanOptions,
+  type BgapiScanParameters,
+} from './backend.js';
+export { BgapiConnection, BGAPI_MTU } from './connection.js';
+export { BgapiLink } from './link.js';
+export {
+  BLED112_PRODUCT_ID,
+  BLED112_VENDOR_ID,
+  findDongles,
+  openSerialPort,
+  type BgapiPort,
+  type SerialOptions,
+} from './transport.js';
+export * as bgapiCodec from './codec/index.js';
