@@ -46,6 +46,16 @@ export class DeviceWatch extends EventEmitter<{
         },
         (msg) => this.onRemoved(msg),
       ),
+      // A central BlueZ has never seen appears with Connected already true.
+      await subscribeSignals(
+        this.bus,
+        {
+          sender: 'org.bluez',
+          interface: 'org.freedesktop.DBus.ObjectManager',
+          member: 'InterfacesAdded',
+        },
+        (msg) => this.onAdded(msg),
+      ),
     );
     const objs = await getManagedObjects(this.bus);
     for (const [path, ifaces] of Object.entries(objs)) {
@@ -63,6 +73,12 @@ export class DeviceWatch extends EventEmitter<{
     if (iface !== DEVICE_IFACE) return;
     const props = unwrapProps(changed);
     if (typeof props.Connected === 'boolean') this.set(msg.path, props.Connected);
+  }
+
+  private onAdded(msg: DBusMessage): void {
+    const [path, ifaces] = msg.body as [string, Record<string, Record<string, unknown>>];
+    const dev = ifaces?.[DEVICE_IFACE];
+    if (dev && unwrapProps(dev).Connected === true) this.set(path, true);
   }
 
   private onRemoved(msg: DBusMessage): void {

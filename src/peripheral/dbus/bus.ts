@@ -15,10 +15,7 @@ const { Message, MessageType } = dbus;
 
 export const BLUEZ = 'org.bluez';
 
-/** The system bus with unix fd passing (needed to hand BlueZ the Acquire* sockets). */
-export function openSystemBus(): MessageBus {
-  return dbus.systemBus({ negotiateUnixFd: true });
-}
+export { openSystemBus } from '../../dbus/system-bus.js';
 
 export interface CallOptions {
   destination?: string;

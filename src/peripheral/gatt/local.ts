@@ -250,19 +250,22 @@ export class LocalCharacteristic extends Attribute<CharacteristicEvents> {
   /**
    * Sends `value` to every subscribed client (as a notification or an indication, whichever
    * each client enabled) and stores it as the characteristic's value. Resolves once
-   * bluetoothd has taken it (so awaiting each call paces a stream instead of flooding the
-   * bus); values reach clients in call order.
+   * bluetoothd has taken it (a D-Bus round trip shared by every value sent in the same tick),
+   * so awaiting each call paces a stream instead of flooding the link.
    */
   async notify(value: BytesLike): Promise<void> {
     const buf = checkValue(value, this.uuid);
     this.stored = buf;
     const host = this.host;
     if (!host) return;
-    if (this.notifySocket && !this.notifySocket.isClosed) {
-      await this.notifySocket.write(buf);
-      return;
+    const sock = this.notifySocket;
+    if (sock && !sock.isClosed) {
+      await sock.write(buf);
+    } else {
+      host.tree.emitPropertiesChanged(this.path, CHAR_IFACE, { Value: buf });
     }
-    host.tree.emitPropertiesChanged(this.path, CHAR_IFACE, { Value: buf });
+    // bluetoothd forwards values as fast as it gets them, socket or signal, and a central that
+    // falls behind loses them: pace the stream to bluetoothd's main loop.
     await this.nextBarrier(host);
   }
 

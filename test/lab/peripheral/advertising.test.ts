@@ -1,0 +1,89 @@
+// Advertising data set through our API on hci1, as a scanner on hci0 (bleak) receives it.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { BusyError, normalizeUuid } from '../../../src/core/index.js';
+import { Peripheral, type Advertisement } from '../../../src/peripheral/index.js';
+import { assertInLab, HCI1_ADDR } from '../../support/proc.js';
+import { advertiseUntil, runClient, waitClean } from './support.js';
+
+let p: Peripheral;
+
+before(async () => {
+  assertInLab();
+  p = await Peripheral.open({ adapter: HCI1_ADDR, handleSignals: false });
+});
+
+after(async () => {
+  await p?.close();
+  const dirty = await waitClean();
+  assert.equal(dirty, undefined, dirty);
+});
+
+test('every field we advertise reaches the scanner', { timeout: 120_000 }, async () => {
+  const scan = runClient('scan.py', [HCI1_ADDR, '45'], 90_000);
+  await scan.waitFor((l) => l.event === 'scanning', 30_000);
+  // Local name and 16-bit UUIDs, manufacturer data, service data and appearance: BlueZ puts
+  // what does not fit in 31 bytes into the scan response.
+  const want = (l: Record<string, unknown>): boolean =>
+    l.local_name === 'blekit-ad' && Object.keys(l.service_data as object).length > 0;
+  const seenP = scan.waitFor(want, 40_000);
+  // btvirt reports once per advertising enable: register again until the scanner has it.
+  await advertiseUntil(
+    p,
+    {
+      localName: 'blekit-ad',
+      serviceUuids: ['180d'],
+      manufacturerData: { 0xffff: [0xbe, 0xef, 0x01] },
+      serviceData: { '180f': [0x57] },
+      appearance: 0x0340,
+      includes: ['tx-power'],
+    },
+    seenP,
+  );
+  const seen = await seenP;
+  await scan.done;
+  const last = scan.lines.filter((l) => !l.event).at(-1)!;
+  assert.equal(seen.local_name, 'blekit-ad');
+  assert.deepEqual(last.service_uuids, [normalizeUuid('180d')]);
+  assert.deepEqual(last.manufacturer_data, { [String(0xffff)]: 'beef01' });
+  assert.deepEqual(last.service_data, { [normalizeUuid('180f')]: '57' });
+  assert.equal(last.appearance, 0x0340);
+  assert.equal(typeof last.tx_power, 'number', JSON.stringify(last));
+});
+
+test('timeout: BlueZ releases the advertisement and we hear it', { timeout: 60_000 }, async () => {
+  const ad = await p.advertise({ localName: 'short', timeout: 2 });
+  assert.equal(ad.isActive, true);
+  const t0 = Date.now();
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('no Release within 30 s')), 30_000);
+    ad.once('release', () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+  assert.equal(ad.isActive, false);
+  assert.ok(Date.now() - t0 >= 1500);
+});
+
+test(
+  'running out of advertising slots gives BusyError, and stop frees them',
+  { timeout: 60_000 },
+  async () => {
+    const ads: Advertisement[] = [];
+    let busy: unknown;
+    for (let i = 0; i < 32 && !busy; i++) {
+      try {
+        ads.push(await p.advertise({ type: 'broadcast', manufacturerData: { 0xffff: [i] } }));
+      } catch (e) {
+        busy = e;
+      }
+    }
+    assert.ok(busy instanceof BusyError, String(busy));
+    assert.match((busy as Error).message, /no free advertising slot/);
+    assert.ok(ads.length >= 1);
+    await p.stopAdvertising();
+    const again = await p.advertise({ localName: 'again' });
+    await again.stop();
+  },
+);
