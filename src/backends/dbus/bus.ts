@@ -1,4 +1,5 @@
 import dbus from 'dbus-next';
+import { openSystemBus } from '../../dbus/system-bus.js';
 import { BackendError, withTimeout } from '../../core/index.js';
 import { mapDbusError, type ErrorContext } from './errors.js';
 import { IFACE, unwrapProps, type Props } from './objects.js';
@@ -48,7 +49,7 @@ export class BluezBus {
   static async open(): Promise<BluezBus> {
     let bus: dbus.MessageBus;
     try {
-      bus = dbus.systemBus({ negotiateUnixFd: true });
+      bus = openSystemBus();
     } catch (e) {
       throw new BackendError(`Cannot open the system D-Bus: ${(e as Error).message}`, {
         cause: e,

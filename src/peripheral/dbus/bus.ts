@@ -1,14 +1,6 @@
 import dbus from 'dbus-next';
 import type { Message as DBusMessage, MessageBus } from 'dbus-next';
-import {
-  BackendError,
-  BleError,
-  BusyError,
-  InvalidArgumentError,
-  NotFoundError,
-  NotSupportedError,
-  PermissionError,
-} from '../../core/index.js';
+import { mapDbusError } from '../../backends/dbus/errors.js';
 import { isUnder } from './object-tree.js';
 
 const { Message, MessageType } = dbus;
@@ -44,58 +36,9 @@ export async function callMethod(
   try {
     reply = await bus.call(msg);
   } catch (err) {
-    throw mapDBusError(err, `${opts.interface}.${opts.member} on ${opts.path}`);
+    throw mapDbusError(err, `${opts.interface}.${opts.member} on ${opts.path}`);
   }
   return reply?.body ?? [];
-}
-
-interface DBusErrorLike {
-  type: string;
-  text: string;
-}
-
-function isDBusError(err: unknown): err is DBusErrorLike {
-  return (
-    typeof err === 'object' &&
-    err !== null &&
-    typeof (err as DBusErrorLike).type === 'string' &&
-    typeof (err as DBusErrorLike).text === 'string'
-  );
-}
-
-/** BlueZ error name -> blekit error, keeping the D-Bus name in the message. */
-export function mapDBusError(err: unknown, what: string): BleError {
-  if (!isDBusError(err)) {
-    return new BackendError(`${what} failed: ${err instanceof Error ? err.message : String(err)}`, {
-      backend: 'bluez',
-      cause: err,
-    });
-  }
-  const text = `${what}: ${err.type}${err.text ? ` (${err.text})` : ''}`;
-  const short = err.type.replace(/^org\.bluez\.Error\./, '');
-  switch (short) {
-    case 'InvalidArguments':
-    case 'InvalidLength':
-    case 'org.freedesktop.DBus.Error.InvalidArgs':
-      return new InvalidArgumentError(text, { cause: err });
-    case 'DoesNotExist':
-    case 'org.freedesktop.DBus.Error.UnknownObject':
-    case 'org.freedesktop.DBus.Error.UnknownMethod':
-    case 'org.freedesktop.DBus.Error.ServiceUnknown':
-      return new NotFoundError(text, { cause: err });
-    case 'InProgress':
-    case 'Busy':
-    case 'AlreadyExists':
-      return new BusyError(text, { cause: err });
-    case 'NotSupported':
-      return new NotSupportedError(text, { cause: err });
-    case 'NotPermitted':
-    case 'NotAuthorized':
-    case 'org.freedesktop.DBus.Error.AccessDenied':
-      return new PermissionError(text, { cause: err });
-    default:
-      return new BackendError(text, { backend: 'bluez', cause: err });
-  }
 }
 
 export async function getProperty(
