@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { ConsoleParser } from './console.js';
 import { ensureKernelFiles } from './kernel.js';
 import { ensurePackages } from './requirements.js';
+import { acquireSlot } from './slots.js';
 
 export interface LabOptions {
   /** argv of the command to run inside the VM (ignored for shell mode). */
@@ -81,12 +82,56 @@ export async function runLab(opts: LabOptions): Promise<LabResult> {
   const bootTimeoutSec = opts.bootTimeoutSec ?? 120;
   const cwd = resolve(opts.cwd ?? process.cwd());
   const project = resolve(opts.project ?? cwd);
-  const t0 = Date.now();
-  const secs = () => ((Date.now() - t0) / 1000).toFixed(1);
-
   ensurePackages(log);
   const guest = guestDir();
   const kernel = ensureKernelFiles(join(guest, 'init.sh'), log);
+  const slot = await acquireSlot(log);
+  try {
+    return await boot(opts, {
+      log,
+      output,
+      mode,
+      controllers,
+      timeoutSec,
+      bootTimeoutSec,
+      cwd,
+      project,
+      guest,
+      kernel,
+    });
+  } finally {
+    slot.release();
+  }
+}
+
+interface BootContext {
+  log: (line: string) => void;
+  output: (chunk: Buffer) => void;
+  mode: 'run' | 'shell';
+  controllers: number;
+  timeoutSec: number;
+  bootTimeoutSec: number;
+  cwd: string;
+  project: string;
+  guest: string;
+  kernel: { version: string; vmlinuz: string; initramfs: string };
+}
+
+async function boot(opts: LabOptions, ctx: BootContext): Promise<LabResult> {
+  const {
+    log,
+    output,
+    mode,
+    controllers,
+    timeoutSec,
+    bootTimeoutSec,
+    cwd,
+    project,
+    guest,
+    kernel,
+  } = ctx;
+  const t0 = Date.now();
+  const secs = () => ((Date.now() - t0) / 1000).toFixed(1);
 
   const runsDir = resolve(
     opts.runsDir ?? process.env.BLEKIT_LAB_RUNS ?? join(project, '.lab', 'runs'),
@@ -97,6 +142,7 @@ export async function runLab(opts: LabOptions): Promise<LabResult> {
   copyFileSync(join(guest, 'stage2.sh'), join(runDir, 'stage2.sh'));
   const cmdTimeout = Math.max(10, timeoutSec - 45);
   const config = {
+    LAB_READY_TIMEOUT: String(Math.max(10, bootTimeoutSec - 30)),
     LAB_PROJECT: project,
     LAB_CWD: cwd,
     LAB_MODE: mode,

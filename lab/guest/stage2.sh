@@ -20,6 +20,7 @@ poweroff_now() {
 fatal() {
   echo "@@blekit-lab fatal $*"
   dmesg >"$JOB/dmesg.txt" 2>&1
+  [ -n "${BTMON_PIDS:-}" ] && kill -INT $BTMON_PIDS 2>/dev/null && sleep 1
   poweroff_now
 }
 
@@ -33,8 +34,8 @@ dbus-daemon --system --fork --nopidfile || fatal "dbus-daemon failed"
 say "starting btvirt with $LAB_CONTROLLERS LE controllers"
 btvirt -L -l"$LAB_CONTROLLERS" >"$JOB/btvirt.log" 2>&1 &
 last=$((LAB_CONTROLLERS - 1))
-for _ in $(seq 1 200); do
-  [ -e "/sys/class/bluetooth/hci$last" ] && break
+appear=$((SECONDS + 30))
+until [ -e "/sys/class/bluetooth/hci$last" ] || [ "$SECONDS" -ge "$appear" ]; do
   sleep 0.1
 done
 [ -e "/sys/class/bluetooth/hci$last" ] || fatal "controllers did not appear (see btvirt.log)"
@@ -57,15 +58,19 @@ powered() {
     org.freedesktop.DBus.Properties.Get string:org.bluez.Adapter1 string:Powered 2>/dev/null |
     grep -q 'boolean true'
 }
+# Deadlines in seconds, not loop counts: under load each check takes longer.
+deadline=$((SECONDS + ${LAB_READY_TIMEOUT:-60}))
 for i in $(seq 0 "$last"); do
-  ok=0
-  for t in $(seq 1 300); do
-    if powered "$i"; then ok=1; break; fi
+  nudged=$((SECONDS + 5))
+  until powered "$i"; do
+    [ "$SECONDS" -ge "$deadline" ] && fatal "hci$i not powered on D-Bus after ${LAB_READY_TIMEOUT:-60}s (see bluetoothd.log, dmesg.txt)"
     # bluetoothd powers adapters itself when AutoEnable is on; nudge it otherwise.
-    if [ "$t" = 30 ]; then btmgmt -i "hci$i" power on >/dev/null 2>&1; fi
-    sleep 0.1
+    if [ "$SECONDS" -ge "$nudged" ]; then
+      btmgmt -i "hci$i" power on >/dev/null 2>&1
+      nudged=$((SECONDS + 5))
+    fi
+    sleep 0.2
   done
-  [ $ok = 1 ] || fatal "hci$i not powered on D-Bus (see bluetoothd.log)"
 done
 say "ready: $LAB_CONTROLLERS controllers powered, bluetoothd on D-Bus"
 
