@@ -1,0 +1,5 @@
+export { GatttoolBackend, checkCliOptions, type GatttoolBackendOptions } from './backend.js';
+export { GatttoolConnection } from './connection.js';
+export { GatttoolSession, type SessionOptions } from './session.js';
+export { GatttoolParser, classifyLine, stripAnsi, type GatttoolEvent } from './parser.js';
+export { mapGatttoolError, isTransientConnectError, attCodeOf } from './errors.js';
