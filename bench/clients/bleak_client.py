@@ -1,0 +1,334 @@
+#!/usr/bin/python3
+# bleak (Debian's python3-bleak) as a bench client: the same measurements as driver.ts,
+# the same JSON config (argv[1]) and result line. Run with /usr/bin/python3.
+import asyncio
+import json
+import resource
+import statistics
+import struct
+import sys
+import time
+
+import bleak
+from bleak import BleakClient, BleakScanner
+
+SCANNING_MARK = '@@bench-scanning'
+RESULT_MARK = '@@bench-result '
+CONTROL_RESET, CONTROL_FLOOD_ON, CONTROL_FLOOD_OFF = 1, 2, 3
+PAYLOAD_BYTES = 20
+UNSUBSCRIBE_LIMIT = 15.0
+DRAIN_QUIET = 1.0
+
+
+def now_ms():
+    return time.time() * 1000
+
+
+def cpu_ms():
+    return time.process_time() * 1000
+
+
+def peak_rss_mib():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def rss_mib():
+    with open('/proc/self/statm') as f:
+        return int(f.read().split()[1]) * resource.getpagesize() / 1048576
+
+
+def quantile(xs, q):
+    if not xs:
+        return None
+    s = sorted(xs)
+    pos = (len(s) - 1) * q
+    lo, hi = int(pos), min(int(pos) + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (pos - lo)
+
+
+def ops_result(lat, seconds):
+    return {'ops': len(lat), 'seconds': seconds, 'opsPerSec': len(lat) / seconds,
+            'medianMs': quantile(lat, 0.5), 'p95Ms': quantile(lat, 0.95)}
+
+
+def payload(i):
+    return struct.pack('<I', i & 0xffffffff) + bytes(PAYLOAD_BYTES - 4)
+
+
+class SeqTracker:
+    def __init__(self):
+        self.seen = set()
+        self.max = -1
+        self.duplicates = 0
+        self.out_of_order = 0
+        self.count = 0
+        self.last_at = 0.0
+
+    def add(self, data):
+        if len(data) < 4:
+            return
+        s = struct.unpack_from('<I', data)[0]
+        self.count += 1
+        self.last_at = time.time()
+        if s in self.seen:
+            self.duplicates += 1
+        else:
+            self.seen.add(s)
+        if s < self.max:
+            self.out_of_order += 1
+        else:
+            self.max = s
+
+    @property
+    def lost(self):
+        return self.max + 1 - len(self.seen)
+
+
+class Bench:
+    def __init__(self, cfg):
+        self.cfg = cfg
+        self.u = cfg['uuids']
+        self.errors = []
+        self.client = None
+
+    async def step(self, name, coro):
+        try:
+            return await coro
+        except Exception as e:  # every failure is reported, none ends the run
+            self.errors.append('%s: %s' % (name, e))
+            return None
+
+    async def scan(self):
+        found = asyncio.get_running_loop().create_future()
+        want = self.cfg['address'].upper()
+
+        def seen(device, _adv):
+            if device.address.upper() == want and not found.done():
+                found.set_result(device)
+
+        scanner = BleakScanner(detection_callback=seen)
+        await scanner.start()
+        print(SCANNING_MARK, flush=True)
+        try:
+            return await asyncio.wait_for(found, 30)
+        finally:
+            await scanner.stop()
+
+    async def timed(self, op):
+        lat = []
+        start = time.perf_counter()
+        end = start + self.cfg['durationMs'] / 1000
+        i = 0
+        while time.perf_counter() < end:
+            t = time.perf_counter()
+            await op(i)
+            lat.append((time.perf_counter() - t) * 1000)
+            i += 1
+        return ops_result(lat, time.perf_counter() - start)
+
+    async def stats(self):
+        return json.loads(bytes(await self.client.read_gatt_char(self.u['stats'])))
+
+    async def wwr(self):
+        c = self.client
+        await c.write_gatt_char(self.u['control'], bytes([CONTROL_RESET]), response=True)
+        start = now_ms()
+        sent = 0
+        while now_ms() < start + self.cfg['durationMs']:
+            await c.write_gatt_char(self.u['wwr'], payload(sent), response=False)
+            sent += 1
+        send_sec = (now_ms() - start) / 1000
+        s = await self.stats()
+        last, still = s['wwr'], time.time()
+        while s['wwr'] < sent and time.time() - still < DRAIN_QUIET:
+            await asyncio.sleep(0.1)
+            s = await self.stats()
+            if s['wwr'] != last:
+                last, still = s['wwr'], time.time()
+        deliver_sec = max(s['wwrLast'] - start, 1) / 1000
+        return {'sent': sent, 'arrived': s['wwr'], 'sendPerSec': sent / send_sec,
+                'deliveredPerSec': s['wwr'] / deliver_sec}
+
+    async def notify(self):
+        c = self.client
+        W = self.cfg['creditWindow']
+        tr = SeqTracker()
+        st = {'owed': 0, 'granting': False, 'granted': 0, 'open': True,
+              'start': 0.0, 'end': 0.0, 'in': 0}
+        loop = asyncio.get_running_loop()
+
+        def grant():
+            if st['granting'] or st['owed'] == 0 or not st['open']:
+                return
+            n = min(st['owed'], 0xffff)
+            st['owed'] -= n
+            st['granting'] = True
+            st['granted'] += n
+
+            async def go():
+                try:
+                    await c.write_gatt_char(self.u['credits'], struct.pack('<H', n), response=True)
+                except Exception as e:
+                    self.errors.append('credits: %s' % e)
+                st['granting'] = False
+                if st['owed'] >= W / 4:
+                    grant()
+            loop.create_task(go())
+
+        def on_value(_h, data):
+            tr.add(data)
+            t = time.perf_counter()
+            if st['start'] == 0:
+                st['start'] = t
+                st['end'] = t + self.cfg['notifyMs'] / 1000
+            if t <= st['end']:
+                st['in'] += 1
+            st['owed'] += 1
+            if st['owed'] >= W / 4:
+                grant()
+
+        await c.write_gatt_char(self.u['credits'], b'\xff\xff\xff\xff', response=True)
+        await c.start_notify(self.u['seq'], on_value)
+        cpu0 = cpu_ms()
+        subscribed_at = time.time()
+        st['owed'] = W
+        grant()
+        stalls = 0
+        hard_end = time.time() + self.cfg['notifyMs'] / 1000 + 15
+        while time.time() < hard_end:
+            await asyncio.sleep(0.25)
+            if st['end'] and time.perf_counter() > st['end']:
+                break
+            if (time.time() - max(tr.last_at, subscribed_at) > 1 and not st['granting']
+                    and st['granted'] - len(tr.seen) > 0):
+                stalls += 1
+                st['owed'] += st['granted'] - len(tr.seen)
+                st['granted'] = len(tr.seen)
+                grant()
+        st['open'] = False
+        used = cpu_ms() - cpu0
+        at_stop = tr.count
+        drain_end = time.time() + 5
+        while time.time() < drain_end and time.time() - tr.last_at < DRAIN_QUIET:
+            await asyncio.sleep(0.1)
+        t = time.perf_counter()
+        await asyncio.wait_for(c.stop_notify(self.u['seq']), UNSUBSCRIBE_LIMIT)
+        unsub = (time.perf_counter() - t) * 1000
+        seconds = self.cfg['notifyMs'] / 1000
+        return {'received': st['in'], 'seconds': seconds,
+                'perSec': st['in'] / seconds if st['start'] else 0, 'lost': tr.lost,
+                'duplicates': tr.duplicates, 'outOfOrder': tr.out_of_order, 'stalls': stalls,
+                'cpuMsPer1000': used / at_stop * 1000 if at_stop else None,
+                'unsubscribeMs': unsub}
+
+    async def flood(self):
+        c = self.client
+        tr = SeqTracker()
+        st = {'subscribed': True, 'after': 0}
+
+        def on_value(_h, data):
+            if st['subscribed']:
+                tr.add(data)
+            else:
+                st['after'] += 1
+
+        await c.write_gatt_char(self.u['credits'], b'\xff\xff\xff\xff', response=True)
+        await c.start_notify(self.u['seq'], on_value)
+        rss_start = rss_mib()
+        rss_peak = rss_start
+        lat = []
+        failed = 0
+        await c.write_gatt_char(self.u['control'], bytes([CONTROL_FLOOD_ON]), response=True)
+        start = time.time()
+        while time.time() - start < self.cfg['notifyMs'] / 1000:
+            t = time.perf_counter()
+            try:
+                await asyncio.wait_for(c.read_gatt_char(self.u['read']), 5)
+                lat.append((time.perf_counter() - t) * 1000)
+            except Exception:
+                failed += 1
+            rss_peak = max(rss_peak, rss_mib())
+            await asyncio.sleep(0.25)
+        seconds = time.time() - start
+        received = tr.count
+        unsub = None
+        t = time.perf_counter()
+        try:
+            await asyncio.wait_for(c.stop_notify(self.u['seq']), UNSUBSCRIBE_LIMIT)
+            unsub = (time.perf_counter() - t) * 1000
+        except Exception as e:
+            self.errors.append('flood unsubscribe: %r' % e)
+        st['subscribed'] = False
+        try:
+            await asyncio.wait_for(c.write_gatt_char(
+                self.u['control'], bytes([CONTROL_FLOOD_OFF]), response=True), 15)
+        except Exception as e:
+            self.errors.append('flood off: %r' % e)
+        await asyncio.sleep(1)
+        rss_peak = max(rss_peak, rss_mib())
+        return {'seconds': seconds, 'received': received, 'lost': tr.lost,
+                'readMedianMs': quantile(lat, 0.5), 'readMaxMs': max(lat) if lat else None,
+                'readsFailed': failed, 'rssStartMiB': rss_start, 'rssPeakMiB': rss_peak,
+                'unsubscribeMs': unsub, 'afterUnsubscribe': st['after']}
+
+    async def run(self):
+        res = {'library': 'bleak', 'version': getattr(bleak, '__version__', '') or version(),
+               'errors': self.errors}
+        tests = set(self.cfg['tests'])
+        device = await self.step('scan', self.scan())
+        if device is None:
+            res['peakRssMiB'] = peak_rss_mib()
+            return res
+        res['scanSeenAt'] = now_ms()
+        t0 = time.perf_counter()
+        self.client = BleakClient(device)
+        try:
+            await self.client.connect(timeout=30)
+            _ = self.client.services
+        except Exception as e:
+            self.errors.append('connect: %s' % e)
+            res['peakRssMiB'] = peak_rss_mib()
+            return res
+        res['connectMs'] = (time.perf_counter() - t0) * 1000
+        c = self.client
+        if 'read' in tests:
+            res['read'] = await self.step(
+                'read', self.timed(lambda i: c.read_gatt_char(self.u['read'])))
+        if 'write' in tests:
+            res['write'] = await self.step('write', self.timed(
+                lambda i: c.write_gatt_char(self.u['write'], payload(i), response=True)))
+        if 'wwr' in tests:
+            res['wwr'] = await self.step('wwr', self.wwr())
+        if 'notify' in tests:
+            res['notify'] = await self.step('notify', self.notify())
+        if 'flood' in tests:
+            res['flood'] = await self.step('flood', self.flood())
+        await self.step('disconnect', asyncio.wait_for(c.disconnect(), 15))
+        res['peakRssMiB'] = peak_rss_mib()
+        return {k: v for k, v in res.items() if v is not None}
+
+
+def version():
+    try:
+        from importlib.metadata import version as v
+        return v('bleak')
+    except Exception:
+        return ''
+
+
+def main():
+    cfg = json.loads(sys.argv[1])
+    try:
+        res = asyncio.run(Bench(cfg).run())
+    except Exception as e:
+        res = {'library': 'bleak', 'version': version(), 'peakRssMiB': peak_rss_mib(),
+               'errors': ['setup: %r' % e]}
+    sys.stdout.write(RESULT_MARK + json.dumps(res) + '\n')
+    sys.stdout.flush()
+    # bleak may leave D-Bus tasks behind; the result is out, so leave now.
+    import os
+    os._exit(0)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,408 @@
+// The measurements every Node client runs, over a small adapter per library, so each library
+// is timed by the same code. The Python client (bleak_client.py) mirrors this file.
+import {
+  CONTROL,
+  PAYLOAD_BYTES,
+  RESULT_MARK,
+  SCANNING_MARK,
+  median,
+  quantile,
+  type ClientConfig,
+  type ClientResult,
+  type FloodResult,
+  type NotifyResult,
+  type OpsResult,
+  type PeripheralStats,
+  type WwrResult,
+} from '../protocol.js';
+
+/** What a library has to offer the driver; characteristics are named by UUID. */
+export interface LibraryAdapter {
+  library: string;
+  version: string;
+  /** Scans until the address shows up; calls onScanning once the scan is running. */
+  scan?(onScanning: () => void): Promise<void>;
+  /** Connects and resolves once services and characteristics are known. */
+  connect(): Promise<void>;
+  read(uuid: string): Promise<Buffer>;
+  write(uuid: string, value: Buffer, withResponse: boolean): Promise<void>;
+  subscribe(uuid: string, onValue: (v: Buffer) => void): Promise<void>;
+  unsubscribe(uuid: string): Promise<void>;
+  disconnect(): Promise<void>;
+  /** Client CPU ms so far, when the library runs outside this process (gatttool). */
+  cpuMs?(): number;
+  /** Peak RSS (MiB) of the library's process, when it is not this one. */
+  peakRssMiB?(): number;
+  notes?(): Record<string, unknown>;
+  /** Whether the windowed tests make sense (overlapping calls). */
+  windowed?: boolean;
+}
+
+const UNSUBSCRIBE_LIMIT_MS = 15_000;
+const DRAIN_QUIET_MS = 1_000;
+
+function withLimit<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let t: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      t = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(t));
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function ownCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+function ownPeakRssMiB(): number {
+  return process.resourceUsage().maxRSS / 1024;
+}
+
+function ownRssMiB(): number {
+  return process.memoryUsage.rss() / 1048576;
+}
+
+function opsResult(latencies: number[], seconds: number): OpsResult {
+  return {
+    ops: latencies.length,
+    seconds,
+    opsPerSec: latencies.length / seconds,
+    medianMs: median(latencies),
+    p95Ms: quantile(latencies, 0.95),
+  };
+}
+
+function payload(i: number): Buffer {
+  const b = Buffer.alloc(PAYLOAD_BYTES);
+  b.writeUInt32LE(i >>> 0);
+  return b;
+}
+
+function u16(n: number): Buffer {
+  const b = Buffer.alloc(2);
+  b.writeUInt16LE(n);
+  return b;
+}
+
+/** Sequence bookkeeping shared by the credit and the flood tests. */
+class SeqTracker {
+  readonly seen = new Set<number>();
+  max = -1;
+  duplicates = 0;
+  outOfOrder = 0;
+  count = 0;
+  lastAt = 0;
+
+  add(v: Buffer): void {
+    if (v.length < 4) return;
+    const s = v.readUInt32LE(0);
+    this.count++;
+    this.lastAt = Date.now();
+    if (this.seen.has(s)) this.duplicates++;
+    else this.seen.add(s);
+    if (s < this.max) this.outOfOrder++;
+    else this.max = s;
+  }
+
+  get lost(): number {
+    return this.max + 1 - this.seen.size;
+  }
+}
+
+export class Driver {
+  private readonly errors: string[] = [];
+  private readonly u;
+
+  constructor(
+    private readonly cfg: ClientConfig,
+    private readonly lib: LibraryAdapter,
+  ) {
+    this.u = cfg.uuids;
+  }
+
+  private cpu(): number {
+    return this.lib.cpuMs ? this.lib.cpuMs() : ownCpuMs();
+  }
+
+  async run(): Promise<ClientResult> {
+    const result: ClientResult = {
+      library: this.lib.library,
+      version: this.lib.version,
+      peakRssMiB: 0,
+      errors: this.errors,
+    };
+    const want = new Set(this.cfg.tests);
+    if (this.lib.scan) {
+      await this.step('scan', async () => {
+        await this.lib.scan?.(() => process.stdout.write(`${SCANNING_MARK}\n`));
+        result.scanSeenAt = Date.now();
+      });
+    } else {
+      process.stdout.write(`${SCANNING_MARK}\n`);
+    }
+    const t0 = performance.now();
+    try {
+      await this.lib.connect();
+    } catch (e) {
+      this.errors.push(`connect: ${(e as Error).message}`);
+      return this.finish(result);
+    }
+    result.connectMs = performance.now() - t0;
+    if (want.has('read')) await this.step('read', async () => (result.read = await this.reads(1)));
+    if (want.has('write'))
+      await this.step('write', async () => (result.write = await this.writes(1)));
+    if (want.has('wwr')) await this.step('wwr', async () => (result.wwr = await this.wwr()));
+    if (want.has('notify'))
+      await this.step('notify', async () => (result.notify = await this.notify()));
+    if (this.lib.windowed && want.has('readWindowed')) {
+      await this.step('readWindowed', async () => {
+        result.readWindowed = await this.reads(this.cfg.inFlight);
+      });
+    }
+    if (this.lib.windowed && want.has('writeWindowed')) {
+      await this.step('writeWindowed', async () => {
+        result.writeWindowed = await this.writes(this.cfg.inFlight);
+      });
+    }
+    if (want.has('flood'))
+      await this.step('flood', async () => (result.flood = await this.flood()));
+    await this.step('disconnect', () => withLimit(this.lib.disconnect(), 15_000, 'disconnect'));
+    return this.finish(result);
+  }
+
+  private finish(result: ClientResult): ClientResult {
+    result.peakRssMiB = this.lib.peakRssMiB ? this.lib.peakRssMiB() : ownPeakRssMiB();
+    const notes = this.lib.notes?.();
+    if (notes) result.notes = notes;
+    return result;
+  }
+
+  private async step(name: string, f: () => Promise<unknown>): Promise<void> {
+    try {
+      await f();
+    } catch (e) {
+      this.errors.push(`${name}: ${(e as Error).message}`);
+    }
+  }
+
+  /** Runs `op` for the configured time with `width` calls in flight; latencies per call. */
+  private async timed(width: number, op: (i: number) => Promise<unknown>): Promise<OpsResult> {
+    const lat: number[] = [];
+    const start = performance.now();
+    const end = start + this.cfg.durationMs;
+    let i = 0;
+    const lane = async (): Promise<void> => {
+      while (performance.now() < end) {
+        const t = performance.now();
+        await op(i++);
+        lat.push(performance.now() - t);
+      }
+    };
+    await Promise.all(Array.from({ length: width }, lane));
+    return opsResult(lat, (performance.now() - start) / 1000);
+  }
+
+  private reads(width: number): Promise<OpsResult> {
+    return this.timed(width, () => this.lib.read(this.u.read));
+  }
+
+  private writes(width: number): Promise<OpsResult> {
+    return this.timed(width, (i) => this.lib.write(this.u.write, payload(i), true));
+  }
+
+  private async stats(): Promise<PeripheralStats> {
+    return JSON.parse((await this.lib.read(this.u.stats)).toString()) as PeripheralStats;
+  }
+
+  private async wwr(): Promise<WwrResult> {
+    await this.lib.write(this.u.control, Buffer.from([CONTROL.reset]), true);
+    const start = Date.now();
+    let sent = 0;
+    while (Date.now() < start + this.cfg.durationMs)
+      await this.lib.write(this.u.wwr, payload(sent++), false);
+    const sendSec = (Date.now() - start) / 1000;
+    // Writes may still be queued in bluetoothd: wait until all arrived or the count stops moving.
+    let s = await this.stats();
+    let last = s.wwr;
+    let still = Date.now();
+    while (s.wwr < sent && Date.now() - still < DRAIN_QUIET_MS) {
+      await sleep(100);
+      s = await this.stats();
+      if (s.wwr !== last) {
+        last = s.wwr;
+        still = Date.now();
+      }
+    }
+    const deliverSec = Math.max(s.wwrLast - start, 1) / 1000;
+    return {
+      sent,
+      arrived: s.wwr,
+      sendPerSec: sent / sendSec,
+      deliveredPerSec: s.wwr / deliverSec,
+    };
+  }
+
+  private async notify(): Promise<NotifyResult> {
+    const W = this.cfg.creditWindow;
+    const tr = new SeqTracker();
+    let owed = 0;
+    let granting = false;
+    let granted = 0;
+    let open = true;
+    const grant = (): void => {
+      if (granting || owed === 0 || !open) return;
+      const n = Math.min(owed, 0xffff);
+      owed -= n;
+      granting = true;
+      granted += n;
+      this.lib.write(this.u.credits, u16(n), true).then(
+        () => {
+          granting = false;
+          if (owed >= W / 4) grant();
+        },
+        (e: unknown) => {
+          granting = false;
+          this.errors.push(`credits: ${(e as Error).message}`);
+        },
+      );
+    };
+    let windowStart = 0;
+    let windowEnd = 0;
+    let inWindow = 0;
+    await this.lib.write(this.u.credits, Buffer.from([0xff, 0xff, 0xff, 0xff]), true);
+    await this.lib.subscribe(this.u.seq, (v) => {
+      tr.add(v);
+      const now = performance.now();
+      if (windowStart === 0) {
+        windowStart = now;
+        windowEnd = now + this.cfg.notifyMs;
+      }
+      if (now <= windowEnd) inWindow++;
+      owed++;
+      if (owed >= W / 4) grant();
+    });
+    const cpu0 = this.cpu();
+    const subscribedAt = Date.now();
+    owed = W;
+    grant();
+    let stalls = 0;
+    const hardEnd = Date.now() + this.cfg.notifyMs + 15_000;
+    while (Date.now() < hardEnd) {
+      await sleep(250);
+      if (windowEnd && performance.now() > windowEnd) break;
+      // Lost notifications never return their credit: give the window back after a quiet second.
+      if (
+        Date.now() - Math.max(tr.lastAt, subscribedAt) > 1000 &&
+        !granting &&
+        granted - tr.seen.size > 0
+      ) {
+        stalls++;
+        owed += granted - tr.seen.size;
+        granted = tr.seen.size;
+        grant();
+      }
+    }
+    open = false;
+    const cpuMs = this.cpu() - cpu0;
+    const receivedAtStop = tr.count;
+    // Let the granted tail arrive so loss counts only what never came.
+    const drainEnd = Date.now() + 5000;
+    while (Date.now() < drainEnd && Date.now() - tr.lastAt < DRAIN_QUIET_MS) await sleep(100);
+    const t = performance.now();
+    await withLimit(this.lib.unsubscribe(this.u.seq), UNSUBSCRIBE_LIMIT_MS, 'unsubscribe');
+    const unsubscribeMs = performance.now() - t;
+    const seconds = this.cfg.notifyMs / 1000;
+    return {
+      received: inWindow,
+      seconds,
+      perSec: windowStart ? inWindow / seconds : 0,
+      lost: tr.lost,
+      duplicates: tr.duplicates,
+      outOfOrder: tr.outOfOrder,
+      stalls,
+      cpuMsPer1000: receivedAtStop ? (cpuMs / receivedAtStop) * 1000 : NaN,
+      unsubscribeMs,
+    };
+  }
+
+  /** No credits: the peripheral sends as fast as it can. Does the client keep up or cope? */
+  private async flood(): Promise<FloodResult> {
+    const tr = new SeqTracker();
+    let subscribed = true;
+    let after = 0;
+    await this.lib.write(this.u.credits, Buffer.from([0xff, 0xff, 0xff, 0xff]), true);
+    await this.lib.subscribe(this.u.seq, (v) => {
+      if (subscribed) tr.add(v);
+      else after++;
+    });
+    const rssStart = ownRssMiB();
+    let rssPeak = rssStart;
+    const readLat: number[] = [];
+    let readsFailed = 0;
+    await this.lib.write(this.u.control, Buffer.from([CONTROL.floodOn]), true);
+    const start = Date.now();
+    while (Date.now() - start < this.cfg.notifyMs) {
+      const t = performance.now();
+      try {
+        await withLimit(this.lib.read(this.u.read), 5000, 'read during the flood');
+        readLat.push(performance.now() - t);
+      } catch {
+        readsFailed++;
+      }
+      rssPeak = Math.max(rssPeak, this.lib.peakRssMiB ? this.lib.peakRssMiB() : ownRssMiB());
+      await sleep(250);
+    }
+    const seconds = (Date.now() - start) / 1000;
+    const received = tr.count;
+    let unsubscribeMs: number | null = null;
+    const t = performance.now();
+    try {
+      await withLimit(this.lib.unsubscribe(this.u.seq), UNSUBSCRIBE_LIMIT_MS, 'unsubscribe');
+      unsubscribeMs = performance.now() - t;
+    } catch (e) {
+      this.errors.push(`flood unsubscribe: ${(e as Error).message}`);
+    }
+    subscribed = false;
+    await this.lib
+      .write(this.u.control, Buffer.from([CONTROL.floodOff]), true)
+      .catch((e: unknown) => this.errors.push(`flood off: ${(e as Error).message}`));
+    await sleep(1000);
+    rssPeak = Math.max(rssPeak, this.lib.peakRssMiB ? this.lib.peakRssMiB() : ownRssMiB());
+    return {
+      seconds,
+      received,
+      lost: tr.lost,
+      readMedianMs: readLat.length ? median(readLat) : null,
+      readMaxMs: readLat.length ? Math.max(...readLat) : null,
+      readsFailed,
+      rssStartMiB: rssStart,
+      rssPeakMiB: rssPeak,
+      unsubscribeMs,
+      afterUnsubscribe: after,
+    };
+  }
+}
+
+/** Parses argv[2], runs the driver, prints the result line and exits. */
+export async function main(make: (cfg: ClientConfig) => Promise<LibraryAdapter>): Promise<void> {
+  const cfg = JSON.parse(process.argv[2] ?? '{}') as ClientConfig;
+  let result: ClientResult;
+  try {
+    const lib = await make(cfg);
+    result = await new Driver(cfg, lib).run();
+  } catch (e) {
+    result = {
+      library: 'unknown',
+      version: '',
+      peakRssMiB: ownPeakRssMiB(),
+      errors: [`setup: ${(e as Error).stack ?? String(e)}`],
+    };
+  }
+  process.stdout.write(`${RESULT_MARK}${JSON.stringify(result)}\n`);
+  // Libraries may keep handles (buses, sockets) open; the result is out, so leave now.
+  process.exit(0);
+}

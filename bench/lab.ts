@@ -1,0 +1,314 @@
+// The bench inside the lab VM: starts a peripheral on hci1, runs every client several times
+// (rounds interleave the libraries so drift in the emulated VM hits them alike) and prints
+// one RECORD_MARK line of JSON per run for the host (run.ts) to aggregate.
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import {
+  BENCH_UUIDS,
+  RECORD_MARK,
+  RESULT_MARK,
+  SCANNING_MARK,
+  type ClientConfig,
+  type ClientResult,
+  type TestName,
+} from './protocol.js';
+
+const HCI1 = '00:AA:01:01:00:01';
+const QUICK = process.env.BLEKIT_BENCH_QUICK === '1';
+const ROUNDS = Number(process.env.BLEKIT_BENCH_ROUNDS ?? (QUICK ? 1 : 3));
+const ONLY = process.env.BLEKIT_BENCH_ONLY?.split(',');
+const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
+const PROJECT = here('../../');
+const RUN_LIMIT_MS = 240_000;
+
+function record(kind: string, data: Record<string, unknown>): void {
+  process.stdout.write(`${RECORD_MARK}${JSON.stringify({ kind, ...data })}\n`);
+}
+
+function log(msg: string): void {
+  process.stdout.write(`# ${new Date().toISOString().slice(11, 19)} ${msg}\n`);
+}
+
+/** A peripheral process speaking "adv on" / "adv off" / "quit" on stdin, "ok <cmd>" back. */
+class LinePeer {
+  private readonly child;
+  private readonly waiters: ((line: string) => void)[] = [];
+  private output = '';
+  readonly ready: Promise<void>;
+
+  constructor(
+    readonly name: string,
+    cmd: string,
+    args: string[],
+  ) {
+    this.child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child.stderr.on('data', (b: Buffer) => (this.output += b.toString()));
+    let ready: () => void = () => undefined;
+    let failed: (e: Error) => void = () => undefined;
+    this.ready = new Promise<void>((res, rej) => {
+      ready = res;
+      failed = rej;
+    });
+    const t = setTimeout(
+      () => failed(new Error(`${name} not ready in 60 s:\n${this.output}`)),
+      60_000,
+    );
+    this.child.once('exit', (code) =>
+      failed(new Error(`${name} exited (${code}):\n${this.output}`)),
+    );
+    createInterface({ input: this.child.stdout }).on('line', (line) => {
+      this.output += line + '\n';
+      if (line === 'ready') {
+        clearTimeout(t);
+        ready();
+      } else if (line.startsWith('ok ') || line.startsWith('err ')) this.waiters.shift()?.(line);
+    });
+  }
+
+  get alive(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  async command(cmd: string): Promise<void> {
+    const line = await new Promise<string>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`${this.name}: no answer to ${cmd}`)), 30_000);
+      this.waiters.push((l) => (clearTimeout(t), resolve(l)));
+      this.child.stdin.write(cmd + '\n');
+    });
+    if (line.startsWith('err')) throw new Error(`${this.name}: ${line}`);
+  }
+
+  async stop(): Promise<void> {
+    if (!this.alive) return;
+    const gone = new Promise((r) => this.child.once('exit', r));
+    this.child.stdin.write('quit\n');
+    const t = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
+    await gone;
+    clearTimeout(t);
+  }
+}
+
+interface ClientSpec {
+  name: string;
+  cmd: string[];
+  tests: TestName[];
+  options?: Record<string, unknown>;
+}
+
+const node = (file: string): string[] => [process.execPath, here(`./clients/${file}`)];
+const CORE: TestName[] = ['scan', 'read', 'write', 'wwr', 'notify'];
+const BLEKIT_TESTS: TestName[] = [...CORE, 'readWindowed', 'writeWindowed'];
+
+const CLIENTS: ClientSpec[] = [
+  {
+    name: 'blekit',
+    cmd: node('blekit.js'),
+    tests: BLEKIT_TESTS,
+    options: { backend: 'dbus', acquire: true },
+  },
+  {
+    name: 'blekit-noacquire',
+    cmd: node('blekit.js'),
+    tests: BLEKIT_TESTS,
+    options: { backend: 'dbus', acquire: false },
+  },
+  {
+    name: 'blekit-gatttool',
+    cmd: node('blekit.js'),
+    tests: CORE,
+    options: { backend: 'gatttool' },
+  },
+  {
+    name: 'bleak',
+    cmd: [
+      '/usr/bin/python3',
+      '-u',
+      fileURLToPath(new URL('../../bench/clients/bleak_client.py', import.meta.url)),
+    ],
+    tests: CORE,
+  },
+  { name: 'node-ble', cmd: node('node-ble.js'), tests: CORE },
+  { name: 'gatttool', cmd: node('gatttool.js'), tests: CORE },
+];
+const NOBLE: ClientSpec = { name: 'noble', cmd: node('noble.js'), tests: CORE };
+
+function config(spec: ClientSpec, tests: TestName[]): ClientConfig {
+  return {
+    address: HCI1,
+    adapter: 'hci0',
+    uuids: BENCH_UUIDS,
+    tests,
+    durationMs: QUICK ? 1500 : 3000,
+    notifyMs: QUICK ? 3000 : 5000,
+    creditWindow: 64,
+    inFlight: 16,
+    options: spec.options ?? {},
+  };
+}
+
+function sh(cmd: string, args: string[]): string {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', timeout: 20_000, stdio: 'pipe' });
+  } catch (e) {
+    return `failed: ${(e as Error).message}`;
+  }
+}
+
+/** bluetoothd forgets the peripheral, so every client finds it through its own scan. */
+function forgetPeripheral(): void {
+  sh('dbus-send', [
+    '--system',
+    '--print-reply',
+    '--dest=org.bluez',
+    '/org/bluez/hci0',
+    'org.bluez.Adapter1.RemoveDevice',
+    `objpath:/org/bluez/hci0/dev_${HCI1.replace(/:/g, '_')}`,
+  ]);
+}
+
+async function runClient(
+  spec: ClientSpec,
+  peer: LinePeer,
+  tests: TestName[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ result: ClientResult | undefined; advAt: number; stderr: string }> {
+  const [cmd, ...args] = spec.cmd as [string, ...string[]];
+  const child = spawn(cmd, [...args, JSON.stringify(config(spec, tests))], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env,
+  });
+  let stderr = '';
+  child.stderr.on('data', (b: Buffer) => {
+    stderr = (stderr + b.toString()).slice(-4000);
+  });
+  let advAt = 0;
+  let result: ClientResult | undefined;
+  const lines = createInterface({ input: child.stdout });
+  lines.on('line', (line) => {
+    if (line === SCANNING_MARK) {
+      advAt = Date.now();
+      peer.command('adv on').catch((e: unknown) => (stderr += `\nadv on: ${String(e)}`));
+    } else if (line.startsWith(RESULT_MARK)) {
+      result = JSON.parse(line.slice(RESULT_MARK.length)) as ClientResult;
+    }
+  });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const limit = setTimeout(() => {
+    stderr += `\nkilled after ${RUN_LIMIT_MS} ms`;
+    child.kill('SIGKILL');
+  }, RUN_LIMIT_MS);
+  await exited;
+  clearTimeout(limit);
+  await peer.command('adv off').catch(() => undefined);
+  return { result, advAt, stderr };
+}
+
+async function measure(
+  spec: ClientSpec,
+  peer: LinePeer,
+  phase: string,
+  round: number,
+  tests: TestName[],
+  env?: NodeJS.ProcessEnv,
+): Promise<void> {
+  if (ONLY && !ONLY.includes(spec.name)) return;
+  if (spec.name !== 'noble') forgetPeripheral();
+  log(`${phase} round ${round}: ${spec.name} (${tests.join(', ')})`);
+  const t = Date.now();
+  const { result, advAt, stderr } = await runClient(spec, peer, tests, env);
+  const errors = result?.errors ?? ['no result line'];
+  if (errors.length) log(`  ${spec.name}: ${errors.join(' | ')}${result ? '' : `\n${stderr}`}`);
+  record('run', {
+    phase,
+    client: spec.name,
+    peripheral: peer.name,
+    round,
+    advAt,
+    wallMs: Date.now() - t,
+    result: result ?? null,
+    stderr: result ? undefined : stderr,
+  });
+}
+
+function environment(): Record<string, unknown> {
+  const dpkg = readFileSync('/var/lib/dpkg/status', 'utf8');
+  const deb = (p: string): string =>
+    new RegExp(`\nPackage: ${p}\n(?:[^\n]+\n)*?Version: (\\S+)`).exec(dpkg)?.[1] ?? '';
+  return {
+    date: new Date().toISOString(),
+    vmKernel: sh('uname', ['-r']).trim(),
+    vmCpus: cpus().length,
+    vmCpuModel: cpus()[0]?.model,
+    node: process.version,
+    python: sh('/usr/bin/python3', ['--version']).trim(),
+    bluez: deb('bluez'),
+    pythonBleak: deb('python3-bleak'),
+    rounds: ROUNDS,
+    quick: QUICK,
+  };
+}
+
+async function main(): Promise<void> {
+  record('environment', environment());
+  const benchPeer = (): LinePeer =>
+    new LinePeer('blekit-peripheral', process.execPath, [here('./peripheral.js'), 'hci1']);
+  let peer = benchPeer();
+  await peer.ready;
+
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const spec of CLIENTS) await measure(spec, peer, 'main', round, spec.tests);
+  }
+
+  // Peripheral side: the same central against BlueZ's example-gatt-server and against blekit.
+  const central = CLIENTS[0] as ClientSpec;
+  await peer.stop();
+  const example = new LinePeer('bluez-example-gatt-server', '/usr/bin/python3', [
+    '-u',
+    `${PROJECT}test/lab/central/peers/bluez_example_peer.py`,
+    'hci1',
+  ]);
+  await example.ready;
+  for (let round = 1; round <= ROUNDS; round++) {
+    await measure(central, example, 'peripheral', round, ['scan', 'notify']);
+  }
+  await example.stop();
+  peer = benchPeer();
+  await peer.ready;
+  for (let round = 1; round <= ROUNDS; round++) {
+    await measure(central, peer, 'peripheral', round, ['scan', 'notify']);
+  }
+
+  // Without credits: once per library, last, since a flood may leave bluetoothd behind.
+  for (const spec of CLIENTS) {
+    if (!peer.alive) {
+      peer = benchPeer();
+      await peer.ready;
+    }
+    await measure(spec, peer, 'flood', 1, ['scan', 'flood']);
+  }
+
+  // noble needs hci0 away from bluetoothd (HCI user channel): powered off there, so it runs last.
+  if (!ONLY || ONLY.includes('noble')) {
+    await peer.stop();
+    peer = benchPeer();
+    await peer.ready;
+    log(sh('script', ['-qec', 'btmgmt -i hci0 power off', '/dev/null']).trim());
+    for (let round = 1; round <= ROUNDS; round++) {
+      await measure(NOBLE, peer, 'main', round, NOBLE.tests);
+    }
+    await measure(NOBLE, peer, 'flood', 1, ['scan', 'flood']);
+  }
+  await peer.stop();
+  log('done');
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    log(`bench failed: ${(e as Error).stack ?? String(e)}`);
+    process.exit(1);
+  },
+);
