@@ -184,7 +184,7 @@ async function adapterChecks(adapters: AdapterInfo[] | undefined): Promise<Check
             name: `${a.name} powered`,
             status: 'warn',
             detail: `${a.address} is off (blekit's central powers it on by itself)`,
-            fix: `bluetoothctl power on, or blekit mgmt SetPowered --index ${a.name.slice(3)} --powered true`,
+            fix: `bluetoothctl power on, or blekit mgmt SetPowered --index ${a.name.slice(3)} --powered 1`,
           },
     );
   }
