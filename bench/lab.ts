@@ -2,7 +2,7 @@
 // (rounds interleave the libraries so drift in the emulated VM hits them alike) and prints
 // one RECORD_MARK line of JSON per run for the host (run.ts) to aggregate.
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -24,8 +24,14 @@ const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
 const PROJECT = here('../../');
 const RUN_LIMIT_MS = 240_000;
 
+/** The lab's writable job share: records land there too, safe from the serial console. */
+const JOB_DIR = '/tmp/blekit-lab-job';
+const RECORDS_FILE = 'bench-records.jsonl';
+
 function record(kind: string, data: Record<string, unknown>): void {
-  process.stdout.write(`${RECORD_MARK}${JSON.stringify({ kind, ...data })}\n`);
+  const line = JSON.stringify({ kind, ...data });
+  if (existsSync(JOB_DIR)) appendFileSync(`${JOB_DIR}/${RECORDS_FILE}`, line + '\n');
+  process.stdout.write(`${RECORD_MARK}${line}\n`);
 }
 
 function log(msg: string): void {
@@ -206,16 +212,36 @@ async function runClient(
   return { result, advAt, stderr };
 }
 
+/** The peripheral in use and how to start it again (after a bluetoothd restart). */
+interface PeerSlot {
+  peer: LinePeer;
+  make: () => LinePeer;
+}
+
+async function startPeer(make: () => LinePeer): Promise<PeerSlot> {
+  const peer = make();
+  await peer.ready;
+  return { peer, make };
+}
+
 async function measure(
   spec: ClientSpec,
-  peer: LinePeer,
+  slot: PeerSlot,
   phase: string,
   round: number,
   tests: TestName[],
   env?: NodeJS.ProcessEnv,
 ): Promise<void> {
   if (ONLY && !ONLY.includes(spec.name)) return;
-  if (spec.name !== 'noble') forgetPeripheral();
+  if (spec.name !== 'noble') {
+    forgetPeripheral();
+    if ((await reviveBluetoothd()) || !slot.peer.alive) {
+      await slot.peer.stop();
+      slot.peer = slot.make();
+      await slot.peer.ready;
+    }
+  }
+  const peer = slot.peer;
   log(`${phase} round ${round}: ${spec.name} (${tests.join(', ')})`);
   const t = Date.now();
   const { result, advAt, stderr } = await runClient(spec, peer, tests, env);
@@ -231,6 +257,23 @@ async function measure(
     result: result ?? null,
     stderr: result ? undefined : stderr,
   });
+}
+
+/**
+ * A crashed bluetoothd would fail every later run: record the crash, start a new one and power
+ * the controllers on again, so the remaining libraries are still measured.
+ */
+async function reviveBluetoothd(): Promise<boolean> {
+  if (!sh('pgrep', ['-x', 'bluetoothd']).startsWith('failed')) return false;
+  log('bluetoothd is gone: starting it again');
+  record('bluetoothdCrash', { at: Date.now() });
+  spawn('/usr/libexec/bluetooth/bluetoothd', ['-n'], { stdio: 'ignore', detached: true }).unref();
+  await new Promise((r) => setTimeout(r, 3000));
+  for (const hci of ['hci0', 'hci1']) {
+    sh('script', ['-qec', `btmgmt -i ${hci} power on`, '/dev/null']);
+  }
+  await new Promise((r) => setTimeout(r, 2000));
+  return true;
 }
 
 function environment(): Record<string, unknown> {
@@ -255,53 +298,47 @@ async function main(): Promise<void> {
   record('environment', environment());
   const benchPeer = (): LinePeer =>
     new LinePeer('blekit-peripheral', process.execPath, [here('./peripheral.js'), 'hci1']);
-  let peer = benchPeer();
-  await peer.ready;
+  let slot = await startPeer(benchPeer);
 
   for (let round = 1; round <= ROUNDS; round++) {
-    for (const spec of CLIENTS) await measure(spec, peer, 'main', round, spec.tests);
+    for (const spec of CLIENTS) await measure(spec, slot, 'main', round, spec.tests);
   }
 
   // Peripheral side: the same central against BlueZ's example-gatt-server and against blekit.
   const central = CLIENTS[0] as ClientSpec;
-  await peer.stop();
-  const example = new LinePeer('bluez-example-gatt-server', '/usr/bin/python3', [
-    '-u',
-    `${PROJECT}test/lab/central/peers/bluez_example_peer.py`,
-    'hci1',
-  ]);
-  await example.ready;
+  await slot.peer.stop();
+  const example = await startPeer(
+    () =>
+      new LinePeer('bluez-example-gatt-server', '/usr/bin/python3', [
+        '-u',
+        `${PROJECT}test/lab/central/peers/bluez_example_peer.py`,
+        'hci1',
+      ]),
+  );
   for (let round = 1; round <= ROUNDS; round++) {
     await measure(central, example, 'peripheral', round, ['scan', 'notify']);
   }
-  await example.stop();
-  peer = benchPeer();
-  await peer.ready;
+  await example.peer.stop();
+  slot = await startPeer(benchPeer);
   for (let round = 1; round <= ROUNDS; round++) {
-    await measure(central, peer, 'peripheral', round, ['scan', 'notify']);
+    await measure(central, slot, 'peripheral', round, ['scan', 'notify']);
   }
 
   // Without credits: once per library, last, since a flood may leave bluetoothd behind.
-  for (const spec of CLIENTS) {
-    if (!peer.alive) {
-      peer = benchPeer();
-      await peer.ready;
-    }
-    await measure(spec, peer, 'flood', 1, ['scan', 'flood']);
-  }
+  for (const spec of CLIENTS) await measure(spec, slot, 'flood', 1, ['scan', 'flood']);
 
   // noble needs hci0 away from bluetoothd (HCI user channel): powered off there, so it runs last.
   if (!ONLY || ONLY.includes('noble')) {
-    await peer.stop();
-    peer = benchPeer();
-    await peer.ready;
+    await reviveBluetoothd();
+    await slot.peer.stop();
+    slot = await startPeer(benchPeer);
     log(sh('script', ['-qec', 'btmgmt -i hci0 power off', '/dev/null']).trim());
     for (let round = 1; round <= ROUNDS; round++) {
-      await measure(NOBLE, peer, 'main', round, NOBLE.tests);
+      await measure(NOBLE, slot, 'main', round, NOBLE.tests);
     }
-    await measure(NOBLE, peer, 'flood', 1, ['scan', 'flood']);
+    await measure(NOBLE, slot, 'flood', 1, ['scan', 'flood']);
   }
-  await peer.stop();
+  await slot.peer.stop();
   log('done');
 }
 

@@ -76,11 +76,14 @@ const [svc] = await p.addServices([
       { uuid: U.read, flags: ['read'], value: Buffer.alloc(PAYLOAD_BYTES, 0x42) },
       { uuid: U.seq, flags: ['notify'], fastNotify: true },
       { uuid: U.credits, flags: ['write'], onWrite: (w) => onCredits(w.value) },
-      { uuid: U.write, flags: ['write'], onWrite: () => void stats.writes++ },
+      ...[U.write, U.write2, U.write3, U.write4].map((uuid) => ({
+        uuid,
+        flags: ['write'] as const,
+        onWrite: () => void stats.writes++,
+      })),
       {
         uuid: U.wwr,
         flags: ['write-without-response'],
-        fastWrite: true,
         onWrite: () => {
           const now = Date.now();
           if (stats.wwr++ === 0) stats.wwrFirst = now;

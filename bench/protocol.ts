@@ -21,12 +21,24 @@ export const BENCH_UUIDS = {
   credits: benchUuid(0xc004),
   /** write (with response only): counted. */
   write: benchUuid(0xc010),
-  /** write-without-response only, taken through AcquireWrite on the server: counted. */
+  /**
+   * write-without-response only: counted. Served through D-Bus WriteValue, not a server-side
+   * AcquireWrite socket: bluetoothd 5.66 dropped writes on that socket (EAGAIN) and then
+   * crashed (free(): invalid pointer) in the lab.
+   */
   wwr: benchUuid(0xc011),
   /** read: JSON PeripheralStats. */
   stats: benchUuid(0xc012),
   /** write: one byte op, see CONTROL. */
   control: benchUuid(0xc013),
+  /**
+   * More write-with-response characteristics, counted with `write`: BlueZ 5.66 answers a second
+   * WriteValue on a characteristic whose first is pending with "In Progress", so writes in
+   * flight at once go to different characteristics.
+   */
+  write2: benchUuid(0xc014),
+  write3: benchUuid(0xc015),
+  write4: benchUuid(0xc016),
 } as const;
 
 export const CONTROL = {

@@ -158,7 +158,7 @@ export const ROWS: RowDef[] = [
   },
   {
     id: 'writeWindowed',
-    label: 'writes with response, 16 in flight (peers: sequential)',
+    label: 'writes with response, 4 characteristics in flight (peers: sequential)',
     unit: 'ops/s',
     better: 'higher',
     get: (r) => num(r.writeWindowed?.opsPerSec),

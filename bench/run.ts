@@ -2,7 +2,7 @@
 // (stdout), bench/results/latest.json and bench/results/latest.svg.
 // --from FILE re-aggregates the records of an earlier run's output instead of booting.
 // BLEKIT_BENCH_QUICK=1 (shorter, one round) and BLEKIT_BENCH_ONLY=a,b pass into the VM.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { runLab } from '../lab/index.js';
@@ -34,19 +34,31 @@ async function collect(): Promise<string> {
   const from = process.argv.indexOf('--from');
   if (from > 0) return readFileSync(process.argv[from + 1] as string, 'utf8');
   let text = '';
+  let partial = '';
   const res = await runLab({
     command: [process.execPath, `${root}dist/bench/lab.js`],
     cwd: root,
     timeoutSec: 45 * 60,
+    keep: true,
     output: (b) => {
       const s = b.toString('latin1');
       text += s;
-      // Progress lines only; the records go to the JSON.
-      for (const l of s.split('\n')) if (l.startsWith('# ')) process.stderr.write(`${l}\n`);
+      // Progress lines only (whole lines: chunks split them); the records go to the JSON.
+      const lines = (partial + s).split('\n');
+      partial = lines.pop() ?? '';
+      for (const l of lines) if (l.startsWith('# ')) process.stderr.write(`${l}\n`);
     },
   });
-  mkdirSync(resultsDir, { recursive: true });
-  writeFileSync(`${resultsDir}/latest-output.txt`, text);
+  if (res.runDir) process.stderr.write(`bench: lab logs and records kept in ${res.runDir}\n`);
+  // The records file in the job share is immune to console garbling; prefer it.
+  const file = res.runDir ? `${res.runDir}/bench-records.jsonl` : '';
+  if (file && existsSync(file)) {
+    text = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => RECORD_MARK + l)
+      .join('\n');
+  }
   if (res.exitCode !== 0) {
     process.stderr.write(`bench: the lab run exited ${res.exitCode}; partial results follow\n`);
   }

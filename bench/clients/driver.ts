@@ -190,15 +190,18 @@ export class Driver {
   }
 
   /** Runs `op` for the configured time with `width` calls in flight; latencies per call. */
-  private async timed(width: number, op: (i: number) => Promise<unknown>): Promise<OpsResult> {
+  private async timed(
+    width: number,
+    op: (i: number, lane: number) => Promise<unknown>,
+  ): Promise<OpsResult> {
     const lat: number[] = [];
     const start = performance.now();
     const end = start + this.cfg.durationMs;
     let i = 0;
-    const lane = async (): Promise<void> => {
+    const lane = async (_: unknown, n: number): Promise<void> => {
       while (performance.now() < end) {
         const t = performance.now();
-        await op(i++);
+        await op(i++, n);
         lat.push(performance.now() - t);
       }
     };
@@ -210,8 +213,12 @@ export class Driver {
     return this.timed(width, () => this.lib.read(this.u.read));
   }
 
+  /** One lane per characteristic: BlueZ refuses a second pending write on the same one. */
   private writes(width: number): Promise<OpsResult> {
-    return this.timed(width, (i) => this.lib.write(this.u.write, payload(i), true));
+    const chars = [this.u.write, this.u.write2, this.u.write3, this.u.write4].slice(0, width);
+    return this.timed(chars.length, (i, lane) =>
+      this.lib.write(chars[lane] as string, payload(i), true),
+    );
   }
 
   private async stats(): Promise<PeripheralStats> {
