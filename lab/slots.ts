@@ -5,15 +5,16 @@ import { cacheRoot } from './kernel.js';
 import { LabSetupError } from './requirements.js';
 
 /**
- * A machine-wide limit on concurrent lab VMs. Under TCG each VM keeps about two cores busy;
- * VMs that starve each other make btvirt answer the kernel's HCI commands too late and the
- * controllers fail to initialise. A slot is a directory made atomically, holding its owner's
+ * A machine-wide limit on concurrent lab VMs, one per core. Three TCG VMs on two cores starved
+ * each other until btvirt answered the kernel's HCI commands too late and a controller failed
+ * to initialise; lab tests spend much of their time waiting on the radio, so one per core
+ * keeps the cores busy without that. A slot is a directory made atomically, holding its owner's
  * pid; a slot whose owner is gone is taken over.
  */
 export function maxVms(): number {
   const env = Number(process.env.BLEKIT_LAB_MAX_VMS);
   if (Number.isInteger(env) && env > 0) return env;
-  return Math.max(1, Math.floor(availableParallelism() / 2));
+  return Math.max(1, availableParallelism());
 }
 
 function alive(pid: number): boolean {
