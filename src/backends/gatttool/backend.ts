@@ -53,6 +53,11 @@ export interface GatttoolBackendOptions {
   scanTool?: 'mgmt' | 'hcitool';
   /** pygatt scan(run_as_root): run hcitool under `sudo -n` (scanTool 'hcitool' only). */
   runAsRoot?: boolean;
+  /**
+   * ATT MTU to request right after connecting, as bluetoothd does for its own links (gatttool
+   * never does by itself); false keeps gatttool's 23 until exchangeMtu(). Default 517.
+   */
+  exchangeMtuOnConnect?: number | false;
   /** Time limit of each ATT operation (read, write, MTU); default 30 000 ms. */
   operationTimeoutMs?: number;
   /** Time limit of a full discovery; default 60 000 ms. */
@@ -121,6 +126,10 @@ export class GatttoolBackend implements CentralBackend {
       throw new InvalidArgumentError(`scanTool must be 'mgmt' or 'hcitool'`);
     }
     this.cliOptions = checkCliOptions(options.cliOptions);
+    const m = options.exchangeMtuOnConnect;
+    if (m !== undefined && m !== false && !(Number.isInteger(m) && m >= 23 && m <= 517)) {
+      throw new InvalidArgumentError(`exchangeMtuOnConnect must be 23..517 or false: ${String(m)}`);
+    }
   }
 
   /** The session sendline() talks to (started by start()). */
@@ -299,6 +308,8 @@ export class GatttoolBackend implements CentralBackend {
       },
     );
     this.connections.add(conn);
+    const mtu = this.options.exchangeMtuOnConnect ?? 517;
+    if (mtu !== false) await conn.exchangeMtuOnConnect(mtu);
     return conn;
   }
 

@@ -232,6 +232,17 @@ export class GatttoolConnection implements BackendConnection {
     return this.negotiatedMtu;
   }
 
+  /**
+   * The exchange bluetoothd makes on every link and gatttool never makes by itself. Best
+   * effort: a peer may refuse a second exchange on the link (bluetoothd on our side may have
+   * made one already); the link then stays at 23 for gatttool.
+   */
+  async exchangeMtuOnConnect(mtu: number): Promise<void> {
+    await this.exchangeMtu(mtu).catch(() => {
+      this.mtuExchanged = true;
+    });
+  }
+
   /** gatttool's `mtu N`: ATT allows one exchange per connection, later calls return its result. */
   async exchangeMtu(mtu: number): Promise<number> {
     if (!Number.isInteger(mtu) || mtu < DEFAULT_MTU || mtu > 517) {

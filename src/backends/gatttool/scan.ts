@@ -58,8 +58,8 @@ export async function mgmtScan(
       address: ev.params.address,
       addressType: ev.params.addressType === 'le-random' ? 'random' : 'public',
       name: ad.localName ?? ad.shortName,
-      // 127 means "RSSI not available" (Core Vol 4 Part E 7.7.65.2).
-      rssi: ev.params.rssi === 127 ? undefined : ev.params.rssi,
+      // Passed on as the controller gave it, like bluetoothd does (127 = "not available").
+      rssi: ev.params.rssi,
       advertisement: ad,
       timestamp: Date.now(),
     });
@@ -125,8 +125,9 @@ export async function hcitoolScan(
   onReport: (r: ScanResult) => void,
   hcitool = 'hcitool',
 ): Promise<Scanner> {
-  const args = ['-i', adapter, 'lescan', '--duplicates'];
-  const [cmd, argv] = runAsRoot ? ['sudo', ['-n', hcitool, ...args]] : [hcitool, args];
+  // hcitool's stdout is block-buffered on a pipe: stdbuf makes it print each report at once.
+  const args = ['-oL', hcitool, '-i', adapter, 'lescan', '--duplicates'];
+  const [cmd, argv] = runAsRoot ? ['sudo', ['-n', 'stdbuf', ...args]] : ['stdbuf', args];
   const child: ChildProcessWithoutNullStreams = spawn(cmd, argv, {
     stdio: ['pipe', 'pipe', 'pipe'],
   });

@@ -4,7 +4,7 @@
  * line (asynchronous output). Every wait has a time limit, and the child never outlives us.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import {
   AbortError,
   BackendError,
@@ -106,7 +106,8 @@ export class GatttoolSession {
   private readonly parser: GatttoolParser;
   private readonly listeners = new Set<(ev: GatttoolEvent) => void>();
   private readonly exitListeners = new Set<(err: BleError) => void>();
-  private log: WriteStream | undefined;
+  /** Log file descriptor: written synchronously so the log is complete even if we crash. */
+  private logFd: number | undefined;
   private mutex: Promise<unknown> = Promise.resolve();
   private running: Running | undefined;
   /** Result kinds of commands that timed out: their late answers must not go to the next one. */
@@ -159,9 +160,8 @@ export class GatttoolSession {
         ? [gatttool, args]
         : ['setpriv', ['--pdeathsig', 'KILL', '--', gatttool, ...args]];
     if (o.logFile) {
-      this.log = createWriteStream(o.logFile, { flags: 'a' });
-      this.log.on('error', () => undefined);
-      this.log.write(`\n# ${new Date().toISOString()} ${[gatttool, ...args].join(' ')}\n`);
+      this.logFd = openSync(o.logFile, 'a');
+      this.logText(`\n# ${new Date().toISOString()} ${[gatttool, ...args].join(' ')}\n`);
     }
     const child = spawn(cmd, argv, {
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -179,7 +179,9 @@ export class GatttoolSession {
         this.stopPoll();
         this.connected = false;
         this.running?.fail(err);
-        this.log?.end(`\n# gatttool ended: ${err.message}\n`);
+        this.logText(`\n# gatttool ended: ${err.message}\n`);
+        if (this.logFd !== undefined) closeSync(this.logFd);
+        this.logFd = undefined;
         for (const cb of this.exitListeners) cb(err);
         resolve();
       };
@@ -205,7 +207,7 @@ export class GatttoolSession {
     child.stderr.setEncoding('utf8');
     child.stdout.on('data', (s: string) => this.onOutput(s));
     child.stderr.on('data', (s: string) => {
-      this.log?.write(s);
+      this.logText(s);
       this.stderr = (this.stderr + s).slice(-4096);
     });
 
@@ -233,8 +235,17 @@ export class GatttoolSession {
     this.startPoll();
   }
 
+  private logText(s: string): void {
+    if (this.logFd === undefined) return;
+    try {
+      writeSync(this.logFd, s);
+    } catch {
+      // A full disk must not break the session; the log is best effort from here on.
+    }
+  }
+
   private onOutput(s: string): void {
-    this.log?.write(s);
+    this.logText(s);
     let events: GatttoolEvent[];
     try {
       events = this.parser.feed(s);
@@ -275,7 +286,7 @@ export class GatttoolSession {
   }
 
   private write(line: string): void {
-    this.log?.write(`\n# > ${line}\n`);
+    this.logText(`\n# > ${line}\n`);
     this.child.stdin.write(line + '\n');
   }
 
