@@ -142,7 +142,7 @@ test('bleak on hci0 talks to our GATT server', { timeout: 600_000 }, async () =>
     { op: 'notify', uuid: U.ind, count: 50, timeout: 120 },
     { op: 'read_descriptor', uuid: U.rw, descriptor: '00002904-0000-1000-8000-00805f9b34fb' },
   ];
-  const client = runClient('gatt_client.py', [HCI1_ADDR, JSON.stringify(plan)], 580_000);
+  const client = runClient('gatt_client.py', [HCI1_ADDR, JSON.stringify(plan), U.svc], 580_000);
   const connected = client.waitFor((l) => l.event === 'connected', 200_000);
   await advertiseUntil(p, { localName: 'blekit-gatt', serviceUuids: [U.svc] }, connected);
   await connected;
@@ -354,7 +354,7 @@ test(
         ],
         60_000,
       );
-      assert.match(incl.stdout, /value: 57/);
+      assert.match(incl.stdout, /Characteristic value\/descriptor: 57/);
     } finally {
       await ad.stop();
     }

@@ -16,6 +16,10 @@ test(
   'the heart-rate example notifies measurements a central receives',
   { timeout: 300_000 },
   async () => {
+    // btvirt reports once per advertising enable and the example advertises once: the
+    // central must be scanning before the example starts.
+    const client = runClient('heart_rate.py', [HCI1_ADDR, '5'], 240_000);
+    await new Promise((r) => setTimeout(r, 4000));
     const ex = spawn(
       process.execPath,
       ['--trace-uncaught', EXAMPLE, '--adapter', 'hci1', '--interval', '300', '--count', '400'],
@@ -37,7 +41,6 @@ test(
           }
         });
       });
-      const client = runClient('heart_rate.py', [HCI1_ADDR, '5'], 240_000);
       const { code, stderr } = await client.done;
       assert.equal(code, 0, stderr + log);
       const res = client.lines.find((l) => 'measurements' in l) as {

@@ -1,6 +1,6 @@
 """Independent GATT client (bleak 0.20 on hci0) for blekit's peripheral lab tests.
 
-Usage: gatt_client.py ADDRESS PLAN_JSON
+Usage: gatt_client.py ADDRESS PLAN_JSON [EXPECTED_SERVICE_UUID]
 PLAN is a list of steps; each prints one JSON line {"step": i, ...} on stdout:
   {"op": "services"}                      -> the discovered tree
   {"op": "read", "uuid": U}               -> {"value": hex} or {"error": text}
@@ -107,10 +107,25 @@ async def run_step(client, step):
     raise ValueError(f"unknown op {op}")
 
 
+async def connect_with(address, expect):
+    # bleak 0.20 reads the service objects once, at connect; right after the peripheral
+    # registered, bluetoothd's client side can still be resolving them: reconnect then.
+    for attempt in range(4):
+        client = await connect(address)
+        uuids = {s.uuid for s in client.services}
+        if expect is None or expect in uuids:
+            return client
+        out({"event": "retry", "attempt": attempt, "error": f"{expect} not in {sorted(uuids)}"})
+        await client.disconnect()
+        await asyncio.sleep(2)
+    raise RuntimeError(f"service {expect} never appeared")
+
+
 async def main():
     address = sys.argv[1]
     plan = json.loads(sys.argv[2])
-    client = await connect(address)
+    expect = sys.argv[3] if len(sys.argv) > 3 else None
+    client = await connect_with(address, expect)
     out({"event": "connected"})
     try:
         for i, step in enumerate(plan):

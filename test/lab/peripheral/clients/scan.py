@@ -18,8 +18,11 @@ async def main():
     address = sys.argv[1].upper()
     seconds = float(sys.argv[2])
 
+    others = set()
+
     def on_adv(device, adv):
         if device.address.upper() != address:
+            others.add(device.address)
             return
         out({
             "local_name": adv.local_name,
@@ -35,7 +38,7 @@ async def main():
     out({"event": "scanning"})
     await asyncio.sleep(seconds)
     await scanner.stop()
-    out({"event": "done"})
+    out({"event": "done", "others": sorted(others)})
 
 
 asyncio.run(main())
