@@ -32,8 +32,9 @@ import {
 
 export interface DbusBackendOptions {
   /**
-   * Use AcquireNotify/AcquireWrite fds when the characteristic allows. Off by default for now:
-   * in the lab no value crossed the acquired fds yet (see the central issue's report).
+   * Use AcquireNotify/AcquireWrite fds when the characteristic allows (default true): one
+   * read(2) per batch of values instead of a D-Bus signal each. Falls back to StartNotify /
+   * WriteValue when the native addon is missing or bluetoothd refuses. `false` always uses D-Bus.
    */
   acquire?: boolean;
   /** How long to wait for ServicesResolved after the link is up; default 20 000 ms. */

@@ -1,5 +1,6 @@
 import {
   BleError,
+  delay,
   NotConnectedError,
   NotFoundError,
   NotSupportedError,
@@ -28,6 +29,7 @@ import {
 } from './objects.js';
 
 export interface DbusConnectionOptions {
+  /** Default true: see DbusBackendOptions.acquire. */
   acquire?: boolean;
 }
 
@@ -53,6 +55,8 @@ export interface DbusPathStats {
 
 /** How long an Acquire* call may take before the D-Bus path is used instead. */
 const ACQUIRE_TIMEOUT_MS = 10_000;
+/** How long bluetoothd may take to notice a closed Acquire* fd. */
+const RELEASE_TIMEOUT_MS = 3_000;
 
 /** One LE link to a device through bluetoothd. */
 export class DbusConnection implements BackendConnection {
@@ -174,6 +178,8 @@ export class DbusConnection implements BackendConnection {
         }
       }
     }
+    // bluetoothd refuses WriteValue ("Write acquired") while our AcquireWrite fd is open.
+    if (this.writers.has(c.valueHandle)) await this.releaseWriter(c.valueHandle, path);
     this.stats.dbusWrites++;
     const opts = { type: new Variant('s', withResponse ? 'request' : 'command') };
     await this.bus.call(path, IFACE.characteristic, 'WriteValue', 'aya{sv}', [value, opts], 'gatt');
@@ -288,7 +294,7 @@ export class DbusConnection implements BackendConnection {
   }
 
   private useAcquire(): boolean {
-    return this.options.acquire === true && nativeAvailable();
+    return this.options.acquire !== false && nativeAvailable();
   }
 
   private async acquireNotify(
@@ -315,8 +321,12 @@ export class DbusConnection implements BackendConnection {
     sock.on('error', () => undefined);
     this.subs.set(c.valueHandle, {
       path,
-      // Closing the fd is how a client ends an acquired notification session.
-      stop: async () => sock.close(),
+      // Closing the fd is how a client ends an acquired notification session; bluetoothd
+      // notices the hangup later and refuses StartNotify ("Notify acquired") until then.
+      stop: async () => {
+        sock.close();
+        if (this.connected) await this.acquiredReleased(path, 'NotifyAcquired');
+      },
     });
   }
 
@@ -341,6 +351,26 @@ export class DbusConnection implements BackendConnection {
       this.writers.set(handle, w);
     }
     return w;
+  }
+
+  /** Closes the AcquireWrite fd of a characteristic and waits until bluetoothd let go of it. */
+  private async releaseWriter(handle: number, path: string): Promise<void> {
+    const w = this.writers.get(handle);
+    this.writers.delete(handle);
+    const sock = await w;
+    if (!sock) return;
+    sock.close();
+    if (this.connected) await this.acquiredReleased(path, 'WriteAcquired');
+  }
+
+  /** Polls the characteristic until `prop` (NotifyAcquired/WriteAcquired) is no longer true. */
+  private async acquiredReleased(path: string, prop: string): Promise<void> {
+    const end = Date.now() + RELEASE_TIMEOUT_MS;
+    while (Date.now() < end && this.connected) {
+      const props = await this.bus.getAll(path, IFACE.characteristic).catch(() => undefined);
+      if (props?.[prop] !== true) return;
+      await delay(20);
+    }
   }
 
   private async closeSubs(): Promise<void> {
