@@ -71,6 +71,36 @@ describe('BGAPI backend against the emulator (in memory)', () => {
     await backend.stop();
   });
 
+  test('a passive scan gets the advertisement packet only, no scan response', async () => {
+    const { backend, fake } = loopback();
+    await backend.start({});
+    const got: { name?: string; advertisement: { manufacturerData: Map<number, Buffer> } }[] = [];
+    await backend.startScan({ active: false }, (r) => got.push(r));
+    // The fake stack scans actively only: the emulator asks it to, and drops what a passive
+    // scanner would not hear.
+    assert.equal(fake.scanOptions?.active, true);
+    const ad = emptyAdvertisingData();
+    ad.manufacturerData.set(0x05f1, Buffer.from('01020304', 'hex'));
+    ad.localName = 'a-name-too-long-for-the-advertisement';
+    ad.completeName = true;
+    fake.sink?.({
+      address: PEER,
+      addressType: 'public',
+      rssi: -40,
+      advertisement: ad,
+      timestamp: 0,
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    await backend.stopScan();
+    assert.equal(got.length, 1);
+    assert.equal(got[0]?.name, undefined);
+    assert.deepEqual(
+      got[0]?.advertisement.manufacturerData.get(0x05f1),
+      Buffer.from('01020304', 'hex'),
+    );
+    await backend.stop();
+  });
+
   test('connect, discover with handles, read, write (short, long, no response), descriptors', async () => {
     const { central, device, conn, fake } = await connected();
     assert.equal(fake.connectCalls, 1);

@@ -419,7 +419,10 @@ export class DongleEmulator {
       return this.respond('gap_discover', { result: BgapiResult.wrongState });
     this.scanning = true;
     try {
-      await this.o.backend.startScan({ active: this.scanParams.active }, (r) => this.report(r));
+      // A stack that only scans actively (BlueZ over D-Bus) still serves a passive host: the
+      // scan response packets are simply not passed on.
+      const active = this.scanParams.active || !this.o.backend.capabilities.passiveScan;
+      await this.o.backend.startScan({ active }, (r) => this.report(r));
     } catch (err) {
       this.scanning = false;
       return this.respond('gap_discover', { result: errorResult(err, BgapiResult.wrongState) });
@@ -609,37 +612,11 @@ export class DongleEmulator {
         if (type !== GattType.primaryService && type !== GattType.secondaryService) {
           return this.completed(l, BgapiResult.attUnsupportedGroupType, c.params.start);
         }
-        const found = inRange(t, c.params.start, c.params.end).filter(
-          (a) => a.kind === 'service' && a.type.readUInt16LE(0) === type,
-        );
-        for (const a of found) {
-          if (a.kind !== 'service') continue;
-          this.event('attclient_group_found', {
-            connection: l.handle,
-            start: a.service.startHandle,
-            end: a.service.endHandle,
-            uuid: a.value,
-          });
-        }
-        return found.length ? this.completed(l, 0, c.params.end) : notFound(c.params.start);
+        return this.groupsFound(l, t, c.params.start, c.params.end, type);
       }
       case 'attclient_find_by_type_value': {
-        const found = inRange(t, c.params.start, c.params.end).filter(
-          (a) =>
-            a.kind === 'service' &&
-            a.type.readUInt16LE(0) === c.params.uuid &&
-            a.value.equals(c.params.value),
-        );
-        for (const a of found) {
-          if (a.kind !== 'service') continue;
-          this.event('attclient_group_found', {
-            connection: l.handle,
-            start: a.service.startHandle,
-            end: a.service.endHandle,
-            uuid: a.value,
-          });
-        }
-        return found.length ? this.completed(l, 0, c.params.end) : notFound(c.params.start);
+        const { start, end, uuid, value } = c.params;
+        return this.groupsFound(l, t, start, end, uuid, value);
       }
       case 'attclient_read_by_type': {
         const found = inRange(t, c.params.start, c.params.end).filter((a) =>
@@ -736,6 +713,30 @@ export class DongleEmulator {
       default:
         return;
     }
+  }
+
+  /** Service groups of `type` in range (with `value`, when given, as their UUID). */
+  private groupsFound(
+    l: Link,
+    t: Map<number, Attribute>,
+    start: number,
+    end: number,
+    type: number,
+    value?: Buffer,
+  ): void {
+    let n = 0;
+    for (const a of inRange(t, start, end)) {
+      if (a.kind !== 'service' || a.type.readUInt16LE(0) !== type) continue;
+      if (value && !a.value.equals(value)) continue;
+      n++;
+      this.event('attclient_group_found', {
+        connection: l.handle,
+        start: a.service.startHandle,
+        end: a.service.endHandle,
+        uuid: a.value,
+      });
+    }
+    this.completed(l, n ? 0 : BgapiResult.attNotFound, n ? end : start);
   }
 
   private async readAttribute(l: Link, a: Attribute, conn: BackendConnection): Promise<Buffer> {

@@ -1,0 +1,55 @@
+// Runs `blekit bgapi-emulator` as its own process, as a user would, and hands out its pty.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { after } from 'node:test';
+
+const CLI = fileURLToPath(new URL('../../../src/cli/main.js', import.meta.url));
+const log: string[] = [];
+
+/** Starts the emulator and resolves with its pty path (it prints "pty: /dev/pts/N"). */
+export function startEmulator(): Promise<{ child: ChildProcess; path: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, 'bgapi-emulator', '--adapter', 'hci0', '--trace'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`bgapi-emulator did not start in 60 s:\n${log.join('\n')}`));
+    }, 60_000);
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (s: string) => {
+      log.push(...s.trimEnd().split('\n'));
+      if (log.length > 400) log.splice(0, log.length - 400);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`bgapi-emulator exited (${code}):\n${log.join('\n')}`));
+    });
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (s: string) => {
+      const m = /pty: (\S+)/.exec(s);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, path: m[1] as string });
+      }
+    });
+  });
+}
+
+/**
+ * In the lab: starts the emulator for this test file, stops it (and prints the tail of its
+ * trace) after the file's tests. Outside the lab: a path that fails, so assertInLab() speaks.
+ */
+export async function emulatorForThisFile(): Promise<string> {
+  if (process.env.BLEKIT_IN_LAB !== '1') return '/dev/null/no-emulator-outside-the-lab';
+  const emu = await startEmulator();
+  after(async () => {
+    const gone = new Promise((r) => emu.child.once('exit', r));
+    emu.child.kill('SIGTERM');
+    await Promise.race([gone, new Promise((r) => setTimeout(r, 10_000))]);
+    if (emu.child.exitCode === null) emu.child.kill('SIGKILL');
+    console.log(`# emulator trace (last ${Math.min(log.length, 60)} lines):`);
+    for (const l of log.slice(-60)) console.log(`#   ${l}`);
+  });
+  return emu.path;
+}
