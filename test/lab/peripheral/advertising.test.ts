@@ -8,17 +8,19 @@ import {
   type AdvertisementOptions,
 } from '../../../src/peripheral/index.js';
 import { assertInLab, HCI1_ADDR } from '../../support/proc.js';
-import { advertiseUntil, runClient, waitClean } from './support.js';
+import { advertiseUntil, runClient, waitClean, forgetPeers } from './support.js';
 
 let p: Peripheral;
 
 before(async () => {
   assertInLab();
+  await forgetPeers();
   p = await Peripheral.open({ adapter: HCI1_ADDR, handleSignals: false });
 });
 
 after(async () => {
   await p?.close();
+  await forgetPeers();
   const dirty = await waitClean();
   assert.equal(dirty, undefined, dirty);
 });
@@ -63,7 +65,7 @@ test(
   async () => {
     const seen = await scanFor(
       { manufacturerData: { 0xffff: [0xbe, 0xef, 0x01] }, serviceData: { '180f': [0x57] } },
-      (l) => Object.keys(l.service_data as object).length > 0,
+      (l) => typeof l.service_data === 'object' && Object.keys(l.service_data ?? {}).length > 0,
     );
     assert.deepEqual(seen.manufacturer_data, { [String(0xffff)]: 'beef01' });
     assert.deepEqual(seen.service_data, { [normalizeUuid('180f')]: '57' });

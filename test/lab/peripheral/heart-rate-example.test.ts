@@ -4,13 +4,16 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { before, test } from 'node:test';
 import { assertInLab, HCI1_ADDR } from '../../support/proc.js';
-import { runClient, waitClean } from './support.js';
+import { forgetPeers, runClient, waitClean } from './support.js';
 
 const EXAMPLE = fileURLToPath(
   new URL('../../../examples/heart-rate-peripheral.js', import.meta.url),
 );
 
-before(assertInLab);
+before(async () => {
+  assertInLab();
+  await forgetPeers();
+});
 
 test(
   'the heart-rate example notifies measurements a central receives',
@@ -66,6 +69,7 @@ test(
       new Promise((r) => setTimeout(() => r('hung'), 30_000)),
     ]);
     assert.notEqual(code, 'hung', log);
+    await forgetPeers();
     const dirty = await waitClean();
     assert.equal(dirty, undefined, dirty);
   },

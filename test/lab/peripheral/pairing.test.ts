@@ -3,14 +3,13 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import {
-  Adapter,
   Agent,
   Peripheral,
   type Advertisement,
   type LocalService,
 } from '../../../src/peripheral/index.js';
-import { assertInLab, HCI0_ADDR, HCI1_ADDR, run } from '../../support/proc.js';
-import { runClient, waitClean } from './support.js';
+import { assertInLab, HCI1_ADDR, run } from '../../support/proc.js';
+import { runClient, waitClean, forgetPeers } from './support.js';
 
 const SVC = 'b1e0ee00-0000-4000-8000-00000000b1e0';
 const ENC = 'b1e0ee01-0000-4000-8000-00000000b1e0';
@@ -22,6 +21,7 @@ const asked: string[] = [];
 
 before(async () => {
   assertInLab();
+  await forgetPeers();
   p = await Peripheral.open({ adapter: 'hci1', handleSignals: false });
   svc = await p.addService({
     uuid: SVC,
@@ -33,15 +33,7 @@ before(async () => {
 after(async () => {
   await ad?.stop();
   await p?.close();
-  // Forget the bond on both sides so later files start unpaired.
-  for (const [name, peer] of [
-    ['hci0', HCI1_ADDR],
-    ['hci1', HCI0_ADDR],
-  ] as const) {
-    const a = await Adapter.open(name);
-    await a.removeDevice(peer).catch(() => undefined);
-    a.close();
-  }
+  await forgetPeers();
   const dirty = await waitClean();
   assert.equal(dirty, undefined, dirty);
 });

@@ -2,7 +2,12 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { getManagedObjects, getProperty, openSystemBus } from '../../../src/peripheral/dbus/bus.js';
-import type { Peripheral, AdvertisementOptions } from '../../../src/peripheral/index.js';
+import {
+  Adapter,
+  type Peripheral,
+  type AdvertisementOptions,
+} from '../../../src/peripheral/index.js';
+import { HCI0_ADDR, HCI1_ADDR } from '../../support/proc.js';
 
 export const PY = '/usr/bin/python3';
 const CLIENTS = fileURLToPath(new URL('../../../../test/lab/peripheral/clients/', import.meta.url));
@@ -137,4 +142,23 @@ export function seqBuf(n: number): Buffer {
   const b = Buffer.alloc(8);
   b.writeUInt32LE(n, 0);
   return b;
+}
+
+/**
+ * Removes each controller's record of the other (bond and GATT cache). bluetoothd's client
+ * side keeps a cache of hci1's database between connections; after a test registers
+ * different services, the stale cache made bleak 0.20 fail service resolution (KeyError).
+ */
+export async function forgetPeers(): Promise<void> {
+  for (const [name, peer] of [
+    ['hci0', HCI1_ADDR],
+    ['hci1', HCI0_ADDR],
+  ] as const) {
+    const a = await Adapter.open(name);
+    try {
+      await a.removeDevice(peer).catch(() => undefined);
+    } finally {
+      a.close();
+    }
+  }
 }

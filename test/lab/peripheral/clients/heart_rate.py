@@ -23,7 +23,15 @@ async def main():
         raise RuntimeError("not found")
     got = []
     done = asyncio.Event()
-    async with BleakClient(device, adapter="hci0", timeout=40) as client:
+    client = BleakClient(device, adapter="hci0", timeout=40)
+    for attempt in range(4):
+        try:
+            await client.connect()
+            break
+        except Exception as e:  # bleak 0.20 races service resolution: retry
+            print(json.dumps({"event": "retry", "error": repr(e)}), flush=True)
+            await asyncio.sleep(2)
+    async with client:
         print(json.dumps({"event": "connected"}), flush=True)
 
         def on_value(_, data):
