@@ -209,16 +209,11 @@ export class DongleEmulator {
         return this.respond(c.name, {});
 
       case 'connection_disconnect': {
-        const l = this.links.get(c.params.connection);
-        if (!l?.conn) {
-          return this.respond(c.name, {
-            connection: c.params.connection,
-            result: BgapiResult.notConnected,
-          });
-        }
+        const l = this.linkFor(c.name, c.params.connection);
+        if (!l) return;
         this.respond(c.name, { connection: l.handle, result: 0 });
         l.localDisconnect = true;
-        await l.conn.disconnect().catch(() => undefined);
+        await l.conn?.disconnect().catch(() => undefined);
         this.dropLink(l, 'local');
         return;
       }
@@ -234,13 +229,8 @@ export class DongleEmulator {
         });
       }
       case 'connection_update': {
-        const l = this.links.get(c.params.connection);
-        if (!l?.conn) {
-          return this.respond(c.name, {
-            connection: c.params.connection,
-            result: BgapiResult.notConnected,
-          });
-        }
+        const l = this.linkFor(c.name, c.params.connection);
+        if (!l) return;
         this.respond(c.name, { connection: l.handle, result: 0 });
         l.params = {
           interval: c.params.intervalMax,
@@ -552,6 +542,7 @@ export class DongleEmulator {
     }
   }
 
+  /** The live link behind `connection`, or undefined after answering "not connected". */
   private linkFor(name: AnsweredCommandName, connection: number): Link | undefined {
     const l = this.links.get(connection);
     if (!l?.conn) {

@@ -1,4 +1,5 @@
 import type { CentralBackend } from '../../../central/backend.js';
+import { withTimeout } from '../../../core/index.js';
 import { DongleEmulator } from './dongle.js';
 import { openPtyRelay } from './pty.js';
 
@@ -19,6 +20,7 @@ export async function startPtyEmulator(o: {
   adapter?: string | number;
   link?: string;
   trace?: (line: string) => void;
+  startTimeoutMs?: number;
 }): Promise<PtyEmulator> {
   const relay = await openPtyRelay(o.link);
   const emulator = new DongleEmulator({
@@ -28,9 +30,15 @@ export async function startPtyEmulator(o: {
     trace: o.trace,
   });
   try {
-    await emulator.start();
+    // A missing system bus or bluetoothd must fail loudly, not leave a dongle that never boots.
+    await withTimeout(
+      emulator.start(),
+      o.startTimeoutMs ?? 20_000,
+      "starting the emulator's central",
+    );
   } catch (err) {
     await relay.close();
+    await o.backend.stop().catch(() => undefined);
     throw err;
   }
   relay.onData((b) => emulator.receive(b));
