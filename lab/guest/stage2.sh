@@ -31,14 +31,33 @@ say "starting the system bus"
 mkdir -p /run/dbus
 dbus-daemon --system --fork --nopidfile || fatal "dbus-daemon failed"
 
-say "starting btvirt with $LAB_CONTROLLERS LE controllers"
-btvirt -L -l"$LAB_CONTROLLERS" >"$JOB/btvirt.log" 2>&1 &
+# btvirt answers the kernel's HCI commands from user space; on a loaded host it can miss the
+# kernel's 2 s command timeout during controller setup ("Opcode 0x0c03 failed: -110") and the
+# controller never works. So each controller must power on over mgmt before bluetoothd starts,
+# or btvirt is restarted.
 last=$((LAB_CONTROLLERS - 1))
-appear=$((SECONDS + 30))
-until [ -e "/sys/class/bluetooth/hci$last" ] || [ "$SECONDS" -ge "$appear" ]; do
-  sleep 0.1
+start_controllers() {
+  btvirt -L -l"$LAB_CONTROLLERS" >>"$JOB/btvirt.log" 2>&1 &
+  BTVIRT_PID=$!
+  local appear=$((SECONDS + 30))
+  until [ -e "/sys/class/bluetooth/hci$last" ]; do
+    [ "$SECONDS" -ge "$appear" ] && return 1
+    sleep 0.1
+  done
+  for i in $(seq 0 "$last"); do
+    script -qec "btmgmt -i hci$i power on" /dev/null 2>&1 | grep -q 'settings: powered' || return 1
+  done
+}
+for attempt in 1 2 3; do
+  say "starting btvirt with $LAB_CONTROLLERS LE controllers"
+  start_controllers && break
+  [ "$attempt" = 3 ] && fatal "controllers failed to initialise 3 times (see dmesg.txt, btvirt.log)"
+  say "a controller failed to initialise; restarting btvirt"
+  kill "$BTVIRT_PID" 2>/dev/null
+  wait "$BTVIRT_PID" 2>/dev/null
+  gone=$((SECONDS + 10))
+  while [ -e /sys/class/bluetooth/hci0 ] && [ "$SECONDS" -lt "$gone" ]; do sleep 0.1; done
 done
-[ -e "/sys/class/bluetooth/hci$last" ] || fatal "controllers did not appear (see btvirt.log)"
 
 btmon -w "$JOB/hci.btsnoop" >/dev/null 2>&1 &
 BTMON_PIDS=$!
