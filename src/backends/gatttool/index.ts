@@ -2,4 +2,4 @@ export { GatttoolBackend, checkCliOptions, type GatttoolBackendOptions } from '.
 export { GatttoolConnection } from './connection.js';
 export { GatttoolSession, type SessionOptions } from './session.js';
 export { GatttoolParser, classifyLine, stripAnsi, type GatttoolEvent } from './parser.js';
-export { mapGatttoolError, isTransientConnectError, attCodeOf } from './errors.js';
+export { mapGatttoolError, attCodeOf } from './errors.js';
