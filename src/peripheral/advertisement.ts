@@ -5,6 +5,7 @@ import {
   BusyError,
   InvalidArgumentError,
   normalizeUuid,
+  NotSupportedError,
   PermissionError,
   toBuffer,
   type BytesLike,
@@ -24,7 +25,10 @@ export interface AdvertisementOptions {
   localName?: string;
   serviceUuids?: (string | number)[];
   solicitUuids?: (string | number)[];
-  /** Company identifier -> data (without the identifier). */
+  /**
+   * Company identifier -> data (without the identifier). Not supported yet: advertise() throws
+   * NotSupportedError, because dbus-next 0.10 cannot marshal the a{qv} dict BlueZ needs.
+   */
   manufacturerData?: ReadonlyMap<number, BytesLike> | Record<number, BytesLike>;
   /** Service UUID -> data. */
   serviceData?: ReadonlyMap<string | number, BytesLike> | Record<string, BytesLike>;
@@ -94,13 +98,13 @@ export function advertisementProperties(o: AdvertisementOptions): Record<string,
       o.solicitUuids.map((u) => normalizeUuid(u)),
     );
   const mfr = entries<number>(o.manufacturerData);
+  for (const [k] of mfr) checkInt(Number(k), 0, 0xffff, 'manufacturer id');
   if (mfr.length > 0) {
-    const dict: Record<number, unknown> = {};
-    for (const [k, v] of mfr) {
-      const id = checkInt(Number(k), 0, 0xffff, 'manufacturer id');
-      dict[id] = new Variant('ay', toBuffer(v));
-    }
-    put('ManufacturerData', 'a{qv}', dict);
+    // BlueZ wants a{qv}; dbus-next 0.10 turns every dict key into a string and then refuses
+    // a string for 'q', failing the whole property read (BlueZ then advertises nothing).
+    throw new NotSupportedError(
+      'manufacturerData cannot be sent yet: dbus-next 0.10 cannot marshal integer dict keys (a{qv})',
+    );
   }
   const sd = entries<string | number>(o.serviceData);
   if (sd.length > 0) {

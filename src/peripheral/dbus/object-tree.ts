@@ -208,7 +208,14 @@ export class ObjectTree {
   ): void {
     const ok = (result: MethodResult): void => {
       const body = result instanceof Reply ? result.body : (result ?? []);
-      if (wantReply) this.bus.send(Message.newMethodReturn(msg, outSignature, body));
+      if (wantReply) {
+        try {
+          this.bus.send(Message.newMethodReturn(msg, outSignature, body));
+        } catch (err) {
+          // A value that does not marshal must fail this call, not the process or the bus.
+          fail(err);
+        }
+      }
       if (result instanceof Reply) result.afterSend();
     };
     const fail = (err: unknown): void => {

@@ -63,7 +63,7 @@ async def run_step(client, step):
             v = await client.read_gatt_char(step["uuid"])
             return {"value": bytes(v).hex()}
         except Exception as e:
-            return {"error": str(e)}
+            return {"error": repr(e)}
     if op == "read_descriptor":
         try:
             char = client.services.get_characteristic(step["uuid"])
@@ -71,13 +71,13 @@ async def run_step(client, step):
             v = await client.read_gatt_descriptor(desc.handle)
             return {"value": bytes(v).hex()}
         except Exception as e:
-            return {"error": str(e)}
+            return {"error": repr(e)}
     if op == "write":
         try:
             await client.write_gatt_char(step["uuid"], bytes.fromhex(step["hex"]), response=step["response"])
             return {"ok": True}
         except Exception as e:
-            return {"error": str(e)}
+            return {"error": repr(e)}
     if op == "notify":
         seqs = []
         done = asyncio.Event()
@@ -100,7 +100,7 @@ async def run_step(client, step):
             ok = await client.pair()
             return {"paired": bool(ok)}
         except Exception as e:
-            return {"error": str(e)}
+            return {"error": repr(e)}
     if op == "sleep":
         await asyncio.sleep(step["seconds"])
         return {}

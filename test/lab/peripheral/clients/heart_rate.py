@@ -31,7 +31,9 @@ async def main():
         except Exception as e:  # bleak 0.20 races service resolution: retry
             print(json.dumps({"event": "retry", "error": repr(e)}), flush=True)
             await asyncio.sleep(2)
-    async with client:
+    if not client.is_connected:
+        raise RuntimeError("could not connect")
+    try:
         print(json.dumps({"event": "connected"}), flush=True)
 
         def on_value(_, data):
@@ -43,6 +45,8 @@ async def main():
         await asyncio.wait_for(done.wait(), 120)
         await client.stop_notify(HRM)
         location = bytes(await client.read_gatt_char(BSL)).hex()
+    finally:
+        await client.disconnect()
     print(json.dumps({"measurements": got, "location": location}), flush=True)
 
 
