@@ -220,10 +220,14 @@ export function centralConformance(
           durationMs: 30_000,
           addresses: [peer.address],
         })) {
-          if (r.name !== undefined && r.advertisement.manufacturerData.size > 0) {
-            found = r;
-            break;
+          // Reports can arrive before the scan response: wait for one the peer recognises.
+          try {
+            peer.checkAdvertisement(r.advertisement, r.name);
+          } catch {
+            continue;
           }
+          found = r;
+          break;
         }
       })();
       // btvirt sends one report per advertising enable: scan first, then advertise, and

@@ -1,0 +1,87 @@
+// A conformance peer running as a child process that speaks a line protocol on stdin/stdout:
+// commands "adv on", "adv off", "quit", each answered "ok <cmd>" or "err <cmd> <reason>";
+// "ready" once its GATT application is registered ("err register ..." if that failed).
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { AdvertisingData } from '../../../../src/core/index.js';
+import type { ConformancePeer } from '../peer.js';
+
+export interface LinePeerOptions {
+  name: string;
+  address: string;
+  hci: string;
+  /** Program and arguments (no shell). */
+  argv: [string, ...string[]];
+  checkAdvertisement(ad: AdvertisingData, name: string | undefined): void;
+}
+
+export function linePeer(o: LinePeerOptions): ConformancePeer {
+  let child: ChildProcessWithoutNullStreams | undefined;
+  let output = '';
+  const waiters: { prefix: string; resolve: (line: string) => void }[] = [];
+
+  const expectLine = (prefix: string, ms: number): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const w = { prefix, resolve: (l: string) => (clearTimeout(t), resolve(l)) };
+      const t = setTimeout(() => {
+        waiters.splice(waiters.indexOf(w), 1);
+        reject(new Error(`peer: no "${prefix}" within ${ms} ms; output:\n${output}`));
+      }, ms);
+      waiters.push(w);
+    });
+
+  const command = async (cmd: string): Promise<void> => {
+    if (!child) throw new Error('peer not started');
+    const answer = Promise.race([
+      expectLine(`ok ${cmd}`, 30_000),
+      expectLine(`err ${cmd}`, 30_000),
+    ]);
+    child.stdin.write(cmd + '\n');
+    const line = await answer;
+    if (line.startsWith('err')) throw new Error(`peer: ${line}`);
+  };
+
+  let advertising = false;
+  return {
+    name: o.name,
+    address: o.address,
+    hci: o.hci,
+    async start() {
+      const [cmd, ...args] = o.argv;
+      child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+      child.stderr.on('data', (b: Buffer) => (output += b.toString()));
+      createInterface({ input: child.stdout }).on('line', (line) => {
+        output += line + '\n';
+        // Which server-side path carried a subscription (AcquireNotify socket or D-Bus).
+        if (line.startsWith('subscribed via')) console.log(`# ${o.name}: ${line}`);
+        const i = waiters.findIndex((w) => line.startsWith(w.prefix));
+        if (i >= 0) waiters.splice(i, 1)[0]?.resolve(line);
+      });
+      const ready = Promise.race([expectLine('ready', 30_000), expectLine('err register', 30_000)]);
+      const line = await ready;
+      if (!line.startsWith('ready')) throw new Error(`peer: ${line}\n${output}`);
+    },
+    async advertise(on: boolean) {
+      if (on === advertising) {
+        if (!on) return;
+        // Re-enabling is how btvirt is made to send a fresh report.
+        await command('adv off');
+      }
+      await command(on ? 'adv on' : 'adv off');
+      advertising = on;
+    },
+    async stop() {
+      const c = child;
+      if (!c) return;
+      if (advertising) await command('adv off').catch(() => undefined);
+      advertising = false;
+      const exited = new Promise<void>((r) => c.once('exit', () => r()));
+      c.stdin.write('quit\n');
+      const t = setTimeout(() => c.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(t);
+      child = undefined;
+    },
+    checkAdvertisement: (ad, name) => o.checkAdvertisement(ad, name),
+  };
+}
