@@ -1,6 +1,9 @@
 import dbus from 'dbus-next';
 import type { MessageBus } from 'dbus-next';
+import { installDictKeyFix } from './dict-keys.js';
 import { fixFdDistribution, type FdStream } from './fd-stream.js';
+
+installDictKeyFix();
 
 /**
  * The system bus with unix fd passing, for BlueZ's AcquireNotify/AcquireWrite (both roles).

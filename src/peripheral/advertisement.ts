@@ -5,7 +5,6 @@ import {
   BusyError,
   InvalidArgumentError,
   normalizeUuid,
-  NotSupportedError,
   PermissionError,
   toBuffer,
   type BytesLike,
@@ -25,10 +24,7 @@ export interface AdvertisementOptions {
   localName?: string;
   serviceUuids?: (string | number)[];
   solicitUuids?: (string | number)[];
-  /**
-   * Company identifier -> data (without the identifier). Not supported yet: advertise() throws
-   * NotSupportedError, because dbus-next 0.10 cannot marshal the a{qv} dict BlueZ needs.
-   */
+  /** Company identifier -> data (without the identifier). */
   manufacturerData?: ReadonlyMap<number, BytesLike> | Record<number, BytesLike>;
   /** Service UUID -> data. */
   serviceData?: ReadonlyMap<string | number, BytesLike> | Record<string, BytesLike>;
@@ -100,11 +96,10 @@ export function advertisementProperties(o: AdvertisementOptions): Record<string,
   const mfr = entries<number>(o.manufacturerData);
   for (const [k] of mfr) checkInt(Number(k), 0, 0xffff, 'manufacturer id');
   if (mfr.length > 0) {
-    // BlueZ wants a{qv}; dbus-next 0.10 turns every dict key into a string and then refuses
-    // a string for 'q', failing the whole property read (BlueZ then advertises nothing).
-    throw new NotSupportedError(
-      'manufacturerData cannot be sent yet: dbus-next 0.10 cannot marshal integer dict keys (a{qv})',
-    );
+    // a{qv}: the keys become numbers again on the wire (src/dbus/dict-keys.ts).
+    const dict: Record<number, unknown> = {};
+    for (const [k, v] of mfr) dict[Number(k)] = new Variant('ay', toBuffer(v));
+    put('ManufacturerData', 'a{qv}', dict);
   }
   const sd = entries<string | number>(o.serviceData);
   if (sd.length > 0) {

@@ -71,6 +71,15 @@ test('service data reaches the scanner byte for byte', { timeout: 120_000 }, asy
   assert.deepEqual(seen.service_data, { [normalizeUuid('180f')]: '57' });
 });
 
+test('manufacturer data reaches the scanner byte for byte', { timeout: 120_000 }, async () => {
+  const seen = await scanFor(
+    { discoverable: true, manufacturerData: { 0xffff: [0x62, 0x6c, 0x65] } },
+    (l) =>
+      typeof l.manufacturer_data === 'object' && Object.keys(l.manufacturer_data ?? {}).length > 0,
+  );
+  assert.deepEqual(seen.manufacturer_data, { '65535': '626c65' });
+});
+
 test('timeout: BlueZ releases the advertisement and we hear it', { timeout: 60_000 }, async () => {
   const ad = await p.advertise({ localName: 'short', timeout: 2 });
   assert.equal(ad.isActive, true);

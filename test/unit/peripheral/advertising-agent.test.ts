@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { MessageBus } from 'dbus-next';
-import { InvalidArgumentError, NotSupportedError } from '../../../src/core/index.js';
+import { InvalidArgumentError } from '../../../src/core/index.js';
 import { advertisementProperties } from '../../../src/peripheral/advertisement.js';
 import { pickAdapter, type AdapterInfo } from '../../../src/peripheral/adapter.js';
 import { ObjectTree } from '../../../src/peripheral/dbus/object-tree.js';
@@ -32,11 +32,10 @@ test('advertisement options become LEAdvertisement1 properties', () => {
   assert.equal(advertisementProperties({ timeout: 60 }).Timeout?.get(), 60);
 });
 
-test('manufacturer data is refused with NotSupportedError (dbus-next cannot marshal a{qv})', () => {
-  assert.throws(
-    () => advertisementProperties({ manufacturerData: { 0xffff: [1] } }),
-    NotSupportedError,
-  );
+test('manufacturer data becomes an a{qv} ManufacturerData property', () => {
+  const p = advertisementProperties({ manufacturerData: new Map([[0xffff, [1, 2]]]) });
+  assert.equal(p.ManufacturerData?.signature, 'a{qv}');
+  assert.deepEqual(Object.keys(p.ManufacturerData?.get() as object), ['65535']);
 });
 
 test('bad advertisement options fail before any I/O', () => {
