@@ -49,7 +49,14 @@ function runUnit() {
 async function runLabTests() {
   const chunks = [];
   const r = await runLab({
-    command: [process.execPath, ...TEST_ARGS, '--test-timeout=300000', 'dist/test/lab/'],
+    command: [
+      process.execPath,
+      '--import',
+      './dist/test/support/lab-file-setup.js',
+      ...TEST_ARGS,
+      '--test-timeout=300000',
+      'dist/test/lab/',
+    ],
     timeoutSec: Number(process.env.BLEKIT_LAB_TIMEOUT ?? 40 * 60),
     output: (b) => {
       process.stdout.write(b);
