@@ -73,63 +73,45 @@ function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-export async function runLab(opts: LabOptions): Promise<LabResult> {
-  const log = opts.log ?? ((l: string) => process.stderr.write(`[lab] ${l}\n`));
-  const output = opts.output ?? ((b: Buffer) => process.stdout.write(b));
-  const mode = opts.mode ?? 'run';
-  const controllers = opts.controllers ?? 2;
-  const timeoutSec = opts.timeoutSec ?? 30 * 60;
-  const bootTimeoutSec = opts.bootTimeoutSec ?? 120;
+/** LabOptions with every default applied. */
+type Resolved = Required<
+  Pick<LabOptions, 'log' | 'output' | 'mode' | 'controllers' | 'timeoutSec' | 'bootTimeoutSec'>
+> & { cwd: string; project: string };
+
+function withDefaults(opts: LabOptions): Resolved {
   const cwd = resolve(opts.cwd ?? process.cwd());
-  const project = resolve(opts.project ?? cwd);
-  ensurePackages(log);
+  return {
+    log: opts.log ?? ((l: string) => process.stderr.write(`[lab] ${l}\n`)),
+    output: opts.output ?? ((b: Buffer) => process.stdout.write(b)),
+    mode: opts.mode ?? 'run',
+    controllers: opts.controllers ?? 2,
+    timeoutSec: opts.timeoutSec ?? 30 * 60,
+    bootTimeoutSec: opts.bootTimeoutSec ?? 120,
+    cwd,
+    project: resolve(opts.project ?? cwd),
+  };
+}
+
+export async function runLab(opts: LabOptions): Promise<LabResult> {
+  const o = withDefaults(opts);
+  ensurePackages(o.log);
   const guest = guestDir();
-  const kernel = ensureKernelFiles(join(guest, 'init.sh'), log);
-  const slot = await acquireSlot(log);
+  const kernel = ensureKernelFiles(join(guest, 'init.sh'), o.log);
+  const slot = await acquireSlot(o.log);
   try {
-    return await boot(opts, {
-      log,
-      output,
-      mode,
-      controllers,
-      timeoutSec,
-      bootTimeoutSec,
-      cwd,
-      project,
-      guest,
-      kernel,
-    });
+    return await boot(opts, o, guest, kernel);
   } finally {
     slot.release();
   }
 }
 
-interface BootContext {
-  log: (line: string) => void;
-  output: (chunk: Buffer) => void;
-  mode: 'run' | 'shell';
-  controllers: number;
-  timeoutSec: number;
-  bootTimeoutSec: number;
-  cwd: string;
-  project: string;
-  guest: string;
-  kernel: { version: string; vmlinuz: string; initramfs: string };
-}
-
-async function boot(opts: LabOptions, ctx: BootContext): Promise<LabResult> {
-  const {
-    log,
-    output,
-    mode,
-    controllers,
-    timeoutSec,
-    bootTimeoutSec,
-    cwd,
-    project,
-    guest,
-    kernel,
-  } = ctx;
+async function boot(
+  opts: LabOptions,
+  o: Resolved,
+  guest: string,
+  kernel: { version: string; vmlinuz: string; initramfs: string },
+): Promise<LabResult> {
+  const { log, output, mode, controllers, timeoutSec, bootTimeoutSec, cwd, project } = o;
   const t0 = Date.now();
   const secs = () => ((Date.now() - t0) / 1000).toFixed(1);
 
