@@ -57,7 +57,7 @@ async function runLabTests() {
       '--test-timeout=300000',
       'dist/test/lab/',
     ],
-    timeoutSec: Number(process.env.BLEKIT_LAB_TIMEOUT ?? 40 * 60),
+    timeoutSec: Number(process.env.BLEKIT_LAB_TIMEOUT ?? 70 * 60),
     output: (b) => {
       process.stdout.write(b);
       chunks.push(b);
