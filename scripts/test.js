@@ -54,7 +54,7 @@ async function runLabTests() {
       '--import',
       './dist/test/support/lab-file-setup.js',
       ...TEST_ARGS,
-      '--test-timeout=300000',
+      '--test-timeout=900000',
       'dist/test/lab/',
     ],
     timeoutSec: Number(process.env.BLEKIT_LAB_TIMEOUT ?? 70 * 60),
