@@ -57,7 +57,8 @@ export function linePeer(o: LinePeerOptions): ConformancePeer {
         const i = waiters.findIndex((w) => line.startsWith(w.prefix));
         if (i >= 0) waiters.splice(i, 1)[0]?.resolve(line);
       });
-      const ready = Promise.race([expectLine('ready', 30_000), expectLine('err register', 30_000)]);
+      // A Node peer imports the whole peripheral stack: in the emulated VM under load that takes a while.
+      const ready = Promise.race([expectLine('ready', 90_000), expectLine('err register', 90_000)]);
       const line = await ready;
       if (!line.startsWith('ready')) throw new Error(`peer: ${line}\n${output}`);
     },
