@@ -65,6 +65,8 @@ async function monitor(index: number | undefined): Promise<void> {
   const stop = (): void => ac.abort();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  // stdout stays pure NDJSON; this tells people (and scripts) the socket is listening.
+  process.stderr.write('blekit mgmt monitor: listening (Ctrl-C stops)\n');
   try {
     for await (const ev of mgmt.events('*', { signal: ac.signal, index })) print(ev);
   } catch (e) {

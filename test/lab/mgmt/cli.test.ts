@@ -8,11 +8,17 @@ import { assertInLab, HCI1_ADDR, run } from '../../support/proc.js';
 import { btmgmtInfo } from './support.js';
 
 const cli = fileURLToPath(new URL('../../../src/cli/main.js', import.meta.url));
+/** One CLI call: node starts and loads blekit slowly in the emulated VM, more so under load. */
+const CLI_MS = 120_000;
 
 before(assertInLab);
 
 test('blekit mgmt ReadControllerInformation --index 1 prints the reply as JSON', async () => {
-  const r = await run(process.execPath, [cli, 'mgmt', 'ReadControllerInformation', '--index', '1']);
+  const r = await run(
+    process.execPath,
+    [cli, 'mgmt', 'ReadControllerInformation', '--index', '1'],
+    CLI_MS,
+  );
   assert.equal(r.code, 0, r.stderr);
   const reply = JSON.parse(r.stdout) as {
     address: string;
@@ -25,16 +31,12 @@ test('blekit mgmt ReadControllerInformation --index 1 prints the reply as JSON',
 });
 
 test('blekit mgmt with a bad parameter fails before touching the kernel', async () => {
-  const r = await run(process.execPath, [
-    cli,
-    'mgmt',
-    'SetPowered',
-    '--index',
-    '1',
-    '--power',
-    'on',
-  ]);
-  assert.equal(r.code, 1);
+  const r = await run(
+    process.execPath,
+    [cli, 'mgmt', 'SetPowered', '--index', '1', '--power', 'on'],
+    CLI_MS,
+  );
+  assert.equal(r.code, 2, "the CLI's exit code for bad input");
   assert.match(r.stderr, /no parameter "power"/);
 });
 
@@ -44,12 +46,22 @@ test('blekit mgmt monitor streams NDJSON events until interrupted', async () => 
   });
   let out = '';
   child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  const listening = new Promise<void>((resolve, reject) => {
+    let err = '';
+    const t = setTimeout(() => reject(new Error(`monitor never said it listens: ${err}`)), CLI_MS);
+    child.stderr.on('data', (b: Buffer) => {
+      err += b.toString();
+      if (err.includes('listening')) {
+        clearTimeout(t);
+        resolve();
+      }
+    });
+  });
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-  const kill = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const kill = setTimeout(() => child.kill('SIGKILL'), CLI_MS + 60_000);
   const mgmt = await Mgmt.open({ timeoutMs: 30_000 });
   try {
-    // Give the monitor time to open its socket (the VM is slow), then change a setting.
-    await new Promise((r) => setTimeout(r, 3000));
+    await listening;
     const before = await mgmt.send('ReadControllerInformation', 1);
     const was = before.currentSettings.includes('bondable');
     await mgmt.send('SetBondable', 1, { bondable: !was });
