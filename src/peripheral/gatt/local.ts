@@ -100,6 +100,24 @@ abstract class Attribute<
     this.stored = checkValue(v, this.uuid);
   }
 
+  /** ReadValue/WriteValue, the same for characteristics and descriptors in BlueZ's API. */
+  protected valueMethods(): NonNullable<ObjectSpec[string]['methods']> {
+    return {
+      ReadValue: {
+        inSignature: 'a{sv}',
+        outSignature: 'ay',
+        handler: ([opts]) => this.handleRead(opts),
+      },
+      WriteValue: {
+        inSignature: 'aya{sv}',
+        outSignature: '',
+        handler: async ([value, opts]) => {
+          await this.handleWrite(value as Buffer, opts);
+        },
+      },
+    };
+  }
+
   protected async handleRead(options: unknown): Promise<unknown[]> {
     const req = parseReadOptions(options);
     (this.emit as (e: string, r: ReadRequest) => boolean)('read', req);
@@ -178,20 +196,7 @@ export class LocalDescriptor extends Attribute<AttributeEvents> {
           Flags: { signature: 'as', get: () => [...this.flags] },
           ...this.handleProps(),
         },
-        methods: {
-          ReadValue: {
-            inSignature: 'a{sv}',
-            outSignature: 'ay',
-            handler: ([opts]) => this.handleRead(opts),
-          },
-          WriteValue: {
-            inSignature: 'aya{sv}',
-            outSignature: '',
-            handler: async ([value, opts]) => {
-              await this.handleWrite(value as Buffer, opts);
-            },
-          },
-        },
+        methods: this.valueMethods(),
       },
     };
   }
@@ -384,18 +389,7 @@ export class LocalCharacteristic extends Attribute<CharacteristicEvents> {
       ...this.handleProps(),
     };
     const methods: NonNullable<ObjectSpec[string]['methods']> = {
-      ReadValue: {
-        inSignature: 'a{sv}',
-        outSignature: 'ay',
-        handler: ([opts]) => this.handleRead(opts),
-      },
-      WriteValue: {
-        inSignature: 'aya{sv}',
-        outSignature: '',
-        handler: async ([value, opts]) => {
-          await this.handleWrite(value as Buffer, opts);
-        },
-      },
+      ...this.valueMethods(),
       StartNotify: {
         inSignature: '',
         outSignature: '',
