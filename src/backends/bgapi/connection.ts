@@ -30,7 +30,7 @@ import {
   uuid16Bytes,
   type FoundDeclaration,
   type FoundGroup,
-} from './gatt.js';
+} from '../../central/att-discovery.js';
 import type { BgapiLink } from './link.js';
 
 /** BLED112 firmware uses the default ATT MTU and cannot exchange a larger one. */

@@ -6,7 +6,7 @@
  */
 import { normalizeUuid, uuidToBytes } from '../../core/index.js';
 import type { ServiceInfo } from '../../central/types.js';
-import { assembleDatabase, GattType, type FoundDeclaration } from '../bgapi/gatt.js';
+import { assembleDatabase, GattType, type FoundDeclaration } from '../../central/att-discovery.js';
 import type { GatttoolEvent } from './parser.js';
 
 type Primary = Extract<GatttoolEvent, { kind: 'primary' }>;

@@ -1,6 +1,6 @@
 import { uuidToBytes } from '../../../core/index.js';
 import type { CharacteristicInfo, ServiceInfo } from '../../../central/types.js';
-import { GattType, uuid16Bytes } from '../gatt.js';
+import { GattType, uuid16Bytes } from '../../../central/att-discovery.js';
 
 /** One attribute of the peer's database as the emulator rebuilds it from a discovery. */
 export type Attribute =

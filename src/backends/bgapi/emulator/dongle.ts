@@ -25,7 +25,7 @@ import {
   type ResponseParams,
 } from '../codec/index.js';
 import { BGAPI_MTU } from '../connection.js';
-import { GattType } from '../gatt.js';
+import { GattType } from '../../../central/att-discovery.js';
 import { attributeTable, inRange, type Attribute } from './attributes.js';
 
 /** What system_get_info and system_boot report: BLED112 firmware 1.3.2, protocol 1. */

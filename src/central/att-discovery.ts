@@ -1,5 +1,5 @@
-import { uuidFromBytes } from '../../core/index.js';
-import type { CharacteristicProperties, ServiceInfo } from '../../central/types.js';
+import { uuidFromBytes } from '../core/index.js';
+import type { CharacteristicProperties, ServiceInfo } from './types.js';
 
 /** 16-bit GATT declaration types (Core Vol 3 Part G 3.1-3.3). */
 export const GattType = {
