@@ -16,23 +16,24 @@ export function openHciControlSocket(): PacketSocket {
   try {
     fd = need().hciControlSocket();
   } catch (err) {
-    const errno = (err as { errno?: number }).errno;
-    if (errno === EAFNOSUPPORT) {
-      throw new NotSupportedError('this kernel has no Bluetooth (AF_BLUETOOTH)', { cause: err });
-    }
-    if (errno === EPERM || errno === EACCES) {
-      throw new PermissionError(
-        'opening the mgmt socket needs CAP_NET_ADMIN (run as root or grant the capability)',
-        { cause: err },
-      );
-    }
-    throw new BleError(
-      `cannot open the mgmt socket: ${(err as Error).message}`,
-      'ERR_MGMT_SOCKET',
-      {
-        cause: err,
-      },
-    );
+    throw controlSocketError(err);
   }
   return new PacketSocket(fd, { bufferSize: MGMT_MAX_FRAME });
+}
+
+/** The typed error for a failed socket()/bind() on the control channel, chosen by errno. */
+export function controlSocketError(err: unknown): BleError {
+  const errno = (err as { errno?: number }).errno;
+  if (errno === EAFNOSUPPORT) {
+    return new NotSupportedError('this kernel has no Bluetooth (AF_BLUETOOTH)', { cause: err });
+  }
+  if (errno === EPERM || errno === EACCES) {
+    return new PermissionError(
+      'opening the mgmt socket needs CAP_NET_ADMIN (run as root or grant the capability)',
+      { cause: err },
+    );
+  }
+  return new BleError(`cannot open the mgmt socket: ${(err as Error).message}`, 'ERR_MGMT_SOCKET', {
+    cause: err,
+  });
 }
