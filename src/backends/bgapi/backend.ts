@@ -255,7 +255,11 @@ export class BgapiBackend implements CentralBackend, ConnectionHost {
     }
   }
 
-  /** Merges each advertisement with the latest scan response from the same address. */
+  /**
+   * Merges each advertisement with the latest scan response from the same address, the packet
+   * just received parsed last: where both carry a field (a name, service data), the newer value
+   * wins, so a scan response left from an earlier cycle cannot mask a changed advertisement.
+   */
   private onScanResponse(p: EventParams<'gap_scan_response'>): void {
     const sink = this.scanSink;
     if (!sink) return;
@@ -267,11 +271,14 @@ export class BgapiBackend implements CentralBackend, ConnectionHost {
       entry = { adv: Buffer.alloc(0), rsp: Buffer.alloc(0) };
       this.seen.set(p.sender, entry);
     }
-    if (p.packetType === ScanPacketType.scanResponse) entry.rsp = p.data;
+    const isResponse = p.packetType === ScanPacketType.scanResponse;
+    if (isResponse) entry.rsp = p.data;
     else entry.adv = p.data;
     let advertisement;
     try {
-      advertisement = parseAdvertisingData(Buffer.concat([entry.adv, entry.rsp]));
+      advertisement = parseAdvertisingData(
+        Buffer.concat(isResponse ? [entry.adv, entry.rsp] : [entry.rsp, entry.adv]),
+      );
     } catch {
       return; // a malformed advertisement from some device: not ours to fail on
     }

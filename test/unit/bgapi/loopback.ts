@@ -11,6 +11,8 @@ export interface Loopback {
   backend: BgapiBackend;
   /** Every frame the host sent, as hex, for protocol assertions. */
   sent: string[];
+  /** Delivers bytes to the host as if the dongle sent them (frames the emulator would not). */
+  toHost: (bytes: Buffer) => void;
 }
 
 export function loopback(): Loopback {
@@ -48,5 +50,8 @@ export function loopback(): Loopback {
       return port;
     },
   });
-  return { fake, emulator, backend, sent };
+  const toHost = (b: Buffer): void => {
+    for (const cb of dataCbs) cb(b);
+  };
+  return { fake, emulator, backend, sent, toHost };
 }

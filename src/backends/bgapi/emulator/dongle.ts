@@ -431,25 +431,29 @@ export class DongleEmulator {
       return;
     }
     // What fits goes in the advertisement (31 bytes), the rest in one scan response. BlueZ
-    // merges what it heard, so the rest can exceed 31 bytes; BGAPI's field allows 255.
+    // merges what it heard, so the rest can exceed 31 bytes; BGAPI's field allows 255, and a
+    // structure that does not fit is left out whole (a cut one would spoil the packet).
+    // An active scan of a connectable (scannable) advertiser always gets a scan response,
+    // empty when there is nothing for it: the host must not keep an older one's fields.
     const packets: Buffer[][] = [[], []];
-    let used = 0;
+    const room = [31, 255];
     for (const s of splitAdStructures(data)) {
       const bytes = Buffer.concat([Buffer.from([s.data.length + 1, s.type]), s.data]);
-      const first = used + bytes.length <= 31;
-      (packets[first ? 0 : 1] as Buffer[]).push(bytes);
-      if (first) used += bytes.length;
+      const i = room.findIndex((left) => bytes.length <= left);
+      if (i < 0) continue;
+      (packets[i] as Buffer[]).push(bytes);
+      (room[i] as number) -= bytes.length;
     }
     const bond = this.bonds.indexOf(r.address);
     packets.forEach((p, i) => {
-      if (i > 0 && (!this.scanParams.active || p.length === 0)) return;
+      if (i > 0 && !this.scanParams.active) return;
       this.event('gap_scan_response', {
         rssi: Math.max(-128, Math.min(127, r.rssi ?? -127)),
         packetType: i === 0 ? ScanPacketType.connectable : ScanPacketType.scanResponse,
         sender: r.address,
         addressType: GapAddressType[r.addressType],
         bond: bond >= 0 ? bond : NO_BOND,
-        data: Buffer.concat(p).subarray(0, 255),
+        data: Buffer.concat(p),
       });
     });
   }
