@@ -114,6 +114,12 @@ export interface BackendConnection {
     onValue: (value: Buffer) => void,
   ): Promise<void>;
   unsubscribe(characteristic: CharacteristicInfo): Promise<void>;
+  /**
+   * After the peer's database changed: whether the subscription to this (re-discovered)
+   * characteristic still delivers, so it is kept instead of redone. Redoing one disables and
+   * enables the CCCD, and values sent in between are lost. Backends without it always redo.
+   */
+  subscriptionAlive?(characteristic: CharacteristicInfo): boolean;
 
   /** ATT MTU in use. */
   mtu(): number;

@@ -285,7 +285,7 @@ export class Device extends EventEmitter {
     this.db = undefined;
     this.emit('servicesChanged');
     if (this.subs.size > 0 && this.connected) {
-      this.restoreSubscriptions().catch((e: unknown) => this.emit('resubscribeFailed', e));
+      this.restoreSubscriptions(true).catch((e: unknown) => this.emit('resubscribeFailed', e));
     }
   }
 
@@ -310,8 +310,11 @@ export class Device extends EventEmitter {
     if (!signal.aborted) this.onClosed(this);
   }
 
-  /** Finds every subscription again (handles may have moved) and re-enables it on the peer. */
-  private async restoreSubscriptions(): Promise<void> {
+  /**
+   * Finds every subscription again (handles may have moved) and re-enables it on the peer;
+   * with `keepLive` (same link) one the backend reports as still delivering is kept as it is.
+   */
+  private async restoreSubscriptions(keepLive = false): Promise<void> {
     await this.discover(true);
     const db = this.db as GattDatabase;
     const old = [...this.subs.values()];
@@ -331,9 +334,14 @@ export class Device extends EventEmitter {
         }
         throw e;
       }
+      const live = this.conn;
+      const unchanged =
+        keepLive &&
+        info.valueHandle === sub.info.valueHandle &&
+        live?.subscriptionAlive?.(info) === true;
       sub.info = info;
       this.subs.set(info.valueHandle, sub);
-      await this.enable(sub);
+      if (!unchanged) await this.enable(sub);
     }
   }
 }

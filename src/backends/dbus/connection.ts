@@ -20,6 +20,7 @@ import type {
 } from '../../central/types.js';
 import { PacketSocket, nativeAvailable } from '../../native/seqpacket.js';
 import { Variant, type BluezBus } from './bus.js';
+import { OneAtATime } from './one-at-a-time.js';
 import {
   IFACE,
   buildDeviceGatt,
@@ -41,6 +42,10 @@ const SERVICES_CHANGED_SETTLE_MS = 300;
 interface Sub {
   path: string;
   stop: () => Promise<void>;
+  /** The AcquireNotify fd, closed when bluetoothd drops the session. */
+  socket?: PacketSocket;
+  /** bluetoothd removed the characteristic object, and with it our session. */
+  removed?: boolean;
 }
 
 /** Which transport each operation took (AcquireNotify/AcquireWrite fds or D-Bus calls). */
@@ -74,6 +79,8 @@ export class DbusConnection implements BackendConnection {
   private mtuValue = DEFAULT_MTU;
   private readonly subs = new Map<number, Sub>();
   private readonly writers = new Map<number, Promise<PacketSocket | undefined>>();
+  /** WriteValue calls, one at a time per characteristic or descriptor. */
+  private readonly calls = new OneAtATime();
   private readonly cleanups: (() => void)[] = [];
   private localDisconnect = false;
   private disposed = false;
@@ -99,6 +106,9 @@ export class DbusConnection implements BackendConnection {
         if (iface === IFACE.device) this.onDeviceProps(changed);
       }),
       bus.onInterfaces((kind, p) => {
+        if (kind === 'removed') {
+          for (const sub of this.subs.values()) if (sub.path === p) sub.removed = true;
+        }
         if (p.startsWith(this.path + '/') && this.resolvedOnce && this.servicesResolved) {
           this.scheduleServicesChanged(kind);
         }
@@ -157,6 +167,7 @@ export class DbusConnection implements BackendConnection {
 
   async read(c: CharacteristicInfo): Promise<Buffer> {
     const path = await this.charPath(c);
+    // Overlapping reads need no queue: bluetoothd answers them all from one ATT read.
     const [v] = await this.bus.call(path, IFACE.characteristic, 'ReadValue', 'a{sv}', [{}], 'gatt');
     return v as Buffer;
   }
@@ -182,7 +193,10 @@ export class DbusConnection implements BackendConnection {
     if (this.writers.has(c.valueHandle)) await this.releaseWriter(c.valueHandle, path);
     this.stats.dbusWrites++;
     const opts = { type: new Variant('s', withResponse ? 'request' : 'command') };
-    await this.bus.call(path, IFACE.characteristic, 'WriteValue', 'aya{sv}', [value, opts], 'gatt');
+    // A command is answered at once, but bluetoothd refuses it too while a request is pending.
+    await this.calls.run(`${path} write`, () =>
+      this.bus.call(path, IFACE.characteristic, 'WriteValue', 'aya{sv}', [value, opts], 'gatt'),
+    );
   }
 
   async readDescriptor(handle: number): Promise<Buffer> {
@@ -193,7 +207,9 @@ export class DbusConnection implements BackendConnection {
 
   async writeDescriptor(handle: number, value: Buffer): Promise<void> {
     const path = await this.descPath(handle);
-    await this.bus.call(path, IFACE.descriptor, 'WriteValue', 'aya{sv}', [value, {}], 'gatt');
+    await this.calls.run(`${path} write`, () =>
+      this.bus.call(path, IFACE.descriptor, 'WriteValue', 'aya{sv}', [value, {}], 'gatt'),
+    );
   }
 
   async subscribe(
@@ -236,6 +252,16 @@ export class DbusConnection implements BackendConnection {
         }
       },
     });
+  }
+
+  /**
+   * Whether a subscription made earlier still delivers: bluetoothd keeps a session across a
+   * re-resolution as long as the characteristic's object stays, so it need not be redone.
+   */
+  subscriptionAlive(c: CharacteristicInfo): boolean {
+    const sub = this.subs.get(c.valueHandle);
+    if (!sub || sub.removed || sub.socket?.isClosed) return false;
+    return this.gatt?.characteristicPaths.get(c.valueHandle) === sub.path;
   }
 
   async unsubscribe(c: CharacteristicInfo): Promise<void> {
@@ -321,6 +347,7 @@ export class DbusConnection implements BackendConnection {
     sock.on('error', () => undefined);
     this.subs.set(c.valueHandle, {
       path,
+      socket: sock,
       // Closing the fd is how a client ends an acquired notification session; bluetoothd
       // notices the hangup later and refuses StartNotify ("Notify acquired") until then.
       stop: async () => {

@@ -98,3 +98,53 @@ test('an explicit disconnect does not reconnect', async () => {
   await new Promise((r) => setTimeout(r, 20));
   assert.equal(backend.connectCalls, 1);
 });
+
+test('after a database change a live subscription is kept; a dead or moved one is redone', async () => {
+  const { device, conn } = await connected();
+  const got: string[] = [];
+  await device.subscribe('2a37', (v) => got.push(v.toString('hex')));
+  const changed = () => new Promise<void>((r) => device.once('servicesChanged', () => r()));
+  const settle = () => new Promise((r) => setTimeout(r, 20));
+
+  // Same handles and the backend says the session still delivers: no CCCD off/on.
+  conn.aliveSubscriptions.add(0x12);
+  conn.log.length = 0;
+  let seen = changed();
+  conn.events.onServicesChanged();
+  await seen;
+  await settle();
+  assert.deepEqual(conn.log, ['discover']);
+  conn.listeners.get(0x12)?.(Buffer.from([7]));
+  assert.deepEqual(got, ['07']);
+
+  // The backend lost the session: subscribed again.
+  conn.aliveSubscriptions.clear();
+  conn.log.length = 0;
+  seen = changed();
+  conn.events.onServicesChanged();
+  await seen;
+  await settle();
+  assert.deepEqual(conn.log, ['discover', 'subscribe 18']);
+
+  // The characteristic moved: subscribed at its new handle even if the old one looks alive.
+  conn.aliveSubscriptions.add(0x12);
+  conn.db = structuredClone(conn.db).map((s) => ({
+    ...s,
+    startHandle: s.startHandle + 0x40,
+    endHandle: s.endHandle + 0x40,
+    characteristics: s.characteristics.map((c) => ({
+      ...c,
+      handle: c.handle + 0x40,
+      valueHandle: c.valueHandle + 0x40,
+      descriptors: c.descriptors.map((d) => ({ ...d, handle: d.handle + 0x40 })),
+    })),
+  }));
+  conn.log.length = 0;
+  seen = changed();
+  conn.events.onServicesChanged();
+  await seen;
+  await settle();
+  assert.deepEqual(conn.log, ['discover', `subscribe ${0x12 + 0x40}`]);
+  conn.listeners.get(0x12 + 0x40)?.(Buffer.from([9]));
+  assert.deepEqual(got, ['07', '09']);
+});

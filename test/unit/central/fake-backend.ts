@@ -129,6 +129,11 @@ export class FakeConnection implements BackendConnection {
     this.log.push(`subscribe ${c.valueHandle}`);
     this.listeners.set(c.valueHandle, onValue);
   }
+  /** Value handles whose subscription survives a database change (subscriptionAlive). */
+  readonly aliveSubscriptions = new Set<number>();
+  subscriptionAlive(c: CharacteristicInfo): boolean {
+    return this.listeners.has(c.valueHandle) && this.aliveSubscriptions.has(c.valueHandle);
+  }
   async unsubscribe(c: CharacteristicInfo): Promise<void> {
     this.log.push(`unsubscribe ${c.valueHandle}`);
     this.listeners.delete(c.valueHandle);

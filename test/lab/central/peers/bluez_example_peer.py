@@ -72,14 +72,17 @@ class SeqChrc(gs.Characteristic):
 
     def StartNotify(self):
         self.notifying = True
+        say('subscribed via StartNotify')
 
     def StopNotify(self):
         self.notifying = False
+        say('unsubscribed')
 
     def send(self, count):
+        if not self.notifying:
+            say('credits for %d values dropped: nobody subscribed' % count)
+            return
         for _ in range(count):
-            if not self.notifying:
-                return
             value = dbus.Array(struct.pack('<I', self.seq), signature='y')
             self.PropertiesChanged(gs.GATT_CHRC_IFACE, {'Value': value}, [])
             self.seq += 1

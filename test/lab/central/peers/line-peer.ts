@@ -52,8 +52,10 @@ export function linePeer(o: LinePeerOptions): ConformancePeer {
       child.stderr.on('data', (b: Buffer) => (output += b.toString()));
       createInterface({ input: child.stdout }).on('line', (line) => {
         output += line + '\n';
-        // Which server-side path carried a subscription (AcquireNotify socket or D-Bus).
-        if (line.startsWith('subscribed via')) console.log(`# ${o.name}: ${line}`);
+        // Which server-side path carried a subscription (AcquireNotify socket or D-Bus), and
+        // when it ended: what to look at first when a stream stalls.
+        if (/^(subscribed via|unsubscribed|credits for)/.test(line))
+          console.log(`# ${o.name}: ${line}`);
         const i = waiters.findIndex((w) => line.startsWith(w.prefix));
         if (i >= 0) waiters.splice(i, 1)[0]?.resolve(line);
       });
