@@ -149,8 +149,9 @@ function config(spec: ClientSpec, tests: TestName[]): ClientConfig {
     tests,
     durationMs: QUICK ? 1500 : 3000,
     notifyMs: QUICK ? 3000 : 5000,
-    creditWindow: 64,
-    inFlight: 16,
+    creditWindow: 128,
+    creditTopUp: 64,
+    inFlight: 4,
     options: spec.options ?? {},
   };
 }

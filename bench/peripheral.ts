@@ -11,7 +11,15 @@ import { BENCH_UUIDS as U, CONTROL, PAYLOAD_BYTES, type PeripheralStats } from '
 const BATCH = 32;
 
 const adapter = process.argv[2] ?? 'hci1';
-const stats: PeripheralStats = { writes: 0, wwr: 0, wwrFirst: 0, wwrLast: 0, notified: 0 };
+const stats: PeripheralStats = {
+  reads: 0,
+  writes: 0,
+  wwr: 0,
+  wwrFirst: 0,
+  wwrLast: 0,
+  notified: 0,
+};
+const READ_VALUE = Buffer.alloc(PAYLOAD_BYTES, 0x42);
 let next = 0;
 let credit = 0;
 let flooding = false;
@@ -56,7 +64,7 @@ function onCredits(v: Buffer): void {
 function onControl(v: Buffer): void {
   switch (v[0]) {
     case CONTROL.reset:
-      Object.assign(stats, { writes: 0, wwr: 0, wwrFirst: 0, wwrLast: 0, notified: 0 });
+      Object.assign(stats, { reads: 0, writes: 0, wwr: 0, wwrFirst: 0, wwrLast: 0, notified: 0 });
       break;
     case CONTROL.floodOn:
       flooding = true;
@@ -73,7 +81,15 @@ const [svc] = await p.addServices([
   {
     uuid: U.service,
     characteristics: [
-      { uuid: U.read, flags: ['read'], value: Buffer.alloc(PAYLOAD_BYTES, 0x42) },
+      // Each one counts the ATT reads it serves (the bench checks none were coalesced).
+      ...[U.read, U.read2, U.read3, U.read4].map((uuid) => ({
+        uuid,
+        flags: ['read'] as const,
+        onRead: () => {
+          stats.reads++;
+          return READ_VALUE;
+        },
+      })),
       { uuid: U.seq, flags: ['notify'], fastNotify: true },
       { uuid: U.credits, flags: ['write'], onWrite: (w) => onCredits(w.value) },
       ...[U.write, U.write2, U.write3, U.write4].map((uuid) => ({

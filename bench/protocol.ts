@@ -39,10 +39,18 @@ export const BENCH_UUIDS = {
   write2: benchUuid(0xc014),
   write3: benchUuid(0xc015),
   write4: benchUuid(0xc016),
+  /**
+   * More read characteristics, counted with `read`: bluetoothd 5.66 answers overlapping
+   * ReadValue calls on one characteristic from a single ATT Read, so reads in flight at once go
+   * to different characteristics, and every read counted is one the peripheral served.
+   */
+  read2: benchUuid(0xc017),
+  read3: benchUuid(0xc018),
+  read4: benchUuid(0xc019),
 } as const;
 
 export const CONTROL = {
-  /** Zero the write counters. */
+  /** Zero the read and write counters. */
   reset: 1,
   /** Notify without credits, as fast as the peripheral can, until floodOff or unsubscribe. */
   floodOn: 2,
@@ -53,6 +61,8 @@ export const PAYLOAD_BYTES = 20;
 
 /** What the stats characteristic returns (times are Date.now() in the VM, shared by all). */
 export interface PeripheralStats {
+  /** ATT reads served on the read characteristics (read, read2..read4). */
+  reads: number;
   writes: number;
   wwr: number;
   /** Epoch ms of the first and last write without response since the reset (0 if none). */
@@ -75,7 +85,16 @@ export interface ClientConfig {
   notifyMs: number;
   /** Credits granted up front; topped up as notifications arrive. */
   creditWindow: number;
-  /** Operations in flight for the windowed tests (kept under the bus's 128 pending replies). */
+  /**
+   * Notifications received before the next credit write (one write returns them all): each
+   * write is a GATT write through the library, so fewer of them keep the CPU figure about
+   * receiving notifications.
+   */
+  creditTopUp: number;
+  /**
+   * Operations in flight for the windowed tests, one characteristic each (at most 4: BlueZ
+   * coalesces overlapping reads and refuses overlapping writes on one characteristic).
+   */
   inFlight: number;
   /** Extra per-client options (backend name, acquire on/off ...). */
   options?: Record<string, unknown>;
@@ -87,6 +106,8 @@ export interface OpsResult {
   opsPerSec: number;
   medianMs: number;
   p95Ms: number;
+  /** Reads the peripheral served during the test (reads only; absent for writes). */
+  served?: number;
 }
 
 export interface WwrResult {

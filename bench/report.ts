@@ -149,10 +149,22 @@ export const ROWS: RowDef[] = [
   },
   {
     id: 'readWindowed',
-    label: 'reads, 16 in flight (peers: sequential)',
+    label: 'reads, 4 characteristics in flight (peers: sequential)',
     unit: 'ops/s',
     better: 'higher',
     get: (r) => num(r.readWindowed?.opsPerSec),
+    peerRow: 'read',
+    digits: 1,
+  },
+  {
+    id: 'readWindowedServed',
+    label: 'reads, 4 in flight, as served by the peripheral (peers: sequential)',
+    unit: 'ops/s',
+    better: 'higher',
+    get: (r) =>
+      r.readWindowed?.served === undefined
+        ? undefined
+        : num(r.readWindowed.served / r.readWindowed.seconds),
     peerRow: 'read',
     digits: 1,
   },

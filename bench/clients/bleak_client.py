@@ -62,14 +62,15 @@ class SeqTracker:
         self.duplicates = 0
         self.out_of_order = 0
         self.count = 0
+        # When count last moved, as seen by poll() (no clock read per notification).
         self.last_at = 0.0
+        self.polled_count = 0
 
     def add(self, data):
         if len(data) < 4:
             return
         s = struct.unpack_from('<I', data)[0]
         self.count += 1
-        self.last_at = time.time()
         if s in self.seen:
             self.duplicates += 1
         else:
@@ -82,6 +83,11 @@ class SeqTracker:
     @property
     def lost(self):
         return self.max + 1 - len(self.seen)
+
+    def poll(self):
+        if self.count != self.polled_count:
+            self.polled_count = self.count
+            self.last_at = time.time()
 
 
 class Bench:
@@ -152,9 +158,11 @@ class Bench:
     async def notify(self):
         c = self.client
         W = self.cfg['creditWindow']
+        top_up = self.cfg['creditTopUp']
         tr = SeqTracker()
+        # The window opens at the first notification; a timer closes it and takes the count.
         st = {'owed': 0, 'granting': False, 'granted': 0, 'open': True,
-              'start': 0.0, 'end': 0.0, 'in': 0}
+              'opened': False, 'done': False, 'in': 0, 'timer': None}
         loop = asyncio.get_running_loop()
 
         def grant():
@@ -171,20 +179,21 @@ class Bench:
                 except Exception as e:
                     self.errors.append('credits: %s' % e)
                 st['granting'] = False
-                if st['owed'] >= W / 4:
+                if st['owed'] >= top_up:
                     grant()
             loop.create_task(go())
 
+        def close_window():
+            st['in'] = tr.count
+            st['done'] = True
+
         def on_value(_h, data):
             tr.add(data)
-            t = time.perf_counter()
-            if st['start'] == 0:
-                st['start'] = t
-                st['end'] = t + self.cfg['notifyMs'] / 1000
-            if t <= st['end']:
-                st['in'] += 1
+            if not st['opened']:
+                st['opened'] = True
+                st['timer'] = loop.call_later(self.cfg['notifyMs'] / 1000, close_window)
             st['owed'] += 1
-            if st['owed'] >= W / 4:
+            if st['owed'] >= top_up:
                 grant()
 
         await c.write_gatt_char(self.u['credits'], b'\xff\xff\xff\xff', response=True)
@@ -197,7 +206,8 @@ class Bench:
         hard_end = time.time() + self.cfg['notifyMs'] / 1000 + 15
         while time.time() < hard_end:
             await asyncio.sleep(0.25)
-            if st['end'] and time.perf_counter() > st['end']:
+            tr.poll()
+            if st['done']:
                 break
             if (time.time() - max(tr.last_at, subscribed_at) > 1 and not st['granting']
                     and st['granted'] - len(tr.seen) > 0):
@@ -206,17 +216,20 @@ class Bench:
                 st['granted'] = len(tr.seen)
                 grant()
         st['open'] = False
+        if st['timer']:
+            st['timer'].cancel()
         used = cpu_ms() - cpu0
         at_stop = tr.count
         drain_end = time.time() + 5
         while time.time() < drain_end and time.time() - tr.last_at < DRAIN_QUIET:
             await asyncio.sleep(0.1)
+            tr.poll()
         t = time.perf_counter()
         await asyncio.wait_for(c.stop_notify(self.u['seq']), UNSUBSCRIBE_LIMIT)
         unsub = (time.perf_counter() - t) * 1000
         seconds = self.cfg['notifyMs'] / 1000
         return {'received': st['in'], 'seconds': seconds,
-                'perSec': st['in'] / seconds if st['start'] else 0, 'lost': tr.lost,
+                'perSec': st['in'] / seconds if st['done'] else 0, 'lost': tr.lost,
                 'duplicates': tr.duplicates, 'outOfOrder': tr.out_of_order, 'stalls': stalls,
                 'cpuMsPer1000': used / at_stop * 1000 if at_stop else None,
                 'unsubscribeMs': unsub}

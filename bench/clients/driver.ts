@@ -1,5 +1,7 @@
 // The measurements every Node client runs, over a small adapter per library, so each library
 // is timed by the same code. The Python client (bleak_client.py) mirrors this file.
+import { existsSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import {
   CONTROL,
   PAYLOAD_BYTES,
@@ -39,6 +41,26 @@ export interface LibraryAdapter {
 }
 
 const UNSUBSCRIBE_LIMIT_MS = 15_000;
+/** The lab's writable job share (comes back to the host); plain /tmp elsewhere. */
+const PROFILE_DIR = existsSync('/tmp/blekit-lab-job') ? '/tmp/blekit-lab-job' : '/tmp';
+
+/**
+ * With BLEKIT_BENCH_PROFILE=1, a V8 CPU profile of the notification window only (not scan,
+ * connect or the other tests), written as <PROFILE_DIR>/notify-<library>-<pid>.cpuprofile.
+ */
+async function startProfile(library: string): Promise<() => Promise<void>> {
+  if (process.env.BLEKIT_BENCH_PROFILE !== '1') return async () => undefined;
+  const s = new Session();
+  s.connect();
+  await s.post('Profiler.enable');
+  await s.post('Profiler.start');
+  return async () => {
+    const { profile } = await s.post('Profiler.stop');
+    const file = `${PROFILE_DIR}/notify-${library}-${process.pid}.cpuprofile`;
+    writeFileSync(file, JSON.stringify(profile));
+    s.disconnect();
+  };
+}
 const DRAIN_QUIET_MS = 1_000;
 
 function withLimit<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -95,13 +117,14 @@ class SeqTracker {
   duplicates = 0;
   outOfOrder = 0;
   count = 0;
+  /** When `count` last moved, as seen by poll() (no clock read per notification). */
   lastAt = 0;
+  private polledCount = 0;
 
   add(v: Buffer): void {
     if (v.length < 4) return;
     const s = v.readUInt32LE(0);
     this.count++;
-    this.lastAt = Date.now();
     if (this.seen.has(s)) this.duplicates++;
     else this.seen.add(s);
     if (s < this.max) this.outOfOrder++;
@@ -110,6 +133,13 @@ class SeqTracker {
 
   get lost(): number {
     return this.max + 1 - this.seen.size;
+  }
+
+  /** Notes the time if notifications arrived since the last poll. */
+  poll(): void {
+    if (this.count === this.polledCount) return;
+    this.polledCount = this.count;
+    this.lastAt = Date.now();
   }
 }
 
@@ -209,8 +239,16 @@ export class Driver {
     return opsResult(lat, (performance.now() - start) / 1000);
   }
 
-  private reads(width: number): Promise<OpsResult> {
-    return this.timed(width, () => this.lib.read(this.u.read));
+  /**
+   * One lane per characteristic: bluetoothd answers overlapping reads of one characteristic
+   * from a single ATT Read. `served` is what the peripheral counted, so coalescing would show.
+   */
+  private async reads(width: number): Promise<OpsResult> {
+    const chars = [this.u.read, this.u.read2, this.u.read3, this.u.read4].slice(0, width);
+    await this.lib.write(this.u.control, Buffer.from([CONTROL.reset]), true);
+    const r = await this.timed(chars.length, (_, lane) => this.lib.read(chars[lane] as string));
+    r.served = (await this.stats()).reads;
+    return r;
   }
 
   /** One lane per characteristic: BlueZ refuses a second pending write on the same one. */
@@ -253,8 +291,13 @@ export class Driver {
     };
   }
 
+  /**
+   * Credit-paced notifications. The callback does no more than a library user's would (no clock
+   * reads, one credit write per `creditTopUp` notifications), so the CPU figure is the library's.
+   */
   private async notify(): Promise<NotifyResult> {
     const W = this.cfg.creditWindow;
+    const topUp = this.cfg.creditTopUp;
     const tr = new SeqTracker();
     let owed = 0;
     let granting = false;
@@ -269,7 +312,7 @@ export class Driver {
       this.lib.write(this.u.credits, u16(n), true).then(
         () => {
           granting = false;
-          if (owed >= W / 4) grant();
+          if (owed >= topUp) grant();
         },
         (e: unknown) => {
           granting = false;
@@ -277,21 +320,24 @@ export class Driver {
         },
       );
     };
-    let windowStart = 0;
-    let windowEnd = 0;
+    // The window opens at the first notification; a timer closes it and takes the count.
+    let windowOpen = false;
+    let windowDone = false;
     let inWindow = 0;
+    let windowTimer: NodeJS.Timeout | undefined;
     await this.lib.write(this.u.credits, Buffer.from([0xff, 0xff, 0xff, 0xff]), true);
     await this.lib.subscribe(this.u.seq, (v) => {
       tr.add(v);
-      const now = performance.now();
-      if (windowStart === 0) {
-        windowStart = now;
-        windowEnd = now + this.cfg.notifyMs;
+      if (!windowOpen) {
+        windowOpen = true;
+        windowTimer = setTimeout(() => {
+          inWindow = tr.count;
+          windowDone = true;
+        }, this.cfg.notifyMs);
       }
-      if (now <= windowEnd) inWindow++;
-      owed++;
-      if (owed >= W / 4) grant();
+      if (++owed >= topUp) grant();
     });
+    const stopProfile = await startProfile(this.lib.library);
     const cpu0 = this.cpu();
     const subscribedAt = Date.now();
     owed = W;
@@ -300,7 +346,8 @@ export class Driver {
     const hardEnd = Date.now() + this.cfg.notifyMs + 15_000;
     while (Date.now() < hardEnd) {
       await sleep(250);
-      if (windowEnd && performance.now() > windowEnd) break;
+      tr.poll();
+      if (windowDone) break;
       // Lost notifications never return their credit: give the window back after a quiet second.
       if (
         Date.now() - Math.max(tr.lastAt, subscribedAt) > 1000 &&
@@ -314,11 +361,16 @@ export class Driver {
       }
     }
     open = false;
+    clearTimeout(windowTimer);
     const cpuMs = this.cpu() - cpu0;
     const receivedAtStop = tr.count;
+    await stopProfile();
     // Let the granted tail arrive so loss counts only what never came.
     const drainEnd = Date.now() + 5000;
-    while (Date.now() < drainEnd && Date.now() - tr.lastAt < DRAIN_QUIET_MS) await sleep(100);
+    while (Date.now() < drainEnd && Date.now() - tr.lastAt < DRAIN_QUIET_MS) {
+      await sleep(100);
+      tr.poll();
+    }
     const t = performance.now();
     await withLimit(this.lib.unsubscribe(this.u.seq), UNSUBSCRIBE_LIMIT_MS, 'unsubscribe');
     const unsubscribeMs = performance.now() - t;
@@ -326,7 +378,7 @@ export class Driver {
     return {
       received: inWindow,
       seconds,
-      perSec: windowStart ? inWindow / seconds : 0,
+      perSec: windowDone ? inWindow / seconds : 0,
       lost: tr.lost,
       duplicates: tr.duplicates,
       outOfOrder: tr.outOfOrder,

@@ -62,12 +62,33 @@ export function installDictKeyFix(): void {
   const { parseSignature } = require('dbus-next/lib/signature.js') as {
     parseSignature: (s: string) => SigNode[];
   };
+  const parse = cachedParser(parseSignature);
   const marshall = message.marshall;
   message.marshall = (msg) => {
     if (msg.signature && msg.body) {
-      const tree = parseSignature(msg.signature);
-      tree.forEach((t, i) => numericDictKeys(t, msg.body![i], parseSignature));
+      const tree = parse(msg.signature);
+      tree.forEach((t, i) => numericDictKeys(t, msg.body![i], parse));
     }
     return marshall(msg);
+  };
+}
+
+/** Most signatures a cachedParser keeps; variant signatures come from data, so it is bounded. */
+const PARSE_CACHE_MAX = 256;
+
+/**
+ * Parsing the same few signatures on every message (a GATT write is 'aya{sv}' plus an 's'
+ * variant) showed up in profiles of the emulated lab; the trees are only read, so share them.
+ */
+export function cachedParser(parse: (s: string) => SigNode[]): (s: string) => SigNode[] {
+  const cache = new Map<string, SigNode[]>();
+  return (s) => {
+    let tree = cache.get(s);
+    if (!tree) {
+      tree = parse(s);
+      if (cache.size >= PARSE_CACHE_MAX) cache.clear();
+      cache.set(s, tree);
+    }
+    return tree;
   };
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import dbus from 'dbus-next';
-import { installDictKeyFix } from '../../../src/dbus/dict-keys.js';
+import { cachedParser, installDictKeyFix } from '../../../src/dbus/dict-keys.js';
 
 const require = createRequire(import.meta.url);
 const compat = require('dbus-next/lib/marshall-compat.js') as {
@@ -48,4 +48,17 @@ test('with the fix, a{qv} (also inside a variant, as in GetAll) goes out with nu
   // String-keyed dicts are untouched.
   const s = unmarshall(marshallMessage(reply('a{sv}', [{ Name: new dbus.Variant('s', 'x') }])));
   assert.equal((s.body[0] as [string, unknown][])[0]![0], 'Name');
+});
+
+test('cachedParser parses a signature once and stays correct past its bound', () => {
+  let calls = 0;
+  const parse = cachedParser((s) => {
+    calls++;
+    return [{ type: s, child: [] }];
+  });
+  const first = parse('aya{sv}');
+  assert.equal(parse('aya{sv}'), first);
+  assert.equal(calls, 1);
+  for (let i = 0; i < 300; i++) assert.equal(parse(`s${i}`)[0]?.type, `s${i}`);
+  assert.equal(parse('aya{sv}')[0]?.type, 'aya{sv}');
 });
