@@ -195,17 +195,33 @@ export class DbusBackend implements CentralBackend {
             `connect to ${addr}`,
             signal,
           );
-          break;
         } catch (e) {
-          if (/AlreadyConnected/.test(String((e as { cause?: { type?: unknown } }).cause?.type)))
-            break;
-          if (attempt >= options.retries || !isTransientConnectError(e) || left() === 0) throw e;
+          const already = /AlreadyConnected/.test(
+            String((e as { cause?: { type?: unknown } }).cause?.type),
+          );
+          if (!already) {
+            if (attempt >= options.retries || !isTransientConnectError(e) || left() === 0) throw e;
+            attempt++;
+            await delay(Math.min(250 * 2 ** (attempt - 1), left()), signal);
+            continue;
+          }
+        }
+        try {
+          await conn.ready(
+            Math.min(left(), this.options.servicesResolvedTimeoutMs ?? 20_000),
+            signal,
+          );
+          return conn;
+        } catch (e) {
+          // In the lab, bluetoothd 5.66 now and then never reported ServicesResolved on a link
+          // whose discovery had finished (about 1 connect in 6 in one test file); a new link
+          // resolved normally, so that is what a retry does.
+          if (!(e instanceof TimeoutError) || attempt >= options.retries || left() < 1_000) throw e;
           attempt++;
-          await delay(Math.min(250 * 2 ** (attempt - 1), left()), signal);
+          await bus.call(path, IFACE.device, 'Disconnect').catch(() => undefined);
+          await delay(Math.min(500, left()), signal);
         }
       }
-      await conn.ready(Math.min(left(), this.options.servicesResolvedTimeoutMs ?? 20_000), signal);
-      return conn;
     } catch (e) {
       // Disconnect also cancels a pending LE connection attempt in bluetoothd.
       await bus.call(path, IFACE.device, 'Disconnect').catch(() => undefined);
