@@ -18,7 +18,7 @@ import {
 } from '../../../src/peripheral/index.js';
 import { startBtmon } from '../../support/btmon.js';
 import { HCI0_ADDR, HCI1_ADDR, assertInLab } from '../../support/proc.js';
-import { forgetPeers, waitClean } from '../peripheral/support.js';
+import { acceptingAgent, forgetPeers, waitClean } from '../peripheral/support.js';
 
 const T = { timeout: 240_000 };
 const uuid = (n: number): string => `0000${n.toString(16)}-b1e0-4000-8000-626c656b6974`;
@@ -289,17 +289,7 @@ describe('pairing as a central through an agent', () => {
 
   test('an agent that opts in: pairs at medium, reads, and clearBond forgets it', T, async () => {
     const asked: string[] = [];
-    const agent = new Agent({
-      capability: 'NoInputNoOutput',
-      onConfirm: (d) => {
-        asked.push(`confirm ${d.address}`);
-        return true;
-      },
-      onAuthorize: (d) => {
-        asked.push(`authorize ${d.address}`);
-        return true;
-      },
-    });
+    const agent = acceptingAgent(asked);
     await p.registerAgent(agent, { asDefault: true });
     try {
       device = await connect('medium');

@@ -9,7 +9,7 @@ import {
   type LocalService,
 } from '../../../src/peripheral/index.js';
 import { assertInLab, HCI1_ADDR, run } from '../../support/proc.js';
-import { runClient, waitClean, forgetPeers } from './support.js';
+import { acceptingAgent, runClient, waitClean, forgetPeers } from './support.js';
 
 const SVC = 'b1e0ee00-0000-4000-8000-00000000b1e0';
 const ENC = 'b1e0ee01-0000-4000-8000-00000000b1e0';
@@ -93,17 +93,7 @@ test(
   'after pairing through an agent that opts in, the read succeeds',
   { timeout: 240_000 },
   async () => {
-    const agent = new Agent({
-      capability: 'NoInputNoOutput',
-      onConfirm: (d) => {
-        asked.push(`confirm ${d.address}`);
-        return true;
-      },
-      onAuthorize: (d) => {
-        asked.push(`authorize ${d.address}`);
-        return true;
-      },
-    });
+    const agent = acceptingAgent(asked);
     await p.registerAgent(agent, { asDefault: true });
     try {
       const c = runClient(

@@ -4,12 +4,28 @@ import { fileURLToPath } from 'node:url';
 import { getManagedObjects, getProperty, openSystemBus } from '../../../src/peripheral/dbus/bus.js';
 import {
   Adapter,
+  Agent,
   type Peripheral,
   type AdvertisementOptions,
 } from '../../../src/peripheral/index.js';
 import { HCI0_ADDR, HCI1_ADDR } from '../../support/proc.js';
 
 export const PY = '/usr/bin/python3';
+
+/** A Just Works agent that opts in to everything it is asked, noting each question in `asked`. */
+export function acceptingAgent(asked: string[]): Agent {
+  return new Agent({
+    capability: 'NoInputNoOutput',
+    onConfirm: (d) => {
+      asked.push(`confirm ${d.address}`);
+      return true;
+    },
+    onAuthorize: (d) => {
+      asked.push(`authorize ${d.address}`);
+      return true;
+    },
+  });
+}
 const CLIENTS = fileURLToPath(new URL('../../../../test/lab/peripheral/clients/', import.meta.url));
 
 export interface ClientRun {
