@@ -234,7 +234,8 @@ async function measure(
   env?: NodeJS.ProcessEnv,
 ): Promise<void> {
   if (ONLY && !ONLY.includes(spec.name)) return;
-  if (spec.name !== 'noble') {
+  if (spec.name === 'noble') await takeHci0FromBluetoothd();
+  else {
     forgetPeripheral();
     if ((await reviveBluetoothd()) || !slot.peer.alive) {
       await slot.peer.stop();
@@ -258,6 +259,37 @@ async function measure(
     result: result ?? null,
     stderr: result ? undefined : stderr,
   });
+}
+
+/** hci0's powered bit as btmgmt reports it; undefined while the index is not in mgmt's hands. */
+function hci0Powered(): boolean | undefined {
+  const out = sh('script', ['-qec', 'btmgmt -i hci0 info', '/dev/null']);
+  const settings = /current settings:([^\n]*)/.exec(out)?.[1];
+  return settings === undefined ? undefined : /\bpowered\b/.test(settings);
+}
+
+/**
+ * noble binds hci0's HCI user channel, which the kernel grants only while the controller is
+ * down. When a noble run closes that channel the kernel hands hci0 back to mgmt and
+ * bluetoothd powers it on again (AutoEnable) a moment later, so a single power-off before the
+ * first noble run left every later one waiting for "poweredOn" in vain. Before each run: switch
+ * it off, and only go on once it has stayed off for a while (outlasting that re-enable).
+ */
+async function takeHci0FromBluetoothd(): Promise<void> {
+  const until = Date.now() + 20_000;
+  let offSince = 0;
+  while (Date.now() < until) {
+    const powered = hci0Powered();
+    if (powered === false) {
+      offSince ||= Date.now();
+      if (Date.now() - offSince >= 2000) return;
+    } else {
+      offSince = 0;
+      if (powered) log(sh('script', ['-qec', 'btmgmt -i hci0 power off', '/dev/null']).trim());
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  log('hci0 did not stay powered off for bluetoothd within 20 s; noble will likely not start');
 }
 
 /**
@@ -333,11 +365,12 @@ async function main(): Promise<void> {
     await reviveBluetoothd();
     await slot.peer.stop();
     slot = await startPeer(benchPeer);
-    log(sh('script', ['-qec', 'btmgmt -i hci0 power off', '/dev/null']).trim());
     for (let round = 1; round <= ROUNDS; round++) {
       await measure(NOBLE, slot, 'main', round, NOBLE.tests);
     }
     await measure(NOBLE, slot, 'flood', 1, ['scan', 'flood']);
+    // Give hci0 back to bluetoothd as the lab found it.
+    log(sh('script', ['-qec', 'btmgmt -i hci0 power on', '/dev/null']).trim());
   }
   await slot.peer.stop();
   log('done');

@@ -18,6 +18,7 @@ CONTROL_RESET, CONTROL_FLOOD_ON, CONTROL_FLOOD_OFF = 1, 2, 3
 PAYLOAD_BYTES = 20
 UNSUBSCRIBE_LIMIT = 15.0
 DRAIN_QUIET = 1.0
+CONNECT_ATTEMPTS = 3
 
 
 def now_ms():
@@ -49,6 +50,12 @@ def quantile(xs, q):
 def ops_result(lat, seconds):
     return {'ops': len(lat), 'seconds': seconds, 'opsPerSec': len(lat) / seconds,
             'medianMs': quantile(lat, 0.5), 'p95Ms': quantile(lat, 0.95)}
+
+
+def describe(e):
+    # Some exceptions (asyncio's TimeoutError) have an empty str(): name the type too.
+    msg = str(e)
+    return '%s: %s' % (type(e).__name__, msg) if msg else type(e).__name__
 
 
 def payload(i):
@@ -101,7 +108,7 @@ class Bench:
         try:
             return await coro
         except Exception as e:  # every failure is reported, none ends the run
-            self.errors.append('%s: %s' % (name, e))
+            self.errors.append('%s: %s' % (name, describe(e)))
             return None
 
     async def scan(self):
@@ -112,11 +119,17 @@ class Bench:
             if device.address.upper() == want and not found.done():
                 found.set_result(device)
 
-        scanner = BleakScanner(detection_callback=seen)
+        # Without an adapter bleak 0.20 takes the "first powered" one from a set, whose order
+        # varies with Python's string hashing per process: it scanned on the peripheral's own
+        # hci1 in some runs and never saw it.
+        scanner = BleakScanner(detection_callback=seen, adapter=self.cfg['adapter'])
         await scanner.start()
         print(SCANNING_MARK, flush=True)
         try:
-            return await asyncio.wait_for(found, 30)
+            try:
+                return await asyncio.wait_for(found, 30)
+            except asyncio.TimeoutError:
+                raise TimeoutError('%s not seen in 30 s on %s' % (want, self.cfg['adapter']))
         finally:
             await scanner.stop()
 
@@ -177,7 +190,7 @@ class Bench:
                 try:
                     await c.write_gatt_char(self.u['credits'], struct.pack('<H', n), response=True)
                 except Exception as e:
-                    self.errors.append('credits: %s' % e)
+                    self.errors.append('credits: %s' % describe(e))
                 st['granting'] = False
                 if st['owed'] >= top_up:
                     grant()
@@ -293,16 +306,29 @@ class Bench:
             res['peakRssMiB'] = peak_rss_mib()
             return res
         res['scanSeenAt'] = now_ms()
-        t0 = time.perf_counter()
-        self.client = BleakClient(device)
-        try:
-            await self.client.connect(timeout=30)
-            _ = self.client.services
-        except Exception as e:
-            self.errors.append('connect: %s' % e)
-            res['peakRssMiB'] = peak_rss_mib()
-            return res
+        # bleak 0.20 sometimes gives up with "failed to discover services, device disconnected"
+        # and then disconnects by itself (seen when bluetoothd logged "device_add_connection()
+        # ... is already connected" for that link, so the Connected property bleak waits on
+        # never changed). A user would retry; so does the bench, timing the attempt that worked
+        # and keeping the failed ones in the result's notes.
+        failures = []
+        while True:
+            t0 = time.perf_counter()
+            self.client = BleakClient(device, adapter=self.cfg['adapter'])
+            try:
+                await self.client.connect(timeout=30)
+                _ = self.client.services
+                break
+            except Exception as e:
+                failures.append(describe(e))
+                if len(failures) == CONNECT_ATTEMPTS:
+                    self.errors.append('connect: %s' % ' | '.join(failures))
+                    res['peakRssMiB'] = peak_rss_mib()
+                    return res
+                await asyncio.sleep(1)
         res['connectMs'] = (time.perf_counter() - t0) * 1000
+        if failures:
+            res['notes'] = {'connectFailuresBeforeSuccess': failures}
         c = self.client
         if 'read' in tests:
             res['read'] = await self.step(
