@@ -17,7 +17,7 @@ after(async () => {
 test('scan --json finds the served peripheral (scan first, then the peripheral advertises)', async () => {
   const child = spawn(
     process.execPath,
-    [cli, 'scan', '--timeout', '60', '--name', 'blekit-hr', ...C],
+    [cli, 'scan', '--timeout', '150', '--name', 'blekit-hr', ...C],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
     },
@@ -27,9 +27,12 @@ test('scan --json finds the served peripheral (scan first, then the peripheral a
   child.stdout.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr.on('data', (b: Buffer) => (err += b.toString()));
   const exited = new Promise<number | null>((r) => child.on('close', r));
-  const kill = setTimeout(() => child.kill('SIGKILL'), 90_000);
+  // Generous limits: on a loaded host the emulated VM took over 30 s just to start the scan.
+  const kill = setTimeout(() => child.kill('SIGKILL'), 180_000);
   try {
-    await until(() => err.includes('scanning'), 30_000, 'the scan to start');
+    await until(() => err.includes('scanning'), 90_000, 'the scan to start').catch((e: Error) => {
+      throw new Error(`${e.message}; scan stderr so far: ${JSON.stringify(err)}`);
+    });
     await new Promise((r) => setTimeout(r, 2000));
     served = await serve(FIXTURE);
     await until(() => out.includes(HCI1_ADDR), 40_000, 'a report from hci1');
