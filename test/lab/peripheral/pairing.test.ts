@@ -1,6 +1,5 @@
 // encrypt-read: refused to an unpaired central, served after pairing through our agent.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import {
   Agent,
@@ -8,6 +7,7 @@ import {
   type Advertisement,
   type LocalService,
 } from '../../../src/peripheral/index.js';
+import { startBtmon } from '../../support/btmon.js';
 import { assertInLab, HCI1_ADDR, run } from '../../support/proc.js';
 import { acceptingAgent, runClient, waitClean, forgetPeers } from './support.js';
 
@@ -45,10 +45,8 @@ test(
     const h = svc.characteristics[0]!.handle;
     // gatttool reacts to 0x0f by trying to pair (which fails here, no agent yet) and then prints
     // a later error, so the ATT Error Response itself is read from a live btmon.
-    const mon = spawn('btmon', [], { stdio: ['ignore', 'pipe', 'ignore'] });
-    let trace = '';
-    mon.stdout.on('data', (b: Buffer) => (trace += b.toString()));
-    await new Promise((r) => setTimeout(r, 1000));
+    const mon = await startBtmon();
+    let trace: string;
     try {
       await run(
         'gatttool',
@@ -56,9 +54,8 @@ test(
         60_000,
       );
     } finally {
-      mon.kill('SIGINT');
+      trace = await mon.stop();
     }
-    await new Promise((r) => mon.on('close', r));
     const hex = h.toString(16).padStart(4, '0');
     const re = new RegExp(
       `Error Response \\(0x01\\)[^\\n]*\\n\\s*Read Request \\(0x0a\\)\\n\\s*Handle: 0x${hex}\\n\\s*Error: Insufficient Encryption \\(0x0f\\)`,
