@@ -21,14 +21,8 @@ import type { ScanResult } from '../../central/types.js';
 import { BluezBus, Variant } from './bus.js';
 import { DbusConnection, type DbusPathStats } from './connection.js';
 import { isTransientConnectError } from './errors.js';
-import {
-  IFACE,
-  devicePath,
-  parseManagedObjects,
-  scanResultFromDevice,
-  type ObjectTree,
-  type Props,
-} from './objects.js';
+import { ObjectMirror, fetchObjects } from './object-mirror.js';
+import { IFACE, devicePath, scanResultFromDevice, type ObjectTree, type Props } from './objects.js';
 
 export interface DbusBackendOptions {
   /**
@@ -41,6 +35,8 @@ export interface DbusBackendOptions {
   servicesResolvedTimeoutMs?: number;
 }
 
+/** Where bluetoothd keeps its adapters and devices (the mirror's and the signals' scope). */
+const BLUEZ_ROOT = '/org/bluez';
 /** Keys whose presence in a Device1 change means an advertising report arrived. */
 const REPORT_KEYS = ['RSSI', 'ManufacturerData', 'ServiceData', 'TxPower'];
 const REPORT_SETTLE_MS = 20;
@@ -55,6 +51,7 @@ export class DbusBackend implements CentralBackend {
     pairing: true,
   };
   private bus: BluezBus | undefined;
+  private mirror: ObjectMirror | undefined;
   private adapterPath = '';
   private readonly devices = new Map<string, Props>();
   private scanSink: ((r: ScanResult) => void) | undefined;
@@ -68,21 +65,32 @@ export class DbusBackend implements CentralBackend {
   async start(options: BackendStartOptions): Promise<AdapterInfo> {
     if (this.bus) throw new BackendError('dbus backend already started', { backend: 'dbus' });
     const bus = await BluezBus.open();
+    const mirror = new ObjectMirror(BLUEZ_ROOT);
+    this.unsubscribers.push(
+      bus.onPropertiesUnder(BLUEZ_ROOT, (p, iface, changed, inv) =>
+        mirror.changed(p, iface, changed, inv),
+      ),
+      bus.onInterfaces((kind, p, ifaces) => {
+        if (kind === 'added') mirror.added(p, ifaces as Map<string, Props>);
+        else mirror.removed(p, ifaces as string[]);
+      }),
+    );
     try {
-      const [raw] = await bus.call('/', IFACE.objectManager, 'GetManagedObjects');
-      const tree = parseManagedObjects(raw);
-      const path = pickAdapter(tree, options.adapter);
+      // Subscribed before the snapshot, so nothing between the two is missed.
+      await bus.watch(BLUEZ_ROOT);
+      await mirror.load(() => fetchObjects(bus));
+      const path = pickAdapter(mirror.objects, options.adapter);
       this.adapterPath = path;
       this.bus = bus;
-      await bus.watch(path);
+      this.mirror = mirror;
       this.unsubscribers.push(
         bus.onInterfaces((kind, p, ifaces) => this.onIfaces(kind, p, ifaces)),
       );
-      for (const [p, ifaces] of tree) {
+      for (const [p, ifaces] of mirror.objects) {
         const dev = ifaces.get(IFACE.device);
-        if (dev && p.startsWith(path + '/')) this.trackDevice(p, dev);
+        if (dev && p.startsWith(path + '/')) this.trackDevice(p, { ...dev });
       }
-      let props = tree.get(path)?.get(IFACE.adapter) as Props;
+      let props = mirror.get(path, IFACE.adapter) as Props;
       if (props.Powered !== true && options.powerOn !== false) {
         await this.setPowered(true);
         props = await bus.getAll(path, IFACE.adapter);
@@ -94,6 +102,8 @@ export class DbusBackend implements CentralBackend {
       };
     } catch (e) {
       this.bus = undefined;
+      this.mirror = undefined;
+      for (const u of this.unsubscribers.splice(0)) u();
       await bus.close();
       throw e;
     }
@@ -111,6 +121,7 @@ export class DbusBackend implements CentralBackend {
     this.deviceWatches.clear();
     this.devices.clear();
     this.bus = undefined;
+    this.mirror = undefined;
     await bus.close();
   }
 
@@ -180,8 +191,15 @@ export class DbusBackend implements CentralBackend {
         `${addr} is known to BlueZ as a ${String(known.AddressType)} address, not ${options.addressType}`,
       );
     }
-    const conn = new DbusConnection(bus, path, addr, known, events, this.options, (c) =>
-      this.connections.delete(c),
+    const conn = new DbusConnection(
+      bus,
+      this.mirror as ObjectMirror,
+      path,
+      addr,
+      known,
+      events,
+      this.options,
+      (c) => this.connections.delete(c),
     );
     this.connections.add(conn);
     try {

@@ -18,6 +18,13 @@ export const MAX_PENDING_CALLS = 64;
 export const DEFAULT_CALL_TIMEOUT_MS = 40_000;
 
 export type PropsChangedHandler = (iface: string, changed: Props, invalidated: string[]) => void;
+/** Like PropsChangedHandler, for a handler that watches a whole subtree. */
+export type SubtreePropsHandler = (
+  path: string,
+  iface: string,
+  changed: Props,
+  invalidated: string[],
+) => void;
 export type InterfacesHandler = (
   kind: 'added' | 'removed',
   path: string,
@@ -33,6 +40,7 @@ export { Variant };
 export class BluezBus {
   private readonly pathHandlers = new Map<string, Set<PropsChangedHandler>>();
   private readonly ifaceHandlers = new Set<InterfacesHandler>();
+  private readonly subtreeHandlers: { prefix: string; h: SubtreePropsHandler }[] = [];
   private readonly matches: string[] = [];
   private pending = 0;
   private readonly waiting: (() => void)[] = [];
@@ -133,6 +141,16 @@ export class BluezBus {
     };
   }
 
+  /** Every PropertiesChanged on `prefix` or below it (within what watch() subscribed to). */
+  onPropertiesUnder(prefix: string, h: SubtreePropsHandler): () => void {
+    const entry = { prefix, h };
+    this.subtreeHandlers.push(entry);
+    return () => {
+      const i = this.subtreeHandlers.indexOf(entry);
+      if (i >= 0) this.subtreeHandlers.splice(i, 1);
+    };
+  }
+
   onInterfaces(h: InterfacesHandler): () => void {
     this.ifaceHandlers.add(h);
     return () => this.ifaceHandlers.delete(h);
@@ -146,6 +164,7 @@ export class BluezBus {
     this.closed = true;
     this.pathHandlers.clear();
     this.ifaceHandlers.clear();
+    this.subtreeHandlers.length = 0;
     this.bus.disconnect();
   }
 
@@ -164,11 +183,20 @@ export class BluezBus {
 
   private onSignal(m: DbusMessage): void {
     if (m.interface === IFACE.props && m.member === 'PropertiesChanged') {
-      const set = this.pathHandlers.get(m.path);
-      if (!set) return;
+      const path = m.path;
+      const set = this.pathHandlers.get(path);
+      const under = this.subtreeHandlers.some((e) => inSubtree(path, e.prefix));
+      if (!set && !under) return;
       const [iface, changed, invalidated] = m.body as [string, Record<string, unknown>, string[]];
+      // Unwrapped once for all handlers: this is the path every D-Bus notification takes.
       const props = unwrapProps(changed);
-      for (const h of set) h(iface, props, invalidated);
+      // Subtree watchers (the object mirror) first, so path handlers see it updated.
+      if (under) {
+        for (const e of this.subtreeHandlers) {
+          if (inSubtree(path, e.prefix)) e.h(path, iface, props, invalidated);
+        }
+      }
+      if (set) for (const h of set) h(iface, props, invalidated);
     } else if (m.interface === IFACE.objectManager) {
       if (m.member === 'InterfacesAdded') {
         const [path, raw] = m.body as [string, Record<string, Record<string, unknown>>];
@@ -181,4 +209,8 @@ export class BluezBus {
       }
     }
   }
+}
+
+function inSubtree(path: string, prefix: string): boolean {
+  return path.startsWith(prefix) && (path.length === prefix.length || path[prefix.length] === '/');
 }

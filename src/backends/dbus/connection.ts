@@ -4,6 +4,7 @@ import {
   NotConnectedError,
   NotFoundError,
   NotSupportedError,
+  TimeoutError,
   withTimeout,
   type AddressType,
 } from '../../core/index.js';
@@ -21,13 +22,8 @@ import type {
 import { PacketSocket, nativeAvailable } from '../../native/seqpacket.js';
 import { Variant, type BluezBus } from './bus.js';
 import { OneAtATime } from './one-at-a-time.js';
-import {
-  IFACE,
-  buildDeviceGatt,
-  parseManagedObjects,
-  type DeviceGatt,
-  type Props,
-} from './objects.js';
+import { fetchObjects, type ObjectMirror } from './object-mirror.js';
+import { IFACE, buildDeviceGatt, type DeviceGatt, type Props } from './objects.js';
 
 export interface DbusConnectionOptions {
   /** Default true: see DbusBackendOptions.acquire. */
@@ -90,6 +86,7 @@ export class DbusConnection implements BackendConnection {
 
   constructor(
     private readonly bus: BluezBus,
+    private readonly mirror: ObjectMirror,
     readonly path: string,
     address: string,
     props: Props,
@@ -120,17 +117,26 @@ export class DbusConnection implements BackendConnection {
     return this.isConnected && !this.disposed;
   }
 
-  /** Resolves once Connected and ServicesResolved are both true. */
+  /**
+   * Resolves once Connected and ServicesResolved are both true. No GetAll: the state comes from
+   * the device's properties given at construction (the backend's signal-fed copy) and every
+   * PropertiesChanged since, and the bus delivers those in order with the Connect reply.
+   */
   async ready(ms: number, signal?: AbortSignal): Promise<void> {
-    const props = await this.bus.getAll(this.path, IFACE.device);
-    this.onDeviceProps(props);
     if (!(this.isConnected && this.servicesResolved)) {
-      await withTimeout(
-        new Promise<void>((r) => this.resolvedWaiters.push(r)),
-        ms,
-        `ServicesResolved on ${this.address}`,
-        signal,
-      );
+      try {
+        await withTimeout(
+          new Promise<void>((r) => this.resolvedWaiters.push(r)),
+          ms,
+          `ServicesResolved on ${this.address}`,
+          signal,
+        );
+      } catch (e) {
+        // Only on the slow path: ask once before giving up, in case the state moved unseen.
+        if (!(e instanceof TimeoutError)) throw e;
+        this.onDeviceProps(await this.bus.getAll(this.path, IFACE.device));
+        if (!(this.isConnected && this.servicesResolved)) throw e;
+      }
     }
     this.resolvedOnce = true;
   }
@@ -156,11 +162,14 @@ export class DbusConnection implements BackendConnection {
     }
   }
 
-  async discover(_refresh: boolean): Promise<ServiceInfo[]> {
+  async discover(refresh: boolean): Promise<ServiceInfo[]> {
     this.live();
-    // bluetoothd keeps the database (and its cache) itself; a refresh re-reads its objects.
-    const [raw] = await this.bus.call('/', IFACE.objectManager, 'GetManagedObjects');
-    this.gatt = buildDeviceGatt(parseManagedObjects(raw), this.path);
+    // Once ServicesResolved is true the mirror already holds every GATT object of the device.
+    // A refresh, or a mirror with nothing under the device, reads bluetoothd's objects again.
+    if (refresh || !this.servicesResolved || !this.mirror.hasServices(this.path)) {
+      await this.mirror.load(() => fetchObjects(this.bus));
+    }
+    this.gatt = buildDeviceGatt(this.mirror.objects, this.path);
     if (this.gatt.mtu) this.mtuValue = this.gatt.mtu;
     return this.gatt.services;
   }

@@ -54,26 +54,59 @@ test('errors are mapped and free their slot', async () => {
   assert.equal(bus.inFlight, 0);
 });
 
+/** Delivers a PropertiesChanged signal from `path` as dbus-next would. */
+function propertiesChanged(
+  fake: FakeMessageBus,
+  path: string,
+  iface: string,
+  changed: Record<string, unknown>,
+): void {
+  fake.emit('message', {
+    type: 4,
+    path,
+    interface: 'org.freedesktop.DBus.Properties',
+    member: 'PropertiesChanged',
+    body: [iface, changed, []],
+  });
+}
+
 test('signals are routed by path to property handlers', () => {
   const fake = new FakeMessageBus();
   const bus = open(fake);
   const got: unknown[] = [];
   const off = bus.onProperties('/a', (iface, changed) => got.push([iface, changed.Value]));
   const signal = (path: string) =>
-    fake.emit('message', {
-      type: 4,
-      path,
-      interface: 'org.freedesktop.DBus.Properties',
-      member: 'PropertiesChanged',
-      body: [
-        'org.bluez.GattCharacteristic1',
-        { Value: new dbus.Variant('ay', Buffer.from([1])) },
-        [],
-      ],
+    propertiesChanged(fake, path, 'org.bluez.GattCharacteristic1', {
+      Value: new dbus.Variant('ay', Buffer.from([1])),
     });
   signal('/a');
   signal('/b');
   off();
   signal('/a');
   assert.deepEqual(got, [['org.bluez.GattCharacteristic1', Buffer.from([1])]]);
+});
+
+test('PropertiesChanged under a prefix reach subtree watchers, before path handlers', () => {
+  const fake = new FakeMessageBus();
+  const bus = open(fake);
+  const dev = '/org/bluez/hci0/dev_00_AA_01_01_00_01';
+  const got: string[] = [];
+  const off = bus.onPropertiesUnder('/org/bluez/hci0', (path, iface, changed) =>
+    got.push(`tree ${path} ${iface} ${String(changed.Connected)}`),
+  );
+  bus.onProperties(dev, () => got.push('path'));
+  const signal = (path: string) =>
+    propertiesChanged(fake, path, 'org.bluez.Device1', { Connected: new dbus.Variant('b', true) });
+  signal(dev);
+  signal('/org/bluez/hci0');
+  signal('/org/bluez/hci01/dev_x');
+  signal('/org/bluez/hci1/dev_x');
+  off();
+  signal(dev);
+  assert.deepEqual(got, [
+    `tree ${dev} org.bluez.Device1 true`,
+    'path',
+    'tree /org/bluez/hci0 org.bluez.Device1 true',
+    'path',
+  ]);
 });
