@@ -4,6 +4,7 @@ import { LABELS, LIBRARIES, type RowResult } from './report.js';
 
 const COLORS: Record<string, string> = {
   blekit: '#1f6feb',
+  'blekit-dbus-next': '#4d8ef0',
   'blekit-noacquire': '#79a6f2',
   'blekit-gatttool': '#b6cdf7',
   bleak: '#d29922',

@@ -102,6 +102,8 @@ interface ClientSpec {
   cmd: string[];
   tests: TestName[];
   options?: Record<string, unknown>;
+  /** Extra environment for the client process. */
+  env?: Record<string, string>;
 }
 
 const node = (file: string): string[] => [process.execPath, here(`./clients/${file}`)];
@@ -114,6 +116,14 @@ const CLIENTS: ClientSpec[] = [
     cmd: node('blekit.js'),
     tests: BLEKIT_TESTS,
     options: { backend: 'dbus', acquire: true },
+  },
+  {
+    // The same client with dbus-next's own message codec: what blekit's codec is worth.
+    name: 'blekit-dbus-next',
+    cmd: node('blekit.js'),
+    tests: BLEKIT_TESTS,
+    options: { backend: 'dbus', acquire: true },
+    env: { BLEKIT_DBUS_CODEC: 'dbus-next' },
   },
   {
     name: 'blekit-noacquire',
@@ -185,7 +195,7 @@ async function runClient(
   const [cmd, ...args] = spec.cmd as [string, ...string[]];
   const child = spawn(cmd, [...args, JSON.stringify(config(spec, tests))], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env,
+    env: { ...env, ...spec.env },
   });
   let stderr = '';
   child.stderr.on('data', (b: Buffer) => {

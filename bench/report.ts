@@ -17,6 +17,7 @@ export interface RunRecord {
 /** Column order; blekit (D-Bus with the Acquire* fast paths) is the one compared. */
 export const LIBRARIES = [
   'blekit',
+  'blekit-dbus-next',
   'blekit-noacquire',
   'blekit-gatttool',
   'bleak',
@@ -28,6 +29,7 @@ export const PEERS = ['bleak', 'node-ble', 'gatttool', 'noble'] as const;
 
 export const LABELS: Record<string, string> = {
   blekit: 'blekit (D-Bus, Acquire*)',
+  'blekit-dbus-next': "blekit (D-Bus, dbus-next's codec)",
   'blekit-noacquire': 'blekit (D-Bus, Acquire* off)',
   'blekit-gatttool': 'blekit (gatttool backend)',
   bleak: 'bleak',
