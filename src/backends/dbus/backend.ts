@@ -81,6 +81,11 @@ export class DbusBackend implements CentralBackend {
       await mirror.load(() => fetchObjects(bus));
       const path = pickAdapter(mirror.objects, options.adapter);
       this.adapterPath = path;
+      // Only this adapter's signals from now on: in the lab the peer is another adapter of the
+      // same bluetoothd, and its side announces as many GATT objects on each connect as ours.
+      await bus.watch(path);
+      mirror.narrow(path);
+      await bus.unwatch(BLUEZ_ROOT);
       this.bus = bus;
       this.mirror = mirror;
       this.unsubscribers.push(

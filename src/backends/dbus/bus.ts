@@ -119,15 +119,24 @@ export class BluezBus {
     await this.call(path, IFACE.props, 'Set', 'ssv', [iface, name, new Variant(sig, value)]);
   }
 
-  /** Subscribes to bluetoothd's signals under `namespace` (one match rule per kind). */
+  /**
+   * Subscribes to bluetoothd's signals about objects under `namespace`: PropertiesChanged by
+   * their path, InterfacesAdded/Removed (always sent from '/') by the path they carry.
+   */
   async watch(namespace: string): Promise<void> {
-    const rules = [
-      `type='signal',sender='org.bluez',interface='${IFACE.props}',member='PropertiesChanged',path_namespace='${namespace}'`,
-      `type='signal',sender='org.bluez',interface='${IFACE.objectManager}',path='/'`,
-    ];
-    for (const rule of rules) {
+    for (const rule of watchRules(namespace)) {
       await this.busCall('AddMatch', rule);
       this.matches.push(rule);
+    }
+  }
+
+  /** Drops what watch(namespace) subscribed to. */
+  async unwatch(namespace: string): Promise<void> {
+    for (const rule of watchRules(namespace)) {
+      const i = this.matches.indexOf(rule);
+      if (i < 0) continue;
+      this.matches.splice(i, 1);
+      await this.busCall('RemoveMatch', rule);
     }
   }
 
@@ -213,4 +222,13 @@ export class BluezBus {
 
 function inSubtree(path: string, prefix: string): boolean {
   return path.startsWith(prefix) && (path.length === prefix.length || path[prefix.length] === '/');
+}
+
+function watchRules(namespace: string): string[] {
+  const from = `type='signal',sender='org.bluez'`;
+  return [
+    `${from},interface='${IFACE.props}',member='PropertiesChanged',path_namespace='${namespace}'`,
+    // arg0path with a trailing '/' matches every object path below the namespace.
+    `${from},interface='${IFACE.objectManager}',path='/',arg0path='${namespace}/'`,
+  ];
 }

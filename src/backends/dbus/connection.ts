@@ -22,7 +22,7 @@ import type {
 import { PacketSocket, nativeAvailable } from '../../native/seqpacket.js';
 import { Variant, type BluezBus } from './bus.js';
 import { OneAtATime } from './one-at-a-time.js';
-import { fetchObjects, type ObjectMirror } from './object-mirror.js';
+import { fetchObjects, serviceNodes, type ObjectMirror } from './object-mirror.js';
 import { IFACE, buildDeviceGatt, type DeviceGatt, type Props } from './objects.js';
 
 export interface DbusConnectionOptions {
@@ -50,6 +50,9 @@ export interface DbusPathStats {
   startNotify: number;
   acquiredWrites: number;
   dbusWrites: number;
+  /** Discoveries served by the object mirror, and those that asked GetManagedObjects. */
+  mirrorDiscoveries: number;
+  fetchedDiscoveries: number;
   /** Why the last Acquire* attempt fell back to D-Bus, if one did. */
   lastFallback?: string;
 }
@@ -66,6 +69,8 @@ export class DbusConnection implements BackendConnection {
     startNotify: 0,
     acquiredWrites: 0,
     dbusWrites: 0,
+    mirrorDiscoveries: 0,
+    fetchedDiscoveries: 0,
   };
   readonly address: string;
   readonly addressType: AddressType;
@@ -164,10 +169,19 @@ export class DbusConnection implements BackendConnection {
 
   async discover(refresh: boolean): Promise<ServiceInfo[]> {
     this.live();
-    // Once ServicesResolved is true the mirror already holds every GATT object of the device.
-    // A refresh, or a mirror with nothing under the device, reads bluetoothd's objects again.
-    if (refresh || !this.servicesResolved || !this.mirror.hasServices(this.path)) {
+    // bluetoothd 5.66 may announce ServicesResolved before the InterfacesAdded of some services
+    // (seen in the lab: only 0x1801 was there). The services it has registered are listed by
+    // Introspect (one short string, unlike GetManagedObjects); the mirror serves only if it
+    // holds all of them. A service's characteristics are announced together with it.
+    let fromMirror = !refresh && this.servicesResolved && this.mirror.hasServices(this.path);
+    if (fromMirror) {
+      const listed = await this.registeredServices().catch(() => undefined);
+      fromMirror = listed !== undefined && this.mirror.hasAllServices(this.path, listed);
+    }
+    if (fromMirror) this.stats.mirrorDiscoveries++;
+    else {
       await this.mirror.load(() => fetchObjects(this.bus));
+      this.stats.fetchedDiscoveries++;
     }
     this.gatt = buildDeviceGatt(this.mirror.objects, this.path);
     if (this.gatt.mtu) this.mtuValue = this.gatt.mtu;
@@ -435,6 +449,12 @@ export class DbusConnection implements BackendConnection {
     const p = this.gatt?.descriptorPaths.get(handle);
     if (!p) throw new NotFoundError(`No descriptor at handle ${handle}`);
     return p;
+  }
+
+  /** The names of the service objects bluetoothd has under the device ('service000a', ...). */
+  private async registeredServices(): Promise<string[]> {
+    const [xml] = await this.bus.call(this.path, IFACE.introspectable, 'Introspect');
+    return serviceNodes(String(xml));
   }
 
   private onDeviceProps(changed: Props): void {

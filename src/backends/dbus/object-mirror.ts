@@ -12,7 +12,13 @@ export class ObjectMirror {
   private readonly journals = new Set<Op[]>();
 
   /** `root` is a path prefix ('/org/bluez'): anything outside it is ignored. */
-  constructor(private readonly root: string) {}
+  constructor(private root: string) {}
+
+  /** Keeps only what lies under `root` from now on (e.g. one adapter of the ones loaded). */
+  narrow(root: string): void {
+    this.root = root;
+    for (const path of [...this.objects.keys()]) if (!this.covers(path)) this.objects.delete(path);
+  }
 
   added(path: string, ifaces: Map<string, Props>): void {
     if (!this.covers(path)) return;
@@ -75,6 +81,11 @@ export class ObjectMirror {
     return false;
   }
 
+  /** Whether a GattService1 object is held for each of `names` (child nodes of `devPath`). */
+  hasAllServices(devPath: string, names: readonly string[]): boolean {
+    return names.every((n) => this.objects.get(`${devPath}/${n}`)?.has(IFACE.service) === true);
+  }
+
   get(path: string, iface: string): Props | undefined {
     return this.objects.get(path)?.get(iface);
   }
@@ -109,4 +120,11 @@ type Op =
 export async function fetchObjects(bus: BluezBus): Promise<ObjectTree> {
   const [raw] = await bus.call('/', IFACE.objectManager, 'GetManagedObjects');
   return parseManagedObjects(raw);
+}
+
+/** Service child nodes named in an Introspect answer ('<node name="service000a"/>'). */
+export function serviceNodes(xml: string): string[] {
+  const out: string[] = [];
+  for (const m of xml.matchAll(/<node\s+name="(service[0-9a-f]{4})"/gi)) out.push(m[1] as string);
+  return out;
 }

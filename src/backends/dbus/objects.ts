@@ -21,6 +21,7 @@ export const IFACE = {
   characteristic: 'org.bluez.GattCharacteristic1',
   descriptor: 'org.bluez.GattDescriptor1',
   props: 'org.freedesktop.DBus.Properties',
+  introspectable: 'org.freedesktop.DBus.Introspectable',
   objectManager: 'org.freedesktop.DBus.ObjectManager',
 } as const;
 

@@ -110,3 +110,24 @@ test('PropertiesChanged under a prefix reach subtree watchers, before path handl
     'path',
   ]);
 });
+
+test('watch subscribes to a namespace; unwatch drops exactly those rules', async () => {
+  const sent: string[] = [];
+  class Recording extends FakeMessageBus {
+    override async call(msg: { member: string; body?: unknown[] }) {
+      sent.push(`${msg.member} ${String(msg.body?.[0])}`);
+      return { body: [] };
+    }
+  }
+  const bus = open(new Recording());
+  await bus.watch('/org/bluez');
+  await bus.watch('/org/bluez/hci0');
+  await bus.unwatch('/org/bluez');
+  await bus.close();
+  const added = sent.filter((s) => s.startsWith('AddMatch ')).map((s) => s.slice(9));
+  const removed = sent.filter((s) => s.startsWith('RemoveMatch ')).map((s) => s.slice(12));
+  assert.equal(added.length, 4);
+  assert.match(added[0]!, /member='PropertiesChanged',path_namespace='\/org\/bluez'$/);
+  assert.match(added[3]!, /ObjectManager',path='\/',arg0path='\/org\/bluez\/hci0\/'$/);
+  assert.deepEqual(removed, added, 'the wide rules on unwatch, the rest on close, each once');
+});

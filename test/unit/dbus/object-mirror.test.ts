@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { ObjectMirror } from '../../../src/backends/dbus/object-mirror.js';
+import { ObjectMirror, serviceNodes } from '../../../src/backends/dbus/object-mirror.js';
 import {
   IFACE,
   buildDeviceGatt,
@@ -218,4 +218,29 @@ test('property: snapshot + replayed signals = every signal applied to the first 
     ),
     { numRuns: 300 },
   );
+});
+test('narrowing the mirror drops the other adapters and ignores them from then on', async () => {
+  const m = await seeded();
+  const other = '/org/bluez/hci1/dev_00_AA_01_00_00_00';
+  m.added(other, ifaces(IFACE.device, { Address: '00:AA:01:00:00:00' }));
+  m.narrow('/org/bluez/hci0');
+  assert.deepEqual([...m.objects.keys()].sort(), ['/org/bluez/hci0', DEV]);
+  m.added(`${other}/service0001`, service('00001801-0000-1000-8000-00805f9b34fb'));
+  m.added('/org/bluez/hci01/dev_x', service('00001801-0000-1000-8000-00805f9b34fb'));
+  assert.equal(m.objects.size, 2);
+});
+
+test('the services bluetoothd lists in Introspect are checked against the mirror', async () => {
+  const xml = `<!DOCTYPE node PUBLIC "-//freedesktop//DTD D-BUS Object Introspection 1.0//EN"
+"http://www.freedesktop.org/standards/dbus/1.0/introspect.dtd">
+<node><interface name="org.bluez.Device1"><method name="Connect"></method></interface>
+<node name="service0015"/><node name="service0020"/><node name="fd0"/></node>`;
+  assert.deepEqual(serviceNodes(xml), ['service0015', 'service0020']);
+  assert.deepEqual(serviceNodes('<node></node>'), []);
+  const m = await seeded();
+  addHeartRate(m);
+  assert.equal(m.hasAllServices(DEV, ['service0015']), true);
+  assert.equal(m.hasAllServices(DEV, serviceNodes(xml)), false, 'service0020 not announced yet');
+  m.added(`${DEV}/service0020`, service('0000180f-0000-1000-8000-00805f9b34fb'));
+  assert.equal(m.hasAllServices(DEV, serviceNodes(xml)), true);
 });
