@@ -9,6 +9,7 @@ interface Addon {
   socketPair(): [number, number];
   open(fd: number, cb: (kind: number, payload: unknown) => void, bufferSize?: number): unknown;
   write(handle: unknown, buf: Uint8Array): number;
+  writeMany(handle: unknown, bufs: Uint8Array[]): number;
   wantWritable(handle: unknown): void;
   ref(handle: unknown, on: boolean): void;
   close(handle: unknown): void;
@@ -21,6 +22,8 @@ const EV_WRITABLE = 1;
 const EV_HANGUP = 2;
 const EV_ERROR = 3;
 const EAGAIN = 11;
+/** The addon's MAX_WRITE_BATCH. */
+const WRITE_BATCH = 64;
 
 let addon: Addon | null | undefined;
 let loadError: string | undefined;
@@ -93,6 +96,8 @@ export class PacketSocket extends EventEmitter<PacketSocketEvents> {
     [];
   private waiting = false;
   private closed = false;
+  /** Writes made in this tick, sent together by one writeMany at the microtask checkpoint. */
+  private batch: { buf: Uint8Array; resolve: () => void; reject: (e: Error) => void }[] | undefined;
 
   /**
    * Takes ownership of fd: close() closes it. `bufferSize` is the largest packet read whole
@@ -117,17 +122,27 @@ export class PacketSocket extends EventEmitter<PacketSocketEvents> {
   /** Sends one packet now if there is room; false when the socket is full. */
   tryWrite(buf: Uint8Array): boolean {
     if (this.closed) throw new SocketClosedError();
-    if (this.queue.length > 0) return false;
+    if (this.queue.length > 0 || this.batch) return false;
     return this.send(buf);
   }
 
-  /** Sends one packet, waiting while the socket is full. Writes keep their order. */
+  /**
+   * Sends one packet, waiting while the socket is full. Writes keep their order. Writes made in
+   * the same tick go to the kernel together (one sendmmsg), which is what makes a burst of
+   * notifications cheap for both this process and bluetoothd.
+   */
   write(buf: Uint8Array): Promise<void> {
     if (this.closed) return Promise.reject(new SocketClosedError());
-    if (this.queue.length === 0 && this.send(buf)) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      this.queue.push({ buf, resolve, reject });
-      this.waitWritable();
+      if (this.queue.length > 0) {
+        this.queue.push({ buf, resolve, reject });
+        return;
+      }
+      if (!this.batch) {
+        this.batch = [];
+        queueMicrotask(() => this.flushBatch());
+      }
+      this.batch.push({ buf, resolve, reject });
     });
   }
 
@@ -156,6 +171,36 @@ export class PacketSocket extends EventEmitter<PacketSocketEvents> {
     if (r >= 0) return true;
     if (-r === EAGAIN) return false;
     throw new BleError(`write on fd ${this.fd} failed (errno ${-r})`, 'ERR_BLE_SOCKET');
+  }
+
+  private flushBatch(): void {
+    const items = this.batch ?? [];
+    this.batch = undefined;
+    if (this.closed) {
+      for (const w of items) w.reject(new SocketClosedError());
+      return;
+    }
+    let done = 0;
+    while (done < items.length) {
+      const chunk = items.slice(done, done + WRITE_BATCH);
+      const r = need().writeMany(
+        this.handle,
+        chunk.map((w) => w.buf),
+      );
+      if (r < 0 && -r !== EAGAIN) {
+        const err = new BleError(`write on fd ${this.fd} failed (errno ${-r})`, 'ERR_BLE_SOCKET');
+        for (const w of items.slice(done)) w.reject(err);
+        return;
+      }
+      const sent = Math.max(r, 0);
+      for (const w of chunk.slice(0, sent)) w.resolve();
+      done += sent;
+      if (sent < chunk.length) break;
+    }
+    if (done < items.length) {
+      this.queue.push(...items.slice(done));
+      this.waitWritable();
+    }
   }
 
   private waitWritable(): void {

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { test } from 'node:test';
 import {
   nativeAvailable,
+  need,
   PacketSocket,
   seqpacketPair,
   SocketClosedError,
@@ -60,6 +61,57 @@ test('a full socket makes write() wait, and nothing is lost or reordered', async
     'out of order',
   );
   assert.ok(batches < total / 4, `expected batched delivery, got ${batches} batches`);
+  a.close();
+  b.close();
+});
+
+test('writeMany hands up to 64 packets to the kernel in one call, each a packet', async () => {
+  const [a, b] = pair();
+  const handle = (a as unknown as { handle: unknown }).handle;
+  const got: number[] = [];
+  b.on('packets', (ps) => got.push(...ps.map((p) => p.readUInt32LE(0))));
+  const bufs = Array.from({ length: 100 }, (_, i) => seq(i));
+  assert.equal(need().writeMany(handle, bufs), 64);
+  assert.equal(need().writeMany(handle, bufs.slice(64)), 36);
+  assert.equal(need().writeMany(handle, []), 0);
+  while (got.length < 100) await once(b, 'packets');
+  assert.deepEqual(
+    got,
+    Array.from({ length: 100 }, (_, i) => i),
+  );
+  a.close();
+  b.close();
+});
+
+test('a burst written in one tick arrives whole and in order', async () => {
+  const [a, b] = pair();
+  const got: number[] = [];
+  b.on('packets', (ps) => got.push(...ps.map((p) => p.readUInt32LE(0))));
+  await Promise.all(Array.from({ length: 150 }, (_, i) => a.write(seq(i))));
+  while (got.length < 150) await once(b, 'packets');
+  assert.deepEqual(
+    got,
+    Array.from({ length: 150 }, (_, i) => i),
+  );
+  a.close();
+  b.close();
+});
+
+test('a burst that fills the socket halfway keeps the rest queued, in order', async () => {
+  const [a, b] = pair();
+  let filled = 0;
+  while (a.tryWrite(seq(filled))) filled++;
+  // Make room for a few packets only, then write a burst bigger than that room.
+  const got: number[] = [];
+  b.on('packets', (ps) => got.push(...ps.map((p) => p.readUInt32LE(0))));
+  const total = filled + 300;
+  const writes = Array.from({ length: 300 }, (_, i) => a.write(seq(filled + i)));
+  await Promise.all(writes);
+  while (got.length < total) await once(b, 'packets');
+  assert.deepEqual(
+    got,
+    Array.from({ length: total }, (_, i) => i),
+  );
   a.close();
   b.close();
 });
