@@ -57,6 +57,8 @@ export interface DbusPathStats {
   lastFallback?: string;
 }
 
+/** How often to ask for ServicesResolved while its signal has not come. */
+const RESOLVED_POLL_MS = 1_000;
 /** How long an Acquire* call may take before the D-Bus path is used instead. */
 const ACQUIRE_TIMEOUT_MS = 10_000;
 /** How long bluetoothd may take to notice a closed Acquire* fd. */
@@ -123,24 +125,31 @@ export class DbusConnection implements BackendConnection {
   }
 
   /**
-   * Resolves once Connected and ServicesResolved are both true. No GetAll: the state comes from
-   * the device's properties given at construction (the backend's signal-fed copy) and every
-   * PropertiesChanged since, and the bus delivers those in order with the Connect reply.
+   * Resolves once Connected and ServicesResolved are both true. No GetAll up front: the state
+   * comes from the device's properties given at construction (the backend's signal-fed copy) and
+   * every PropertiesChanged since, which the bus delivers in order with the Connect reply. Only
+   * while the signal is late does it ask bluetoothd, once a second.
    */
   async ready(ms: number, signal?: AbortSignal): Promise<void> {
-    if (!(this.isConnected && this.servicesResolved)) {
+    const end = Date.now() + ms;
+    while (!(this.isConnected && this.servicesResolved)) {
+      const left = end - Date.now();
+      if (left <= 0) {
+        throw new TimeoutError(`ServicesResolved on ${this.address} timed out after ${ms} ms`);
+      }
       try {
         await withTimeout(
           new Promise<void>((r) => this.resolvedWaiters.push(r)),
-          ms,
+          Math.min(left, RESOLVED_POLL_MS),
           `ServicesResolved on ${this.address}`,
           signal,
         );
       } catch (e) {
-        // Only on the slow path: ask once before giving up, in case the state moved unseen.
         if (!(e instanceof TimeoutError)) throw e;
-        this.onDeviceProps(await this.bus.getAll(this.path, IFACE.device));
-        if (!(this.isConnected && this.servicesResolved)) throw e;
+        // bluetoothd 5.66 now and then resolves a link without a ServicesResolved signal (its
+        // log says "Device ... is already connected"); the property itself is right, so ask.
+        const props = await this.bus.getAll(this.path, IFACE.device).catch(() => undefined);
+        if (props) this.onDeviceProps(props);
       }
     }
     this.resolvedOnce = true;
