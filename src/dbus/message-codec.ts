@@ -49,20 +49,8 @@ const REQUIRED: Record<number, FieldName[]> = {
 /** The specification's limit on a whole message. */
 const MAX_MESSAGE = 1 << 27;
 
-export interface OutgoingMessage {
-  type?: number;
-  flags?: number;
-  serial: number | null;
-  path?: string;
-  interface?: string;
-  member?: string;
-  errorName?: string;
-  replySerial?: number;
-  destination?: string;
-  sender?: string;
-  signature?: string;
-  body?: unknown[];
-}
+/** What encodeMessage takes: a WireMessage whose fields may be missing (dbus-next's Message). */
+export type OutgoingMessage = Partial<Omit<WireMessage, 'serial'>> & { serial: number | null };
 
 /** Encodes a message; 'h' values in the body become the returned fds, in order. */
 export function encodeMessage(m: OutgoingMessage): { data: Buffer; fds: number[] } {
