@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BleError, NotSupportedError } from '../core/errors.js';
+import { BleError, InvalidArgumentError, NotSupportedError } from '../core/errors.js';
 
 interface Addon {
   socketPair(): [number, number];
@@ -133,6 +133,9 @@ export class PacketSocket extends EventEmitter<PacketSocketEvents> {
    */
   write(buf: Uint8Array): Promise<void> {
     if (this.closed) return Promise.reject(new SocketClosedError());
+    if (!(buf instanceof Uint8Array)) {
+      return Promise.reject(new InvalidArgumentError('a packet must be a Buffer or Uint8Array'));
+    }
     return new Promise((resolve, reject) => {
       if (this.queue.length > 0) {
         this.queue.push({ buf, resolve, reject });
@@ -183,10 +186,17 @@ export class PacketSocket extends EventEmitter<PacketSocketEvents> {
     let done = 0;
     while (done < items.length) {
       const chunk = items.slice(done, done + WRITE_BATCH);
-      const r = need().writeMany(
-        this.handle,
-        chunk.map((w) => w.buf),
-      );
+      let r: number;
+      try {
+        r = need().writeMany(
+          this.handle,
+          chunk.map((w) => w.buf),
+        );
+      } catch (e) {
+        // This runs as a microtask: a throw here would have no caller to reach.
+        for (const w of items.slice(done)) w.reject(e as Error);
+        return;
+      }
       if (r < 0 && -r !== EAGAIN) {
         const err = new BleError(`write on fd ${this.fd} failed (errno ${-r})`, 'ERR_BLE_SOCKET');
         for (const w of items.slice(done)) w.reject(err);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { test } from 'node:test';
+import { InvalidArgumentError } from '../../../src/core/errors.js';
 import {
   nativeAvailable,
   need,
@@ -93,6 +94,19 @@ test('a burst written in one tick arrives whole and in order', async () => {
     got,
     Array.from({ length: 150 }, (_, i) => i),
   );
+  a.close();
+  b.close();
+});
+
+test('a packet that is not bytes is refused alone, with a typed error', async () => {
+  const [a, b] = pair();
+  const got = once(b, 'packets');
+  const good = a.write(seq(1));
+  const bad = a.write('not bytes' as unknown as Uint8Array);
+  await assert.rejects(bad, InvalidArgumentError);
+  await good;
+  const [ps] = (await got) as [Buffer[]];
+  assert.equal(ps[0]!.readUInt32LE(0), 1);
   a.close();
   b.close();
 });
