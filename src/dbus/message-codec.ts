@@ -111,6 +111,10 @@ export function restLength(header: Buffer): number {
   const le = order === 0x6c;
   const bodyLength = le ? header.readUInt32LE(4) : header.readUInt32BE(4);
   const fieldsLength = le ? header.readUInt32LE(12) : header.readUInt32BE(12);
+  // Every message type requires header fields, and a reader waiting for 0 bytes would wait forever.
+  if (fieldsLength === 0) {
+    throw new DecodeError('malformed D-Bus message: no header fields', { offset: 12 });
+  }
   const rest = align8(fieldsLength) + bodyLength;
   if (rest + 16 > MAX_MESSAGE) {
     throw new DecodeError(`D-Bus message of ${rest + 16} bytes is over the limit`, { offset: 4 });

@@ -8,6 +8,7 @@ import { installDictKeyFix } from '../../../src/dbus/dict-keys.js';
 import {
   decodeMessage,
   encodeMessage,
+  restLength,
   type OutgoingMessage,
 } from '../../../src/dbus/message-codec.js';
 import { SignatureError, parseSignature } from '../../../src/dbus/signature.js';
@@ -266,6 +267,11 @@ test('malformed bytes give a DecodeError, never a crash, a hang or another error
     }),
     { numRuns: 2000 },
   );
+});
+
+test('a header with no fields is refused before its (empty) rest is waited for', () => {
+  const header = Buffer.from([0x6c, 2, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0]);
+  assert.throws(() => restLength(header), DecodeError);
 });
 
 test('a deep nest of variants is refused, not recursed into without bound', () => {
