@@ -46,12 +46,18 @@ export class Reader {
     return this.buf[this.pos++]!;
   }
 
+  /** Aligns to `size`, checks the bytes are there and steps over them; returns where they start. */
+  fixed(size: number): number {
+    this.align(size);
+    this.need(size);
+    const at = this.pos;
+    this.pos += size;
+    return at;
+  }
+
   u32(): number {
-    this.align(4);
-    this.need(4);
-    const v = this.littleEndian ? this.buf.readUInt32LE(this.pos) : this.buf.readUInt32BE(this.pos);
-    this.pos += 4;
-    return v;
+    const at = this.fixed(4);
+    return this.littleEndian ? this.buf.readUInt32LE(at) : this.buf.readUInt32BE(at);
   }
 
   /** A string of `len` bytes plus its NUL terminator. */
@@ -79,10 +85,7 @@ export function readValue(r: Reader, t: TypeNode, depth = 0): unknown {
     }
     case 'n':
     case 'q': {
-      r.align(2);
-      r.need(2);
-      const at = r.pos;
-      r.pos += 2;
+      const at = r.fixed(2);
       if (t.code === 'n') return le ? b.readInt16LE(at) : b.readInt16BE(at);
       return le ? b.readUInt16LE(at) : b.readUInt16BE(at);
     }
@@ -100,10 +103,7 @@ export function readValue(r: Reader, t: TypeNode, depth = 0): unknown {
     case 'x':
     case 't':
     case 'd': {
-      r.align(8);
-      r.need(8);
-      const at = r.pos;
-      r.pos += 8;
+      const at = r.fixed(8);
       if (t.code === 'd') return le ? b.readDoubleLE(at) : b.readDoubleBE(at);
       if (t.code === 'x') return le ? b.readBigInt64LE(at) : b.readBigInt64BE(at);
       return le ? b.readBigUInt64LE(at) : b.readBigUInt64BE(at);
