@@ -44,7 +44,8 @@ const basic: Record<string, fc.Arbitrary<unknown>> = {
   q: fc.integer({ min: 0, max: 0xffff }),
   i: fc.integer({ min: -0x80000000, max: 0x7fffffff }),
   u: fc.integer({ min: 0, max: 0xffffffff }),
-  x: fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
+  // dbus-next refuses the int64 minimum (checked on its own below).
+  x: fc.bigInt({ min: -(2n ** 63n) + 1n, max: 2n ** 63n - 1n }),
   t: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
   // dbus-next refuses infinities and writes -0 as 0; both are valid doubles (tested below).
   d: fc.double({ noNaN: true, noDefaultInfinity: true }).filter((d) => !Object.is(d, -0)),
@@ -237,6 +238,19 @@ test('doubles keep -0 and infinities, which dbus-next could not send', () => {
   const back = decodeMessage(...split(data)).body[0] as number[];
   assert.ok(Object.is(back[0], -0));
   assert.deepEqual(back.slice(1), values.slice(1));
+});
+
+test('the int64 minimum, which dbus-next refuses, goes out and comes back', () => {
+  const min = -(2n ** 63n);
+  const { data } = encodeMessage({
+    serial: 2,
+    path: '/a',
+    member: 'M',
+    signature: 'x',
+    body: [min],
+  });
+  assert.equal(data.subarray(data.length - 8).toString('hex'), '0000000000000080');
+  assert.deepEqual(decodeMessage(...split(data)).body, [min]);
 });
 
 test('signatures parse into shared trees', () => {
