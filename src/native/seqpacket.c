@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -37,6 +38,7 @@ typedef struct {
   int fd;
   int want_write;
   int closing;
+  int stream;
   size_t bufsize;
   char *buf;
 } watcher_t;
@@ -76,6 +78,84 @@ static void emit(watcher_t *w, int kind, napi_value payload) {
 
 static int update_poll(watcher_t *w);
 
+/*
+ * Stream mode (a D-Bus connection): one wakeup reads until EAGAIN or the buffer is full, and
+ * hands JS [bytes, fds] once. Fds come with SCM_RIGHTS; the kernel ends a read after a chunk
+ * that carried fds, so several reads per wakeup keep several messages' fds, in order.
+ * Returns -1 when the watcher was closed, hung up or failed (events already emitted).
+ */
+#define STREAM_MAX_FDS_PER_READ 253 /* the kernel's SCM_MAX_FD */
+#define STREAM_MAX_FDS_PER_WAKEUP 1024
+static int read_stream(watcher_t *w) {
+  napi_env env = w->env;
+  size_t used = 0;
+  int hup = 0, err = 0;
+  uint32_t nfds = 0;
+  napi_value fds, pair, data;
+  union {
+    struct cmsghdr align;
+    char buf[CMSG_SPACE(sizeof(int) * STREAM_MAX_FDS_PER_READ)];
+  } control;
+  napi_create_array(env, &fds);
+  while (used < w->bufsize && nfds + STREAM_MAX_FDS_PER_READ <= STREAM_MAX_FDS_PER_WAKEUP) {
+    struct iovec iov = {w->buf + used, w->bufsize - used};
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.buf;
+    msg.msg_controllen = sizeof control.buf;
+    ssize_t r = recvmsg(w->fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) err = errno;
+      break;
+    }
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+      size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      int *p = (int *)CMSG_DATA(c);
+      for (size_t i = 0; i < n; i++) {
+        napi_value v;
+        int fd;
+        memcpy(&fd, p + i, sizeof fd);
+        napi_create_int32(env, fd, &v);
+        napi_set_element(env, fds, nfds++, v);
+      }
+    }
+    /* Lost fds would shift every later message's fds onto the wrong message. */
+    if (msg.msg_flags & MSG_CTRUNC) {
+      err = EMSGSIZE;
+      break;
+    }
+    if (r == 0) {
+      hup = 1;
+      break;
+    }
+    used += (size_t)r;
+  }
+  if (used > 0 || nfds > 0) {
+    void *copy;
+    napi_create_buffer_copy(env, used, w->buf, &copy, &data);
+    napi_create_array_with_length(env, 2, &pair);
+    napi_set_element(env, pair, 0, data);
+    napi_set_element(env, pair, 1, fds);
+    emit(w, EV_PACKETS, pair);
+  }
+  if (w->closing) return -1;
+  if (err) {
+    napi_value code;
+    napi_create_int32(env, -err, &code);
+    emit(w, EV_ERROR, code);
+    return -1;
+  }
+  if (hup) {
+    emit(w, EV_HANGUP, NULL);
+    return -1;
+  }
+  return 0;
+}
+
 static void on_poll(uv_poll_t *h, int status, int events) {
   watcher_t *w = (watcher_t *)h->data;
   napi_handle_scope scope;
@@ -86,7 +166,9 @@ static void on_poll(uv_poll_t *h, int status, int events) {
     emit(w, EV_ERROR, code);
     goto done;
   }
-  if (events & UV_READABLE) {
+  if ((events & UV_READABLE) && w->stream) {
+    if (read_stream(w) < 0) goto done;
+  } else if (events & UV_READABLE) {
     napi_value arr;
     uint32_t n = 0;
     int hup = 0, err = 0;
@@ -172,7 +254,19 @@ static napi_value SocketPair(napi_env env, napi_callback_info info) {
 /* open(fd, callback(kind, payload), bufsize?) -> handle. Takes ownership of fd.
  * bufsize is the largest packet read whole (ATT values fit the default; mgmt
  * frames need 6 + 65535). */
+static napi_value open_watcher(napi_env env, napi_callback_info info, int stream);
+
 static napi_value Open(napi_env env, napi_callback_info info) {
+  return open_watcher(env, info, 0);
+}
+
+/* openStream(fd, callback(kind, payload), bufsize?) -> handle: like open(), for a
+ * SOCK_STREAM socket; EV_PACKETS carries [Buffer, fds[]] (see read_stream). */
+static napi_value OpenStream(napi_env env, napi_callback_info info) {
+  return open_watcher(env, info, 1);
+}
+
+static napi_value open_watcher(napi_env env, napi_callback_info info, int stream) {
   size_t argc = 3;
   napi_value argv[3], handle, name;
   int32_t fd, bufsize = READ_BUF_DEFAULT;
@@ -200,6 +294,7 @@ static napi_value Open(napi_env env, napi_callback_info info) {
     return throw_errno(env, "malloc", ENOMEM);
   }
   w->bufsize = (size_t)bufsize;
+  w->stream = stream;
   w->env = env;
   w->fd = fd;
   CHECK(napi_create_reference(env, argv[1], 1, &w->callback));
@@ -329,6 +424,37 @@ static napi_value CloseFd(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* connectUnix(path) -> fd of a non-blocking, close-on-exec stream socket connected to path. */
+static napi_value ConnectUnix(napi_env env, napi_callback_info info) {
+  size_t argc = 1, len = 0;
+  napi_value argv[1], out;
+  struct sockaddr_un addr;
+  memset(&addr, 0, sizeof addr);
+  addr.sun_family = AF_UNIX;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 ||
+      napi_get_value_string_utf8(env, argv[0], addr.sun_path, sizeof addr.sun_path, &len) !=
+          napi_ok) {
+    napi_throw_type_error(env, NULL, "connectUnix(path: string)");
+    return NULL;
+  }
+  if (len == 0 || len >= sizeof addr.sun_path - 1 || strlen(addr.sun_path) != len)
+    return throw_errno(env, "connect", ENAMETOOLONG);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return throw_errno(env, "socket(AF_UNIX)", errno);
+  int r;
+  do {
+    r = connect(fd, (struct sockaddr *)&addr, sizeof addr);
+  } while (r < 0 && errno == EINTR);
+  if (r < 0) {
+    int err = errno;
+    close(fd);
+    return throw_errno(env, "connect", err);
+  }
+  CHECK(napi_create_int32(env, fd, &out));
+  return out;
+}
+
 /* The kernel's Bluetooth headers are not a build dependency; these are their ABI values. */
 #define BT_AF 31
 #define BT_PROTO_HCI 1
@@ -360,6 +486,8 @@ static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"socketPair", NULL, SocketPair, NULL, NULL, NULL, napi_default, NULL},
       {"open", NULL, Open, NULL, NULL, NULL, napi_default, NULL},
+      {"openStream", NULL, OpenStream, NULL, NULL, NULL, napi_default, NULL},
+      {"connectUnix", NULL, ConnectUnix, NULL, NULL, NULL, napi_default, NULL},
       {"write", NULL, Write, NULL, NULL, NULL, napi_default, NULL},
       {"writeMany", NULL, WriteMany, NULL, NULL, NULL, napi_default, NULL},
       {"wantWritable", NULL, WantWritable, NULL, NULL, NULL, napi_default, NULL},

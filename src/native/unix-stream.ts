@@ -1,0 +1,186 @@
+/**
+ * A connected AF_UNIX stream socket on the native addon's poller: bytes and the fds that came
+ * with them (SCM_RIGHTS) in one event per wakeup. Node's net.Socket cannot receive fds, and
+ * this is what a D-Bus connection needs to take AcquireNotify/AcquireWrite replies.
+ */
+import { EventEmitter } from 'node:events';
+import { BleError, InvalidArgumentError } from '../core/errors.js';
+import { SocketClosedError, need } from './seqpacket.js';
+
+interface StreamAddon {
+  connectUnix(path: string): number;
+  openStream(
+    fd: number,
+    cb: (kind: number, payload: unknown) => void,
+    bufferSize?: number,
+  ): unknown;
+  write(handle: unknown, buf: Uint8Array): number;
+  wantWritable(handle: unknown): void;
+  ref(handle: unknown, on: boolean): void;
+  close(handle: unknown): void;
+  closeFd(fd: number): void;
+}
+
+const EV_DATA = 0;
+const EV_WRITABLE = 1;
+const EV_HANGUP = 2;
+const EV_ERROR = 3;
+const EAGAIN = 11;
+/** Bytes read per wakeup at most; the poller wakes again while more is waiting. */
+const READ_BUFFER = 65536;
+
+function addon(): StreamAddon {
+  const a = need() as unknown as Partial<StreamAddon>;
+  if (typeof a.openStream !== 'function' || typeof a.connectUnix !== 'function') {
+    throw new BleError('the native addon predates stream sockets: rebuild it', 'ERR_BLE_NATIVE');
+  }
+  return a as StreamAddon;
+}
+
+/** Connects to a unix socket path; errors carry the errno (ENOENT, ECONNREFUSED, EACCES...). */
+export function connectUnix(path: string): number {
+  if (typeof path !== 'string' || path.length === 0 || path.includes('\0')) {
+    throw new InvalidArgumentError(`not a unix socket path: ${JSON.stringify(path)}`);
+  }
+  return addon().connectUnix(path);
+}
+
+export interface UnixStreamEvents {
+  data: [data: Buffer, fds: number[]];
+  close: [];
+  error: [error: Error];
+}
+
+/**
+ * Owns its fd. write() takes what the kernel takes now and queues the rest in order, sending
+ * it when the socket has room; close() drops the queue. Fds that arrive are the listener's
+ * to close.
+ */
+export class UnixStream extends EventEmitter<UnixStreamEvents> {
+  private handle: unknown;
+  private readonly queue: Buffer[] = [];
+  private waiting = false;
+  private closed = false;
+
+  constructor(readonly fd: number) {
+    super();
+    this.handle = addon().openStream(
+      fd,
+      (kind, payload) => this.onEvent(kind, payload),
+      READ_BUFFER,
+    );
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Bytes accepted but not yet taken by the kernel. */
+  get queuedBytes(): number {
+    let n = 0;
+    for (const b of this.queue) n += b.length;
+    return n;
+  }
+
+  write(buf: Uint8Array): void {
+    if (this.closed) throw new SocketClosedError();
+    if (!(buf instanceof Uint8Array)) {
+      throw new InvalidArgumentError('stream data must be a Buffer or Uint8Array');
+    }
+    if (buf.length === 0) return;
+    const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.length);
+    if (this.queue.length > 0) this.queue.push(b);
+    else this.send(b);
+  }
+
+  ref(): this {
+    if (!this.closed) addon().ref(this.handle, true);
+    return this;
+  }
+
+  unref(): this {
+    if (!this.closed) addon().ref(this.handle, false);
+    return this;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.queue.length = 0;
+    addon().close(this.handle);
+    this.handle = null;
+    this.emit('close');
+  }
+
+  /** Writes as much of b as the kernel takes; queues the rest. False when it had to queue. */
+  private send(b: Buffer): boolean {
+    let off = 0;
+    while (off < b.length) {
+      const r = addon().write(this.handle, off === 0 ? b : b.subarray(off));
+      if (r > 0) {
+        off += r;
+        continue;
+      }
+      if (r === -EAGAIN || r === 0) {
+        this.queue.unshift(b.subarray(off));
+        this.waitWritable();
+        return false;
+      }
+      this.fail(new BleError(`write on fd ${this.fd} failed (errno ${-r})`, 'ERR_BLE_SOCKET'));
+      return false;
+    }
+    return true;
+  }
+
+  private waitWritable(): void {
+    if (this.waiting || this.closed) return;
+    this.waiting = true;
+    addon().wantWritable(this.handle);
+  }
+
+  private drain(): void {
+    this.waiting = false;
+    while (this.queue.length > 0 && !this.closed) {
+      const head = this.queue.shift()!;
+      if (!this.send(head)) return;
+    }
+  }
+
+  private fail(err: Error): void {
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+    this.close();
+  }
+
+  private onEvent(kind: number, payload: unknown): void {
+    if (this.closed) {
+      if (kind === EV_DATA) for (const fd of (payload as [Buffer, number[]])[1]) closeQuietly(fd);
+      return;
+    }
+    switch (kind) {
+      case EV_DATA: {
+        const [data, fds] = payload as [Buffer, number[]];
+        this.emit('data', data, fds);
+        break;
+      }
+      case EV_WRITABLE:
+        this.drain();
+        break;
+      case EV_HANGUP:
+        this.close();
+        break;
+      case EV_ERROR:
+        this.fail(
+          new BleError(`socket fd ${this.fd} failed (${String(payload)})`, 'ERR_BLE_SOCKET'),
+        );
+        break;
+    }
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    addon().closeFd(fd);
+  } catch {
+    // Already closed: nothing is left to release.
+  }
+}
