@@ -5,7 +5,12 @@
  * its own timeout.
  */
 import { EventEmitter } from 'node:events';
-import { BackendError, NotSupportedError, TimeoutError } from '../../core/errors.js';
+import {
+  BackendError,
+  InvalidArgumentError,
+  NotSupportedError,
+  TimeoutError,
+} from '../../core/errors.js';
 import {
   MessageType,
   encodeMessage,
@@ -19,6 +24,8 @@ import { MessageFramer } from './framing.js';
 export const DEFAULT_CALL_TIMEOUT_MS = 25_000;
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 const NO_REPLY_EXPECTED = 0x1;
+/** Longest delay setTimeout honours. */
+const MAX_TIMER_MS = 0x7fffffff;
 const BUS = {
   destination: 'org.freedesktop.DBus',
   path: '/org/freedesktop/DBus',
@@ -48,7 +55,7 @@ export interface DbusClientEvents {
 interface Pending {
   resolve: (m: WireMessage) => void;
   reject: (e: Error) => void;
-  timer: NodeJS.Timeout;
+  timer: NodeJS.Timeout | undefined;
 }
 
 export class DbusClient extends EventEmitter<DbusClientEvents> {
@@ -115,24 +122,36 @@ export class DbusClient extends EventEmitter<DbusClientEvents> {
     }
   }
 
-  /** Sends a method call and resolves to its reply; an error reply rejects with DbusCallError. */
+  /**
+   * Sends a method call and resolves to its reply; an error reply rejects with DbusCallError.
+   * `timeoutMs` = Infinity waits for the reply or close() (for a caller that bounds the wait
+   * itself, as a connect that the user may cancel).
+   */
   call(msg: Outgoing, timeoutMs = DEFAULT_CALL_TIMEOUT_MS): Promise<WireMessage> {
     return new Promise((resolve, reject) => {
       let serial: number;
       try {
+        if (!(timeoutMs === Infinity || (timeoutMs >= 0 && timeoutMs <= MAX_TIMER_MS))) {
+          throw new InvalidArgumentError(
+            `Invalid time: ${String(timeoutMs)} ms (need 0..${MAX_TIMER_MS} or Infinity)`,
+          );
+        }
         serial = this.write({ ...msg, type: MessageType.methodCall, flags: msg.flags ?? 0 });
       } catch (e) {
         reject(e as Error);
         return;
       }
-      const timer = setTimeout(() => {
-        this.pending.delete(serial);
-        reject(
-          new TimeoutError(
-            `D-Bus call ${msg.member ?? ''} ${msg.path ?? ''} took over ${timeoutMs} ms`,
-          ),
-        );
-      }, timeoutMs);
+      const timer =
+        timeoutMs === Infinity
+          ? undefined
+          : setTimeout(() => {
+              this.pending.delete(serial);
+              reject(
+                new TimeoutError(
+                  `D-Bus call ${msg.member ?? ''} ${msg.path ?? ''} timed out after ${timeoutMs} ms`,
+                ),
+              );
+            }, timeoutMs);
       this.pending.set(serial, { resolve, reject, timer });
     });
   }

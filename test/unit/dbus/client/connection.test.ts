@@ -6,6 +6,7 @@ import {
   AttError,
   BackendError,
   DecodeError,
+  InvalidArgumentError,
   NotSupportedError,
   TimeoutError,
 } from '../../../../src/core/errors.js';
@@ -185,6 +186,21 @@ test('a timeout rejects, forgets the serial, and a late reply is dropped with it
   assert.deepEqual(closedFds, [77]);
   assert.equal(client.isClosed, false);
   client.close();
+});
+
+test('Infinity waits without a timer until the reply or close; bad times are refused', async () => {
+  let held: WireMessage | undefined;
+  const { bus, client } = await open({ onCall: (m) => (held = m) });
+  const waiting = client.call(call, Infinity);
+  await new Promise((r) => setTimeout(r, 20));
+  bus.reply(held!, 's', ['late but fine']);
+  assert.deepEqual((await waiting).body, ['late but fine']);
+  const forever = client.call(call, Infinity);
+  for (const bad of [-1, NaN, 2 ** 31]) {
+    await assert.rejects(client.call(call, bad), InvalidArgumentError);
+  }
+  client.close();
+  await assert.rejects(forever, BackendError);
 });
 
 test('a reply keeps its fds for the caller', async () => {
