@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BleError, InvalidArgumentError, NotSupportedError } from '../core/errors.js';
+import { BleError, InvalidArgumentError, NotSupportedError, TimeoutError } from '../core/errors.js';
 
 interface Addon {
   socketPair(): [number, number];
@@ -98,16 +98,21 @@ export class PacketSocket extends EventEmitter<PacketSocketEvents> {
   private closed = false;
   /** Writes made in this tick, sent together by one writeMany at the microtask checkpoint. */
   private batch: { buf: Uint8Array; resolve: () => void; reject: (e: Error) => void }[] | undefined;
+  private readonly stallTimeoutMs: number | undefined;
+  private stallTimer: NodeJS.Timeout | undefined;
 
   /**
    * Takes ownership of fd: close() closes it. `bufferSize` is the largest packet read whole
-   * (the default fits any ATT value).
+   * (the default fits any ATT value). With `stallTimeoutMs`, writes waiting for room fail with
+   * a TimeoutError once the socket has stayed full that long: one timer per socket, armed only
+   * while it is full, instead of one per write.
    */
   constructor(
     readonly fd: number,
-    options: { bufferSize?: number } = {},
+    options: { bufferSize?: number; stallTimeoutMs?: number } = {},
   ) {
     super();
+    this.stallTimeoutMs = options.stallTimeoutMs;
     this.handle = need().open(
       fd,
       (kind, payload) => this.onEvent(kind, payload),
@@ -165,6 +170,7 @@ export class PacketSocket extends EventEmitter<PacketSocketEvents> {
     this.closed = true;
     need().close(this.handle);
     this.handle = null;
+    clearTimeout(this.stallTimer);
     for (const w of this.queue.splice(0)) w.reject(new SocketClosedError());
     this.emit('close');
   }
@@ -214,9 +220,21 @@ export class PacketSocket extends EventEmitter<PacketSocketEvents> {
   }
 
   private waitWritable(): void {
-    if (this.waiting || this.closed) return;
+    if (this.closed) return;
+    if (this.stallTimeoutMs !== undefined && !this.stallTimer) {
+      const ms = this.stallTimeoutMs;
+      this.stallTimer = setTimeout(() => this.stalled(ms), ms);
+      this.stallTimer.unref();
+    }
+    if (this.waiting) return;
     this.waiting = true;
     need().wantWritable(this.handle);
+  }
+
+  private stalled(ms: number): void {
+    this.stallTimer = undefined;
+    const err = new TimeoutError(`fd ${this.fd} stayed full for ${ms} ms`);
+    for (const w of this.queue.splice(0)) w.reject(err);
   }
 
   private drain(): void {
@@ -237,6 +255,9 @@ export class PacketSocket extends EventEmitter<PacketSocketEvents> {
       }
       this.queue.shift();
       head.resolve();
+      // Progress: the stall clock starts again from the next time the socket fills.
+      clearTimeout(this.stallTimer);
+      this.stallTimer = undefined;
     }
   }
 

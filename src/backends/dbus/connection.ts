@@ -210,7 +210,7 @@ export class DbusConnection implements BackendConnection {
       const sock = await this.writer(c.valueHandle, path);
       if (sock && value.length <= this.mtuValue - 3) {
         try {
-          await withTimeout(sock.write(value), ACQUIRE_TIMEOUT_MS, 'write on the AcquireWrite fd');
+          await sock.write(value);
           this.stats.acquiredWrites++;
           return;
         } catch (e) {
@@ -396,7 +396,8 @@ export class DbusConnection implements BackendConnection {
         .call(path, IFACE.characteristic, 'AcquireWrite', 'a{sv}', [{}], 'gatt', ACQUIRE_TIMEOUT_MS)
         .then(([fd, mtu]) => {
           if (typeof mtu === 'number') this.mtuValue = Math.max(this.mtuValue, mtu);
-          const s = new PacketSocket(fd as number);
+          // A write waiting for room longer than this fails (and falls back to WriteValue).
+          const s = new PacketSocket(fd as number, { stallTimeoutMs: ACQUIRE_TIMEOUT_MS });
           s.unref();
           s.on('error', () => undefined);
           s.on('close', () => this.writers.delete(handle));

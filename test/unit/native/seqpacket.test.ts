@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { test } from 'node:test';
-import { InvalidArgumentError } from '../../../src/core/errors.js';
+import { InvalidArgumentError, TimeoutError } from '../../../src/core/errors.js';
 import {
+  closeFd,
   nativeAvailable,
   need,
   PacketSocket,
@@ -148,6 +149,37 @@ test('close() rejects writes still waiting for room', async () => {
   const pending = a.write(seq(1));
   a.close();
   await assert.rejects(pending, SocketClosedError);
+  b.close();
+});
+
+test('with stallTimeoutMs, writes fail once the socket stays full that long', async () => {
+  const [ours, theirs] = seqpacketPair();
+  // Nobody reads `theirs`, so the socket never drains.
+  const a = new PacketSocket(ours, { stallTimeoutMs: 100 });
+  while (a.tryWrite(seq(0))) {
+    /* fill */
+  }
+  const t0 = Date.now();
+  const waiting = [a.write(seq(1)), a.write(seq(2))];
+  for (const w of waiting) await assert.rejects(w, TimeoutError);
+  assert.ok(Date.now() - t0 >= 90, 'rejected before the stall timeout');
+  // The socket stays usable: a later write waits (and times out) on its own clock.
+  await assert.rejects(a.write(seq(3)), TimeoutError);
+  a.close();
+  closeFd(theirs);
+});
+
+test('a stall timeout does not fire while the reader keeps up', async () => {
+  const [x, y] = seqpacketPair();
+  const a = new PacketSocket(x, { stallTimeoutMs: 200 });
+  const b = new PacketSocket(y);
+  let got = 0;
+  b.on('packets', (ps) => (got += ps.length));
+  const writes: Promise<void>[] = [];
+  for (let i = 0; i < 5_000; i++) writes.push(a.write(seq(i)));
+  await Promise.all(writes);
+  while (got < 5_000) await once(b, 'packets');
+  a.close();
   b.close();
 });
 
