@@ -19,6 +19,8 @@ export class GattDatabase {
   private readonly byHandle = new Map<number, CharacteristicInfo>();
   private readonly byUuid = new Map<string, CharacteristicInfo[]>();
   private readonly serviceOf = new Map<CharacteristicInfo, ServiceInfo>();
+  /** Bare-UUID references as the caller spelled them: a hot loop of writes resolves each once. */
+  private readonly byRef = new Map<string | number, CharacteristicInfo>();
 
   constructor(services: ServiceInfo[]) {
     this.services = services;
@@ -69,6 +71,8 @@ export class GattDatabase {
       return hits[0] as CharacteristicInfo;
     }
     if (typeof ref === 'string' || typeof ref === 'number') {
+      const known = this.byRef.get(ref);
+      if (known) return known;
       const u = normalizeUuid(ref);
       const hits = this.byUuid.get(u) ?? [];
       if (hits.length === 0) throw new NotFoundError(`No characteristic ${u}`);
@@ -77,9 +81,15 @@ export class GattDatabase {
           `Characteristic ${u} appears ${hits.length} times: give { service, characteristic } or a handle`,
         );
       }
+      this.byRef.set(ref, hits[0] as CharacteristicInfo);
       return hits[0] as CharacteristicInfo;
     }
     throw new InvalidArgumentError(`Invalid characteristic reference: ${JSON.stringify(ref)}`);
+  }
+
+  /** What find() already resolved for this bare-UUID reference (no validation needed). */
+  resolved(ref: CharacteristicRef): CharacteristicInfo | undefined {
+    return typeof ref === 'string' || typeof ref === 'number' ? this.byRef.get(ref) : undefined;
   }
 
   /** Descriptor handle by characteristic and descriptor UUID. */

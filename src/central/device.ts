@@ -128,6 +128,8 @@ export class Device extends EventEmitter {
 
   /** Looks a characteristic up (discovers first if needed). */
   async characteristic(ref: CharacteristicRef): Promise<CharacteristicInfo> {
+    const known = this.db?.resolved(ref);
+    if (known) return known;
     validateRef(ref);
     if (!this.db) await this.discover();
     return (this.db as GattDatabase).find(ref);
@@ -140,7 +142,7 @@ export class Device extends EventEmitter {
 
   async write(ref: CharacteristicRef, value: BytesLike, options: WriteOptions = {}): Promise<void> {
     const buf = toBuffer(value);
-    validateRef(ref);
+    if (!this.db?.resolved(ref)) validateRef(ref);
     if (buf.length > MAX_ATTRIBUTE_LENGTH) {
       throw new InvalidArgumentError(
         `Value is ${buf.length} bytes; attributes hold at most ${MAX_ATTRIBUTE_LENGTH}`,

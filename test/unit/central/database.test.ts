@@ -39,3 +39,17 @@ test('descriptors are found by characteristic and descriptor UUID', () => {
   assert.equal(db.serviceFor(db.find('2a37'))?.uuid, '0000180d-0000-1000-8000-00805f9b34fb');
   assert.equal(db.characteristics().length, 3);
 });
+
+test('a bare UUID resolves the same way the second time; failures are never remembered', () => {
+  const fresh = new GattDatabase(sampleDb());
+  assert.equal(fresh.resolved('2A37'), undefined);
+  const first = fresh.find('2A37');
+  assert.equal(fresh.resolved('2A37'), first);
+  assert.equal(fresh.find('2A37'), first);
+  for (let i = 0; i < 2; i++) {
+    assert.throws(() => fresh.find('2a38'), InvalidArgumentError);
+    assert.throws(() => fresh.find('2a19'), NotFoundError);
+  }
+  assert.equal(fresh.resolved('2a38'), undefined);
+  assert.equal(fresh.resolved({ handle: 0x12 }), undefined);
+});
