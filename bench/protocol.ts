@@ -22,9 +22,11 @@ export const BENCH_UUIDS = {
   /** write (with response only): counted. */
   write: benchUuid(0xc010),
   /**
-   * write-without-response only: counted. Served through D-Bus WriteValue, not a server-side
-   * AcquireWrite socket: bluetoothd 5.66 dropped writes on that socket (EAGAIN) and then
-   * crashed (free(): invalid pointer) in the lab.
+   * write-without-response only: counted. Served through the AcquireWrite socket
+   * (fastWrite), so the peripheral takes each write as one packet instead of a D-Bus call.
+   * An earlier lab run saw bluetoothd 5.66 drop writes on that socket (EAGAIN) and crash; its
+   * code retries through WriteValue when the socket is full while flushing the writes it queued
+   * during AcquireWrite, so the bench sends one write at a time and counts what arrives.
    */
   wwr: benchUuid(0xc011),
   /** read: JSON PeripheralStats. */
