@@ -133,6 +133,9 @@ static int read_stream(watcher_t *w) {
       break;
     }
     used += (size_t)r;
+    /* A short read emptied the socket (or stopped at a chunk with fds): like libuv, leave the
+     * rest to the level-triggered poller instead of paying a read that says EAGAIN. */
+    if (used < w->bufsize) break;
   }
   if (used > 0 || nfds > 0) {
     void *copy;
