@@ -4,11 +4,10 @@
  * 'v' as a Variant, 64-bit integers as bigint, 'h' as the received fd. Every read is bounds
  * checked; malformed bytes give a DecodeError, never a crash or a loop.
  */
-import dbus from 'dbus-next';
 import { DecodeError } from '../core/errors.js';
+import { Variant } from './client/variant.js';
 import { singleType, type TypeNode } from './signature.js';
 
-const { Variant } = dbus;
 const MAX_ARRAY_BYTES = 1 << 26;
 /** The specification's limit on total nesting, which also bounds the recursion here. */
 const MAX_DEPTH = 64;

@@ -1,11 +1,38 @@
-import dbus from 'dbus-next';
-import { openSystemBus } from '../../dbus/system-bus.js';
-import { BackendError, withTimeout } from '../../core/index.js';
+import { BackendError, NotSupportedError, withTimeout } from '../../core/index.js';
+import { DbusClient, clientAvailable, connectBus, systemBusPath } from '../../dbus/client/index.js';
+import { Variant } from '../../dbus/client/variant.js';
 import { mapDbusError, type ErrorContext } from './errors.js';
 import { IFACE, unwrapProps, type Props } from './objects.js';
 
-const { Message, Variant } = dbus;
-type DbusMessage = InstanceType<typeof Message>;
+/** An incoming message, as either transport hands it over. */
+interface DbusMessage {
+  type: number;
+  path?: string;
+  interface?: string;
+  member?: string;
+  body: unknown[];
+}
+
+/** The fields of an outgoing method call. */
+interface CallFields {
+  destination: string;
+  path: string;
+  interface: string;
+  member: string;
+  signature: string;
+  body: unknown[];
+}
+
+/**
+ * What BluezBus needs from a connection: blekit's DbusClient (the default) or dbus-next's
+ * MessageBus (BLEKIT_DBUS_TRANSPORT=dbus-next, or no native addon).
+ */
+interface BusConnection {
+  call(msg: object, timeoutMs?: number): Promise<{ body?: unknown[] } | null | undefined>;
+  on(event: 'message', f: (m: DbusMessage) => void): unknown;
+  on(event: 'error', f: (e: Error) => void): unknown;
+  disconnect(): void;
+}
 
 /** D-Bus message type of a signal (the spec's numbering). */
 const SIGNAL = 4;
@@ -46,7 +73,16 @@ export class BluezBus {
   private readonly waiting: (() => void)[] = [];
   private closed = false;
 
-  private constructor(private readonly bus: dbus.MessageBus) {
+  /**
+   * `newMessage` builds what `bus.call` takes (dbus-next wants its Message class; blekit's
+   * client takes the fields). A bus that enforces call timeouts itself (blekit's client, which
+   * then forgets the serial) needs no second timer here.
+   */
+  private constructor(
+    private readonly bus: BusConnection,
+    private readonly newMessage: (fields: CallFields) => object = (f) => f,
+    private readonly ownTimeouts = false,
+  ) {
     bus.on('message', (m: DbusMessage) => {
       if (m.type === SIGNAL) this.onSignal(m);
     });
@@ -54,18 +90,30 @@ export class BluezBus {
     bus.on('error', () => undefined);
   }
 
+  /**
+   * Connects to the system bus with blekit's own client when the native addon is there and the
+   * bus address is a unix path; otherwise, or with BLEKIT_DBUS_TRANSPORT=dbus-next, through
+   * dbus-next, which is then loaded (and only then).
+   */
   static async open(): Promise<BluezBus> {
-    let bus: dbus.MessageBus;
+    const path = process.env.BLEKIT_DBUS_TRANSPORT === 'dbus-next' ? undefined : clientPath();
     try {
-      bus = openSystemBus();
+      if (path !== undefined) {
+        const client: DbusClient = await connectBus({ path });
+        return new BluezBus(client, undefined, true);
+      }
+      const [{ default: dbus }, { openSystemBus }] = await Promise.all([
+        import('dbus-next'),
+        import('../../dbus/system-bus.js'),
+      ]);
+      const bus = openSystemBus();
+      return new BluezBus(bus as unknown as BusConnection, (fields) => new dbus.Message(fields));
     } catch (e) {
       throw new BackendError(`Cannot open the system D-Bus: ${(e as Error).message}`, {
         cause: e,
         backend: 'dbus',
       });
     }
-    const b = new BluezBus(bus);
-    return b;
   }
 
   /**
@@ -86,7 +134,7 @@ export class BluezBus {
     if (this.pending < MAX_PENDING_CALLS) this.pending++;
     else await new Promise<void>((r) => this.waiting.push(r));
     try {
-      const msg = new Message({
+      const msg = this.newMessage({
         destination: 'org.bluez',
         path,
         interface: iface,
@@ -94,7 +142,9 @@ export class BluezBus {
         signature,
         body,
       });
-      const reply = await withTimeout(this.bus.call(msg), timeoutMs, `${member} ${path}`);
+      const reply = this.ownTimeouts
+        ? await this.bus.call(msg, timeoutMs)
+        : await withTimeout(this.bus.call(msg), timeoutMs, `${member} ${path}`);
       return reply?.body ?? [];
     } catch (e) {
       throw mapDbusError(e, `${member} ${path}`, context);
@@ -178,21 +228,21 @@ export class BluezBus {
   }
 
   private async busCall(member: string, rule: string): Promise<void> {
-    await this.bus.call(
-      new Message({
-        destination: 'org.freedesktop.DBus',
-        path: '/org/freedesktop/DBus',
-        interface: 'org.freedesktop.DBus',
-        member,
-        signature: 's',
-        body: [rule],
-      }),
-    );
+    const msg = this.newMessage({
+      destination: 'org.freedesktop.DBus',
+      path: '/org/freedesktop/DBus',
+      interface: 'org.freedesktop.DBus',
+      member,
+      signature: 's',
+      body: [rule],
+    });
+    if (this.ownTimeouts) await this.bus.call(msg, DEFAULT_CALL_TIMEOUT_MS);
+    else await withTimeout(this.bus.call(msg), DEFAULT_CALL_TIMEOUT_MS, `${member} ${rule}`);
   }
 
   private onSignal(m: DbusMessage): void {
     if (m.interface === IFACE.props && m.member === 'PropertiesChanged') {
-      const path = m.path;
+      const path = m.path ?? '';
       const set = this.pathHandlers.get(path);
       const under = this.subtreeHandlers.some((e) => inSubtree(path, e.prefix));
       if (!set && !under) return;
@@ -217,6 +267,18 @@ export class BluezBus {
         for (const h of this.ifaceHandlers) h('removed', path, names);
       }
     }
+  }
+}
+
+/** The system bus socket for blekit's client, or undefined when dbus-next must do it. */
+function clientPath(): string | undefined {
+  if (!clientAvailable()) return undefined;
+  try {
+    return systemBusPath();
+  } catch (e) {
+    // An address this client does not speak (abstract socket, tcp): dbus-next does.
+    if (e instanceof NotSupportedError) return undefined;
+    throw e;
   }
 }
 

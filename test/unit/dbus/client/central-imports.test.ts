@@ -1,0 +1,30 @@
+// The central's dbus backend runs on blekit's own client: importing it must not load dbus-next's
+// bus (its XML and introspection code cost the central ~5 MiB of RSS); dbus-next stays for the
+// fallback (BLEKIT_DBUS_TRANSPORT=dbus-next) and the peripheral, loaded only when used.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../../../../src/', import.meta.url));
+
+test("importing the central and its dbus backend loads no dbus-next module but Variant's", () => {
+  const script = `
+    import { createRequire } from 'node:module';
+    await import(${JSON.stringify(root + 'central/index.js')});
+    await import(${JSON.stringify(root + 'backends/dbus/index.js')});
+    const loaded = Object.keys(createRequire(import.meta.url).cache)
+      .filter((k) => k.includes('/node_modules/'))
+      .map((k) => k.slice(k.lastIndexOf('/node_modules/') + 14));
+    console.log(JSON.stringify(loaded));
+  `;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  const loaded = JSON.parse(out) as string[];
+  assert.deepEqual(
+    loaded.filter((m) => m.startsWith('dbus-next/') || m.startsWith('xml2js/')),
+    ['dbus-next/lib/variant.js'],
+  );
+});
