@@ -73,8 +73,11 @@ export class MessageFramer {
         `D-Bus message says it carries ${count} fds, ${this.fdQueue.length} arrived`,
       );
     }
-    const fds = this.fdQueue.splice(0, count);
-    return { message: decodeMessage(header, rest, fds), fds };
+    const fds = this.fdQueue.slice(0, count);
+    const message = decodeMessage(header, rest, fds);
+    // Taken only once decoded: a message that fails leaves its fds for the owner to close.
+    this.fdQueue.splice(0, count);
+    return { message, fds };
   }
 
   /** The first n buffered bytes, without consuming them. */

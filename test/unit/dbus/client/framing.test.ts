@@ -173,6 +173,14 @@ test('a message that announces more fds than arrived is a DecodeError', () => {
   assert.equal(unixFdCount(data.subarray(0, 16), data.subarray(16)), 1);
 });
 
+test('a message that fails to decode leaves its fds queued, for the owner to close', () => {
+  const { data } = encodeMessage({ ...hello, signature: 'hs', body: [5, 'ab'] });
+  data[data.length - 1] = 0x41; // the string loses its NUL terminator
+  const framer = new MessageFramer();
+  assert.throws(() => framer.push(data, [42]), DecodeError);
+  assert.deepEqual(framer.pendingFds, [42]);
+});
+
 test('random bytes never crash or loop: a DecodeError or a wait', () => {
   fc.assert(
     fc.property(fc.uint8Array({ maxLength: 300 }), fc.nat(299), (bytes, cut) => {
