@@ -19,6 +19,7 @@ import {
 } from '../message-codec.js';
 import { SaslClient, authStart, takeLines } from './auth.js';
 import { DbusCallError } from './errors.js';
+import { referencedFds } from './fds.js';
 import { MessageFramer } from './framing.js';
 
 export const DEFAULT_CALL_TIMEOUT_MS = 25_000;
@@ -252,7 +253,11 @@ export class DbusClient extends EventEmitter<DbusClientEvents> {
       }
       this.pending.delete(m.replySerial!);
       clearTimeout(p.timer);
-      // The reply's fds are the caller's now (its 'h' values name them).
+      // The fds its 'h' values name are the caller's now; any others would only leak.
+      if (fds.length > 0) {
+        const used = referencedFds(m.signature, m.body);
+        closeFds(fds.filter((fd) => !used.has(fd)));
+      }
       if (m.type === MessageType.error) p.reject(DbusCallError.fromReply(m));
       else p.resolve(m);
       return;

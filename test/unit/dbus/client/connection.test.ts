@@ -17,6 +17,8 @@ import {
 } from '../../../../src/dbus/client/connection.js';
 import { DbusCallError } from '../../../../src/dbus/client/errors.js';
 import { MessageFramer } from '../../../../src/dbus/client/framing.js';
+import { Variant } from '../../../../src/dbus/client/variant.js';
+import { referencedFds } from '../../../../src/dbus/client/fds.js';
 import {
   MessageType,
   encodeMessage,
@@ -210,6 +212,34 @@ test('a reply keeps its fds for the caller', async () => {
   assert.deepEqual(reply.body, [55, 23]);
   assert.deepEqual(closedFds, []);
   client.close();
+});
+
+test('fds a reply carries but does not name are closed; named ones are kept', async () => {
+  closedFds.length = 0;
+  const { client } = await open({
+    onCall: (m, bus) => {
+      // Two fds announced, the body names the first one twice.
+      const { data } = encodeMessage({
+        type: MessageType.methodReturn,
+        serial: 900,
+        replySerial: m.serial,
+        signature: 'hh',
+        body: [7, 8],
+      });
+      data.writeUInt32LE(0, data.length - 4);
+      queueMicrotask(() => bus.deliver(data, [60, 61]));
+    },
+  });
+  const reply = await client.call(call);
+  assert.deepEqual(reply.body, [60, 60]);
+  assert.deepEqual(closedFds, [61]);
+  client.close();
+});
+
+test('referenced fds are found inside variants, structs, arrays and dicts', () => {
+  const body = [{ a: new Variant('h', 3), b: new Variant('(hs)', [4, 'x']) }, [5, 6], 9];
+  assert.deepEqual([...referencedFds('a{sv}ahu', body)].sort(), [3, 4, 5, 6]);
+  assert.deepEqual([...referencedFds('su', ['x', 1])], []);
 });
 
 test('close() rejects pending calls with a BackendError and emits close', async () => {
