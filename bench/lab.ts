@@ -122,12 +122,12 @@ const CLIENTS: ClientSpec[] = [
     options: { backend: 'dbus', acquire: true },
   },
   {
-    // The same client with dbus-next's own message codec: what blekit's codec is worth.
+    // The same client on dbus-next (its bus and its codec): what blekit's own D-Bus layer is worth.
     name: 'blekit-dbus-next',
     cmd: node('blekit.js'),
     tests: BLEKIT_TESTS,
     options: { backend: 'dbus', acquire: true },
-    env: { BLEKIT_DBUS_CODEC: 'dbus-next' },
+    env: { BLEKIT_DBUS_TRANSPORT: 'dbus-next', BLEKIT_DBUS_CODEC: 'dbus-next' },
   },
   {
     name: 'blekit-noacquire',

@@ -29,7 +29,7 @@ export const PEERS = ['bleak', 'node-ble', 'gatttool', 'noble'] as const;
 
 export const LABELS: Record<string, string> = {
   blekit: 'blekit (D-Bus, Acquire*)',
-  'blekit-dbus-next': "blekit (D-Bus, dbus-next's codec)",
+  'blekit-dbus-next': 'blekit (D-Bus via dbus-next)',
   'blekit-noacquire': 'blekit (D-Bus, Acquire* off)',
   'blekit-gatttool': 'blekit (gatttool backend)',
   bleak: 'bleak',
