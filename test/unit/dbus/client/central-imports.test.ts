@@ -8,23 +8,27 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../../../src/', import.meta.url));
 
-test("importing the central and its dbus backend loads no dbus-next module but Variant's", () => {
-  const script = `
+for (const [what, files] of [
+  ['the central and its dbus backend', ['central/index.js', 'backends/dbus/index.js']],
+  ["the 'blekit/central' entry", ['entry/central.js']],
+] as const) {
+  test(`importing ${what} loads no dbus-next module but Variant's`, () => {
+    const script = `
     import { createRequire } from 'node:module';
-    await import(${JSON.stringify(root + 'central/index.js')});
-    await import(${JSON.stringify(root + 'backends/dbus/index.js')});
+    for (const f of ${JSON.stringify(files.map((f) => root + f))}) await import(f);
     const loaded = Object.keys(createRequire(import.meta.url).cache)
       .filter((k) => k.includes('/node_modules/'))
       .map((k) => k.slice(k.lastIndexOf('/node_modules/') + 14));
     console.log(JSON.stringify(loaded));
   `;
-  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
-    encoding: 'utf8',
-    timeout: 30_000,
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    const loaded = JSON.parse(out) as string[];
+    assert.deepEqual(
+      loaded.filter((m) => m.startsWith('dbus-next/') || m.startsWith('xml2js/')),
+      ['dbus-next/lib/variant.js'],
+    );
   });
-  const loaded = JSON.parse(out) as string[];
-  assert.deepEqual(
-    loaded.filter((m) => m.startsWith('dbus-next/') || m.startsWith('xml2js/')),
-    ['dbus-next/lib/variant.js'],
-  );
-});
+}
