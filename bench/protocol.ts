@@ -84,6 +84,8 @@ export interface ClientConfig {
   tests: TestName[];
   /** How long each timed test runs. */
   durationMs: number;
+  /** How long the same operation runs untimed before each timed read, write and wwr test. */
+  warmupMs: number;
   notifyMs: number;
   /** Credits granted up front; topped up as notifications arrive. */
   creditWindow: number;

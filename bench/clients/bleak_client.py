@@ -133,7 +133,16 @@ class Bench:
         finally:
             await scanner.stop()
 
+    async def warm_up(self, op):
+        # Untimed calls first, as the Node clients make (driver.ts).
+        end = time.perf_counter() + self.cfg['warmupMs'] / 1000
+        i = 0
+        while time.perf_counter() < end:
+            await op(i)
+            i += 1
+
     async def timed(self, op):
+        await self.warm_up(op)
         lat = []
         start = time.perf_counter()
         end = start + self.cfg['durationMs'] / 1000
@@ -150,6 +159,7 @@ class Bench:
 
     async def wwr(self):
         c = self.client
+        await self.warm_up(lambda i: c.write_gatt_char(self.u['wwr'], payload(i), response=False))
         await c.write_gatt_char(self.u['control'], bytes([CONTROL_RESET]), response=True)
         start = now_ms()
         sent = 0

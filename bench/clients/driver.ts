@@ -219,11 +219,18 @@ export class Driver {
     }
   }
 
-  /** Runs `op` for the configured time with `width` calls in flight; latencies per call. */
+  /**
+   * Runs `op` untimed for the warm-up time (one call at a time: JIT and caches warm, as a
+   * long-lived process has them), then `before`, then for the configured time with `width`
+   * calls in flight; latencies per call.
+   */
   private async timed(
     width: number,
     op: (i: number, lane: number) => Promise<unknown>,
+    before?: () => Promise<unknown>,
   ): Promise<OpsResult> {
+    await this.warmUp((i) => op(i, i % width));
+    await before?.();
     const lat: number[] = [];
     const start = performance.now();
     const end = start + this.cfg.durationMs;
@@ -239,14 +246,22 @@ export class Driver {
     return opsResult(lat, (performance.now() - start) / 1000);
   }
 
+  private async warmUp(op: (i: number) => Promise<unknown>): Promise<void> {
+    const end = performance.now() + this.cfg.warmupMs;
+    for (let i = 0; performance.now() < end; i++) await op(i);
+  }
+
   /**
    * One lane per characteristic: bluetoothd answers overlapping reads of one characteristic
    * from a single ATT Read. `served` is what the peripheral counted, so coalescing would show.
    */
   private async reads(width: number): Promise<OpsResult> {
     const chars = [this.u.read, this.u.read2, this.u.read3, this.u.read4].slice(0, width);
-    await this.lib.write(this.u.control, Buffer.from([CONTROL.reset]), true);
-    const r = await this.timed(chars.length, (_, lane) => this.lib.read(chars[lane] as string));
+    const r = await this.timed(
+      chars.length,
+      (_, lane) => this.lib.read(chars[lane] as string),
+      () => this.lib.write(this.u.control, Buffer.from([CONTROL.reset]), true),
+    );
     r.served = (await this.stats()).reads;
     return r;
   }
@@ -264,6 +279,7 @@ export class Driver {
   }
 
   private async wwr(): Promise<WwrResult> {
+    await this.warmUp((i) => this.lib.write(this.u.wwr, payload(i), false));
     await this.lib.write(this.u.control, Buffer.from([CONTROL.reset]), true);
     const start = Date.now();
     let sent = 0;
