@@ -17,6 +17,19 @@ function pair(): [PacketSocket, PacketSocket] {
   return [new PacketSocket(a), new PacketSocket(b)];
 }
 
+/** The sequence numbers `b` receives, and how many 'packets' events carried them. */
+function collect(b: PacketSocket, total: number) {
+  const got = { received: [] as number[], batches: 0, done: Promise.resolve() };
+  got.done = new Promise<void>((resolve) => {
+    b.on('packets', (ps) => {
+      got.batches++;
+      for (const p of ps) got.received.push(p.readUInt32LE(0));
+      if (got.received.length === total) resolve();
+    });
+  });
+  return got;
+}
+
 function seq(n: number, size = 20): Buffer {
   const b = Buffer.alloc(size, 0xaa);
   b.writeUInt32LE(n, 0);
@@ -45,25 +58,17 @@ test('a full socket makes write() wait, and nothing is lost or reordered', async
   let filled = 0;
   while (a.tryWrite(seq(filled))) filled++;
   assert.ok(filled > 0 && filled < total, `socket filled after ${filled} packets`);
-  const received: number[] = [];
-  let batches = 0;
-  const done = new Promise<void>((resolve) => {
-    b.on('packets', (ps) => {
-      batches++;
-      for (const p of ps) received.push(p.readUInt32LE(0));
-      if (received.length === total) resolve();
-    });
-  });
+  const got = collect(b, total);
   const writes: Promise<void>[] = [];
   for (let i = filled; i < total; i++) writes.push(a.write(seq(i)));
   await Promise.all(writes);
-  await done;
-  assert.equal(received.length, total);
+  await got.done;
+  assert.equal(got.received.length, total);
   assert.ok(
-    received.every((n, i) => n === i),
+    got.received.every((n, i) => n === i),
     'out of order',
   );
-  assert.ok(batches < total / 4, `expected batched delivery, got ${batches} batches`);
+  assert.ok(got.batches < total / 4, `expected batched delivery, got ${got.batches} batches`);
   a.close();
   b.close();
 });
@@ -187,22 +192,14 @@ test('a stall timeout does not fire while the reader keeps up', async () => {
 test('awaited writeSoon() calls arrive whole and in order, in batches', async () => {
   const [a, b] = pair();
   const total = 5_000;
-  const received: number[] = [];
-  let batches = 0;
-  const done = new Promise<void>((resolve) => {
-    b.on('packets', (ps) => {
-      batches++;
-      for (const p of ps) received.push(p.readUInt32LE(0));
-      if (received.length === total) resolve();
-    });
-  });
+  const got = collect(b, total);
   for (let i = 0; i < total; i++) await a.writeSoon(seq(i));
-  await done;
+  await got.done;
   assert.ok(
-    received.every((n, i) => n === i),
+    got.received.every((n, i) => n === i),
     'out of order',
   );
-  assert.ok(batches < total / 8, `expected batches, got ${batches} for ${total} packets`);
+  assert.ok(got.batches < total / 8, `expected batches, got ${got.batches} for ${total}`);
   a.close();
   b.close();
 });
