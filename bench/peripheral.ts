@@ -95,7 +95,14 @@ const [svc] = await p.addServices([
         },
       })),
       { uuid: U.seq, flags: ['notify'], fastNotify: true },
-      { uuid: U.credits, flags: ['write'], onWrite: (w) => onCredits(w.value) },
+      {
+        // Credits arrive as write commands over the AcquireWrite socket: the credit loop then
+        // has no D-Bus call in it, for any client.
+        uuid: U.credits,
+        flags: ['write', 'write-without-response'],
+        fastWrite: true,
+        onWrite: (w) => onCredits(w.value),
+      },
       ...[U.write, U.write2, U.write3, U.write4].map((uuid) => ({
         uuid,
         flags: ['write'] as const,

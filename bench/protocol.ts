@@ -17,7 +17,7 @@ export const BENCH_UUIDS = {
   read: benchUuid(0xc001),
   /** notify: u32 LE sequence numbers 0, 1, 2 ... one per credit. */
   seq: benchUuid(0xc003),
-  /** write: u16 LE N grants N more notifications; ff ff ff ff restarts the sequence at 0. */
+  /** write or write command: u16 LE N grants N more notifications; ff ff ff ff restarts at 0. */
   credits: benchUuid(0xc004),
   /** write (with response only): counted. */
   write: benchUuid(0xc010),

@@ -198,7 +198,7 @@ class Bench:
 
             async def go():
                 try:
-                    await c.write_gatt_char(self.u['credits'], struct.pack('<H', n), response=True)
+                    await c.write_gatt_char(self.u['credits'], struct.pack('<H', n), response=False)
                 except Exception as e:
                     self.errors.append('credits: %s' % describe(e))
                 st['granting'] = False

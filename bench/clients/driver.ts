@@ -325,7 +325,7 @@ export class Driver {
       owed -= n;
       granting = true;
       granted += n;
-      this.lib.write(this.u.credits, u16(n), true).then(
+      this.lib.write(this.u.credits, u16(n), false).then(
         () => {
           granting = false;
           if (owed >= topUp) grant();
