@@ -160,6 +160,13 @@ class Bench:
     async def wwr(self):
         c = self.client
         await self.warm_up(lambda i: c.write_gatt_char(self.u['wwr'], payload(i), response=False))
+        # Let warm-up writes still on their way arrive before the reset (as driver.ts does).
+        last, n = -1, (await self.stats())['wwr']
+        end = time.time() + 10
+        while n != last and time.time() < end:
+            last = n
+            await asyncio.sleep(0.3)
+            n = (await self.stats())['wwr']
         await c.write_gatt_char(self.u['control'], bytes([CONTROL_RESET]), response=True)
         start = now_ms()
         sent = 0

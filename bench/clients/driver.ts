@@ -274,12 +274,28 @@ export class Driver {
     );
   }
 
+  /**
+   * Waits until the peripheral's write count stops moving, so warm-up writes still queued on
+   * their way (a write without response resolves before it arrives) are not counted after the
+   * reset that follows.
+   */
+  private async settled(): Promise<void> {
+    let last = -1;
+    const end = Date.now() + 10_000;
+    for (let n = (await this.stats()).wwr; n !== last && Date.now() < end;) {
+      last = n;
+      await sleep(300);
+      n = (await this.stats()).wwr;
+    }
+  }
+
   private async stats(): Promise<PeripheralStats> {
     return JSON.parse((await this.lib.read(this.u.stats)).toString()) as PeripheralStats;
   }
 
   private async wwr(): Promise<WwrResult> {
     await this.warmUp((i) => this.lib.write(this.u.wwr, payload(i), false));
+    await this.settled();
     await this.lib.write(this.u.control, Buffer.from([CONTROL.reset]), true);
     const start = Date.now();
     let sent = 0;
