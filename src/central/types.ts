@@ -107,12 +107,7 @@ export type CharacteristicRef =
   | { handle: number | string };
 
 export interface WriteOptions {
-  /**
-   * Write Command (no response) instead of Write Request. On the D-Bus backend's AcquireWrite
-   * socket the call resolves once the value is queued for the link (a bounded backlog), so a
-   * loop of awaited writes streams; a queued value that then fails to go out makes the next
-   * write on that characteristic reject (QueuedWriteError).
-   */
+  /** Write Command (no response) instead of Write Request. */
   withoutResponse?: boolean;
 }
 

@@ -3,4 +3,3 @@
 export * from '../core/index.js';
 export * from '../central/index.js';
 export * from '../backends/dbus/index.js';
-export { QueuedWriteError, SocketClosedError } from '../native/seqpacket.js';

@@ -24,8 +24,6 @@ const EV_ERROR = 3;
 const EAGAIN = 11;
 /** The addon's MAX_WRITE_BATCH. */
 const WRITE_BATCH = 64;
-/** Packets writeSoon() lets wait before its caller waits too: one sendmmsg's worth. */
-const SOON_BACKLOG = WRITE_BATCH;
 
 let addon: Addon | null | undefined;
 let loadError: string | undefined;
@@ -74,14 +72,6 @@ export function closeFd(fd: number): void {
   need().closeFd(fd);
 }
 
-/** A packet writeSoon() had accepted was not sent; this write was not attempted. */
-export class QueuedWriteError extends BleError {
-  override name = 'QueuedWriteError';
-  constructor(cause: Error) {
-    super(`a packet queued earlier was not sent: ${cause.message}`, 'ERR_BLE_SOCKET', { cause });
-  }
-}
-
 export class SocketClosedError extends BleError {
   override name = 'SocketClosedError';
   constructor(message = 'the socket is closed') {
@@ -109,8 +99,6 @@ export class PacketSocket extends EventEmitter<PacketSocketEvents> {
   /** Writes made in this tick, sent together by one writeMany at the microtask checkpoint. */
   private batch: { buf: Uint8Array; resolve: () => void; reject: (e: Error) => void }[] | undefined;
   private readonly stallTimeoutMs: number | undefined;
-  /** The failure of a packet writeSoon() had already resolved, for its next call. */
-  private soonError: Error | undefined;
   private stallTimer: NodeJS.Timeout | undefined;
 
   /**
@@ -149,29 +137,6 @@ export class PacketSocket extends EventEmitter<PacketSocketEvents> {
    * notifications cheap for both this process and bluetoothd.
    */
   write(buf: Uint8Array): Promise<void> {
-    return this.enqueue(buf, false);
-  }
-
-  /**
-   * Like write(), for a caller that awaits each packet (a loop of writes without response):
-   * resolves as soon as the packet is queued while fewer than `SOON_BACKLOG` wait, so the loop
-   * keeps going and its packets reach the kernel in batches on the next turn of the event loop.
-   * Beyond that it resolves once this packet is sent, so the backlog stays bounded. A packet
-   * that then fails makes the next writeSoon() reject with that error.
-   */
-  writeSoon(buf: Uint8Array): Promise<void> {
-    const failed = this.soonError;
-    if (failed) {
-      this.soonError = undefined;
-      return Promise.reject(new QueuedWriteError(failed));
-    }
-    const sent = this.enqueue(buf, true);
-    if ((this.batch?.length ?? 0) + this.queue.length >= SOON_BACKLOG) return sent;
-    sent.catch((e: Error) => (this.soonError ??= e));
-    return Promise.resolve();
-  }
-
-  private enqueue(buf: Uint8Array, later: boolean): Promise<void> {
     if (this.closed) return Promise.reject(new SocketClosedError());
     if (!(buf instanceof Uint8Array)) {
       return Promise.reject(new InvalidArgumentError('a packet must be a Buffer or Uint8Array'));
@@ -183,8 +148,7 @@ export class PacketSocket extends EventEmitter<PacketSocketEvents> {
       }
       if (!this.batch) {
         this.batch = [];
-        if (later) setImmediate(() => this.flushBatch());
-        else queueMicrotask(() => this.flushBatch());
+        queueMicrotask(() => this.flushBatch());
       }
       this.batch.push({ buf, resolve, reject });
     });

@@ -19,7 +19,7 @@ import type {
   SecurityLevel,
   ServiceInfo,
 } from '../../central/types.js';
-import { PacketSocket, QueuedWriteError, nativeAvailable } from '../../native/seqpacket.js';
+import { PacketSocket, nativeAvailable } from '../../native/seqpacket.js';
 import { Variant, type BluezBus } from './bus.js';
 import { OneAtATime } from './one-at-a-time.js';
 import { fetchObjects, serviceNodes, type ObjectMirror } from './object-mirror.js';
@@ -210,9 +210,7 @@ export class DbusConnection implements BackendConnection {
       const sock = await this.writer(c.valueHandle, path);
       if (sock && value.length <= this.mtuValue - 3) {
         try {
-          // Resolves once queued (up to a bounded backlog): a loop of awaited writes then
-          // reaches the kernel in batches instead of one system call per value.
-          await sock.writeSoon(value);
+          await sock.write(value);
           this.stats.acquiredWrites++;
           return;
         } catch (e) {
@@ -220,9 +218,6 @@ export class DbusConnection implements BackendConnection {
           this.stats.lastFallback = `AcquireWrite fd: ${(e as Error).message}`;
           sock.close();
           this.writers.set(c.valueHandle, Promise.resolve(undefined));
-          // An earlier write already resolved for its caller was lost: say so instead of
-          // carrying on over WriteValue as if nothing happened.
-          if (e instanceof QueuedWriteError) throw e;
         }
       }
     }

@@ -7,7 +7,6 @@ import {
   nativeAvailable,
   need,
   PacketSocket,
-  QueuedWriteError,
   seqpacketPair,
   SocketClosedError,
 } from '../../../src/native/seqpacket.js';
@@ -187,59 +186,6 @@ test('a stall timeout does not fire while the reader keeps up', async () => {
   while (got < 5_000) await once(b, 'packets');
   a.close();
   b.close();
-});
-
-test('awaited writeSoon() calls arrive whole and in order, in batches', async () => {
-  const [a, b] = pair();
-  const total = 5_000;
-  const got = collect(b, total);
-  for (let i = 0; i < total; i++) await a.writeSoon(seq(i));
-  await got.done;
-  assert.ok(
-    got.received.every((n, i) => n === i),
-    'out of order',
-  );
-  assert.ok(got.batches < total / 8, `expected batches, got ${got.batches} for ${total}`);
-  a.close();
-  b.close();
-});
-
-test('writeSoon() stops resolving once a socket-full backlog waits', async () => {
-  const [ours, theirs] = seqpacketPair();
-  const a = new PacketSocket(ours);
-  while (a.tryWrite(seq(0))) {
-    /* fill: nobody reads `theirs` */
-  }
-  let accepted = 0;
-  const loop = (async () => {
-    for (let i = 0; i < 1_000; i++) {
-      await a.writeSoon(seq(i));
-      accepted++;
-    }
-  })();
-  await new Promise((r) => setTimeout(r, 200));
-  assert.ok(accepted > 0 && accepted <= 64, `accepted ${accepted} packets into a full socket`);
-  a.close();
-  await assert.rejects(loop, SocketClosedError);
-  closeFd(theirs);
-});
-
-test('a packet writeSoon() accepted that then fails makes the next call reject', async () => {
-  const [ours, theirs] = seqpacketPair();
-  const a = new PacketSocket(ours, { stallTimeoutMs: 50 });
-  while (a.tryWrite(seq(0))) {
-    /* fill */
-  }
-  await a.writeSoon(seq(1));
-  await new Promise((r) => setTimeout(r, 150));
-  const err = await a.writeSoon(seq(2)).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  assert.ok(err instanceof QueuedWriteError, String(err));
-  assert.ok(err.cause instanceof TimeoutError);
-  a.close();
-  closeFd(theirs);
 });
 
 test('an unref()ed socket does not keep the process alive, close() is idempotent', () => {
