@@ -3,7 +3,18 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { assertInLab, HCI1_ADDR } from '../../support/proc.js';
-import { blekit, envelope, FIXTURE, serve, until, cli, type Json, type Served } from './support.js';
+import {
+  blekit,
+  envelope,
+  FIXTURE,
+  forgetPeer,
+  serve,
+  until,
+  cli,
+  whileReadvertising,
+  type Json,
+  type Served,
+} from './support.js';
 
 const C = ['--adapter', 'hci0', '--json'];
 let served: Served | undefined;
@@ -173,7 +184,10 @@ test('bad input: documented exit codes and one-line messages', async () => {
   const uuid = await blekit(['read', HCI1_ADDR, '2a1', ...C]);
   assert.equal(uuid.code, 2);
   assert.match(uuid.stderr, /^blekit: Invalid characteristic "2a1"/);
-  const unknown = await blekit(['read', HCI1_ADDR, 'ffe1', ...C]);
+  // The connecting commands below must find hci1 even when hci0's bluetoothd has forgotten it
+  // (it does 30 s after the last contact, which a slow VM reaches between two tests).
+  await forgetPeer();
+  const unknown = await whileReadvertising(() => blekit(['read', HCI1_ADDR, 'ffe1', ...C]));
   assert.equal(unknown.code, 3, unknown.stderr);
   assert.equal(unknown.stderr, 'blekit: No characteristic 0000ffe1-0000-1000-8000-00805f9b34fb\n');
   assert.equal(envelope(unknown).reason, 'No characteristic 0000ffe1-0000-1000-8000-00805f9b34fb');

@@ -1,7 +1,7 @@
 // Starting `blekit serve` and running other blekit commands as child processes in the lab.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { run, type ProcResult } from '../../support/proc.js';
+import { btmgmt, HCI1_ADDR, run, type ProcResult } from '../../support/proc.js';
 
 /** Parsed CLI output; tests check it field by field. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -99,5 +99,36 @@ export async function until(
   while (!(await check())) {
     if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Makes hci0's bluetoothd forget hci1, as it does on its own 30 s after the last contact. */
+export async function forgetPeer(): Promise<void> {
+  const path = `/org/bluez/hci0/dev_${HCI1_ADDR.replace(/:/g, '_')}`;
+  // Fails harmlessly when the device is already gone.
+  await run('dbus-send', [
+    '--system',
+    '--print-reply',
+    '--dest=org.bluez',
+    '/org/bluez/hci0',
+    'org.bluez.Adapter1.RemoveDevice',
+    `objpath:${path}`,
+  ]);
+}
+
+/**
+ * Runs `fn` while hci1 re-announces itself every second or two. btvirt sends one report per
+ * advertising enable, and the kernel drops a report that lands before its discovery state says
+ * "finding", so a scan started after the peer began advertising can miss it for good. A second
+ * connectable advertising instance (5, the last of the five a legacy controller allows) makes
+ * the kernel rotate instances, and every rotation is a fresh enable, hence a fresh report.
+ */
+export async function whileReadvertising<T>(fn: () => Promise<T>): Promise<T> {
+  const out = await btmgmt(['-i', 'hci1', 'add-adv', '-c', '-D', '1', '5']);
+  if (!/Instance added/i.test(out)) throw new Error(`btmgmt add-adv: ${out.trim()}`);
+  try {
+    return await fn();
+  } finally {
+    await btmgmt(['-i', 'hci1', 'rm-adv', '5']);
   }
 }
