@@ -6,11 +6,15 @@ import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { advBurst, closeAdvertiser } from './adv-burst.js';
 import {
+  ADV_RATE_MARK,
   BENCH_UUIDS,
+  BURST_DONE_MARK,
   RECORD_MARK,
   RESULT_MARK,
   SCANNING_MARK,
+  type AdvBurstRecord,
   type ClientConfig,
   type ClientResult,
   type TestName,
@@ -27,6 +31,11 @@ const pick = (tests: TestName[]): TestName[] =>
 const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
 const PROJECT = here('../../');
 const RUN_LIMIT_MS = 240_000;
+/** Advertisements per 'advRate' burst (about 3 s at the ~165/s the lab's advertiser reaches). */
+const ADV_BURST = Number(process.env.BLEKIT_BENCH_ADV_BURST ?? (QUICK ? 200 : 500));
+/** Unset: as fast as the advertiser goes (its rate is recorded); set: at most this many a second. */
+const ADV_PACE = Number(process.env.BLEKIT_BENCH_ADV_PACE ?? 0) || undefined;
+let burstId = 0;
 
 /** The lab's writable job share: records land there too, safe from the serial console. */
 const JOB_DIR = '/tmp/blekit-lab-job';
@@ -112,7 +121,12 @@ interface ClientSpec {
 
 const node = (file: string): string[] => [process.execPath, here(`./clients/${file}`)];
 const CORE: TestName[] = ['scan', 'read', 'write', 'wwr', 'notify'];
-const BLEKIT_TESTS: TestName[] = [...CORE, 'readWindowed', 'writeWindowed'];
+/**
+ * With 'advRate': libraries that surface each advertisement. node-ble has no per-advertisement
+ * callback (only getManufacturerData(), which would sample, not count) and gatttool cannot scan.
+ */
+const SCANNERS: TestName[] = [...CORE, 'advRate'];
+const BLEKIT_TESTS: TestName[] = [...SCANNERS, 'readWindowed', 'writeWindowed'];
 
 const CLIENTS: ClientSpec[] = [
   {
@@ -138,7 +152,7 @@ const CLIENTS: ClientSpec[] = [
   {
     name: 'blekit-gatttool',
     cmd: node('blekit.js'),
-    tests: CORE,
+    tests: SCANNERS,
     options: { backend: 'gatttool' },
   },
   {
@@ -148,14 +162,14 @@ const CLIENTS: ClientSpec[] = [
       '-u',
       fileURLToPath(new URL('../../bench/clients/bleak_client.py', import.meta.url)),
     ],
-    tests: CORE,
+    tests: SCANNERS,
   },
   { name: 'node-ble', cmd: node('node-ble.js'), tests: CORE },
   { name: 'gatttool', cmd: node('gatttool.js'), tests: CORE },
 ];
-const NOBLE: ClientSpec = { name: 'noble', cmd: node('noble.js'), tests: CORE };
+const NOBLE: ClientSpec = { name: 'noble', cmd: node('noble.js'), tests: SCANNERS };
 
-function config(spec: ClientSpec, tests: TestName[]): ClientConfig {
+function config(spec: ClientSpec, tests: TestName[], burst: number): ClientConfig {
   return {
     address: HCI1,
     adapter: 'hci0',
@@ -171,6 +185,7 @@ function config(spec: ClientSpec, tests: TestName[]): ClientConfig {
     creditTopUp: Number(process.env.BLEKIT_BENCH_TOPUP ?? 128),
     inFlight: 4,
     options: spec.options ?? {},
+    advBurst: { id: burst, count: ADV_BURST },
   };
 }
 
@@ -199,23 +214,49 @@ async function runClient(
   peer: LinePeer,
   tests: TestName[],
   env: NodeJS.ProcessEnv = process.env,
-): Promise<{ result: ClientResult | undefined; advAt: number; stderr: string }> {
+): Promise<{
+  result: ClientResult | undefined;
+  advAt: number;
+  burst: AdvBurstRecord | undefined;
+  stderr: string;
+}> {
   const [cmd, ...args] = spec.cmd as [string, ...string[]];
-  const child = spawn(cmd, [...args, JSON.stringify(config(spec, tests))], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const id = (burstId = (burstId + 1) & 0xffff);
+  const child = spawn(cmd, [...args, JSON.stringify(config(spec, tests, id))], {
+    stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...env, ...spec.env },
   });
   let stderr = '';
   child.stderr.on('data', (b: Buffer) => {
     stderr = (stderr + b.toString()).slice(-4000);
   });
+  child.stdin.on('error', () => undefined);
   let advAt = 0;
+  let burst: AdvBurstRecord | undefined;
+  let bursting: Promise<void> = Promise.resolve();
   let result: ClientResult | undefined;
   const lines = createInterface({ input: child.stdout });
   lines.on('line', (line) => {
     if (line === SCANNING_MARK) {
       advAt = Date.now();
       peer.command('adv on').catch((e: unknown) => (stderr += `\nadv on: ${String(e)}`));
+    } else if (line === ADV_RATE_MARK) {
+      // The peripheral's own advertisement must not share the air with the burst.
+      bursting = peer
+        .command('adv off')
+        .then(() => advBurst(id, ADV_BURST, ADV_PACE))
+        .catch((e: unknown) => ({
+          id,
+          sent: 0,
+          startAt: 0,
+          endAt: 0,
+          sentPerSec: 0,
+          error: String(e),
+        }))
+        .then((b) => {
+          burst = b;
+          child.stdin.write(`${BURST_DONE_MARK}\n`);
+        });
     } else if (line.startsWith(RESULT_MARK)) {
       result = JSON.parse(line.slice(RESULT_MARK.length)) as ClientResult;
     }
@@ -227,8 +268,9 @@ async function runClient(
   }, RUN_LIMIT_MS);
   await exited;
   clearTimeout(limit);
+  await bursting;
   await peer.command('adv off').catch(() => undefined);
-  return { result, advAt, stderr };
+  return { result, advAt, burst, stderr };
 }
 
 /** The peripheral in use and how to start it again (after a bluetoothd restart). */
@@ -264,7 +306,7 @@ async function measure(
   const peer = slot.peer;
   log(`${phase} round ${round}: ${spec.name} (${tests.join(', ')})`);
   const t = Date.now();
-  const { result, advAt, stderr } = await runClient(spec, peer, tests, env);
+  const { result, advAt, burst, stderr } = await runClient(spec, peer, tests, env);
   const errors = result?.errors ?? ['no result line'];
   if (errors.length) log(`  ${spec.name}: ${errors.join(' | ')}${result ? '' : `\n${stderr}`}`);
   record('run', {
@@ -273,6 +315,7 @@ async function measure(
     peripheral: peer.name,
     round,
     advAt,
+    advBurst: burst,
     wallMs: Date.now() - t,
     result: result ?? null,
     stderr: result ? undefined : stderr,
@@ -342,6 +385,8 @@ function environment(): Record<string, unknown> {
     pythonBleak: deb('python3-bleak'),
     rounds: ROUNDS,
     quick: QUICK,
+    advBurst: ADV_BURST,
+    advPace: ADV_PACE ?? null,
   };
 }
 
@@ -395,6 +440,7 @@ async function main(): Promise<void> {
     log(sh('script', ['-qec', 'btmgmt -i hci0 power on', '/dev/null']).trim());
   }
   await slot.peer.stop();
+  closeAdvertiser();
   log('done');
 }
 

@@ -74,7 +74,40 @@ export interface PeripheralStats {
 }
 
 export type TestName =
-  'scan' | 'read' | 'write' | 'wwr' | 'notify' | 'readWindowed' | 'writeWindowed' | 'flood';
+  | 'scan'
+  | 'read'
+  | 'write'
+  | 'wwr'
+  | 'notify'
+  | 'readWindowed'
+  | 'writeWindowed'
+  | 'flood'
+  | 'advRate';
+
+/**
+ * The advertisement burst (test 'advRate'). btvirt sends one advertising report per advertising
+ * enable and bluetoothd signals ManufacturerData only when it changed, so every advertisement
+ * carries the next counter under this company id: tag (2 bytes), burst id (u16 LE), counter
+ * (u32 LE). A client counts the distinct counters it surfaced.
+ */
+export const ADV_COMPANY = 0xffff;
+const ADV_TAG = [0xb1, 0xe0] as const;
+
+export function advPayload(burst: number, counter: number): Buffer {
+  const b = Buffer.alloc(8);
+  b[0] = ADV_TAG[0];
+  b[1] = ADV_TAG[1];
+  b.writeUInt16LE(burst, 2);
+  b.writeUInt32LE(counter >>> 0, 4);
+  return b;
+}
+
+/** The counter in a burst advertisement's manufacturer data, or undefined if it is not one. */
+export function advCounter(data: Uint8Array, burst: number): number | undefined {
+  if (data.length !== 8 || data[0] !== ADV_TAG[0] || data[1] !== ADV_TAG[1]) return undefined;
+  const b = Buffer.from(data.buffer, data.byteOffset, data.length);
+  return b.readUInt16LE(2) === burst ? b.readUInt32LE(4) : undefined;
+}
 
 export interface ClientConfig {
   address: string;
@@ -102,6 +135,8 @@ export interface ClientConfig {
   inFlight: number;
   /** Extra per-client options (backend name, acquire on/off ...). */
   options?: Record<string, unknown>;
+  /** The advertisement burst this run gets ('advRate'): its id and how many it sends. */
+  advBurst: { id: number; count: number };
 }
 
 export interface OpsResult {
@@ -153,6 +188,31 @@ export interface FloodResult {
   afterUnsubscribe: number;
 }
 
+/** What a client surfaced of the advertisement burst (times are Date.now() in the VM). */
+export interface AdvRateResult {
+  /** Distinct counters surfaced. */
+  distinct: number;
+  /** Callbacks that carried a burst counter (duplicates included). */
+  reports: number;
+  /** When the first and the last new counter surfaced (0 if none). */
+  firstAt: number;
+  lastAt: number;
+  /** The client process's CPU time from its scan running to its count being final. */
+  cpuMs: number;
+}
+
+/** What the harness sent (recorded with the run). */
+export interface AdvBurstRecord {
+  id: number;
+  sent: number;
+  startAt: number;
+  endAt: number;
+  /** The advertiser's own rate: sent / (endAt - startAt). */
+  sentPerSec: number;
+  /** Why the burst did not run or did not finish. */
+  error?: string;
+}
+
 export interface ClientResult {
   library: string;
   version: string;
@@ -166,6 +226,7 @@ export interface ClientResult {
   readWindowed?: OpsResult;
   writeWindowed?: OpsResult;
   flood?: FloodResult;
+  advRate?: AdvRateResult;
   peakRssMiB: number;
   /** Anything the library reports about which path it used (blekit: pathStats). */
   notes?: Record<string, unknown>;
@@ -174,6 +235,12 @@ export interface ClientResult {
 
 /** Line a client prints when its scan runs, so the orchestrator switches advertising on. */
 export const SCANNING_MARK = '@@bench-scanning';
+/**
+ * Line a client prints when its scan for the burst runs; the harness then sends the burst and
+ * writes BURST_DONE_MARK to the client's stdin.
+ */
+export const ADV_RATE_MARK = '@@bench-adv-rate-scanning';
+export const BURST_DONE_MARK = '@@bench-burst-done';
 /** Prefix of the client's result line. */
 export const RESULT_MARK = '@@bench-result ';
 /** Prefix of each line the in-VM orchestrator prints for the host. */

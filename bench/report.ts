@@ -1,6 +1,6 @@
 // Turns the per-run records from the lab into medians per library, blekit's ratios to each
 // peer, the target checks from issue 9, and the text table.
-import { median, type ClientResult } from './protocol.js';
+import { median, type AdvBurstRecord, type ClientResult } from './protocol.js';
 
 export interface RunRecord {
   kind: 'run';
@@ -9,6 +9,8 @@ export interface RunRecord {
   peripheral: string;
   round: number;
   advAt: number;
+  /** The advertisement burst the harness sent during this run ('advRate'). */
+  advBurst?: AdvBurstRecord;
   wallMs: number;
   result: ClientResult | null;
   stderr?: string;
@@ -52,6 +54,24 @@ interface RowDef {
 const num = (x: unknown): number | undefined =>
   typeof x === 'number' && Number.isFinite(x) ? x : undefined;
 
+/** A run's burst and what its client surfaced, when the burst went out whole. */
+function burstOf(r: ClientResult, rec: RunRecord) {
+  const b = rec.advBurst;
+  return r.advRate && b && !b.error && b.sent > 0 ? { a: r.advRate, b } : undefined;
+}
+
+/**
+ * Distinct advertisements surfaced per second, over the time from the burst's first
+ * advertisement to its last or to the last one surfaced, whichever is later: a client that
+ * falls behind is timed until it caught up, one that loses advertisements counts fewer.
+ */
+function advRate(r: ClientResult, rec: RunRecord): number | undefined {
+  const x = burstOf(r, rec);
+  if (!x) return undefined;
+  const ms = Math.max(x.a.lastAt, x.b.endAt) - x.b.startAt;
+  return ms > 0 ? x.a.distinct / (ms / 1000) : undefined;
+}
+
 export const ROWS: RowDef[] = [
   {
     id: 'connect',
@@ -67,6 +87,25 @@ export const ROWS: RowDef[] = [
     unit: 'ms',
     better: 'lower',
     get: (r, rec) => (r.scanSeenAt && rec.advAt ? r.scanSeenAt - rec.advAt : undefined),
+    digits: 0,
+  },
+  {
+    id: 'advRate',
+    label: 'scan: advertisements surfaced (distinct, burst start to last surfaced or sent)',
+    unit: '/s',
+    better: 'higher',
+    get: advRate,
+    digits: 0,
+  },
+  {
+    id: 'advLost',
+    label: 'scan: advertisements of the burst never surfaced',
+    unit: 'per burst',
+    better: 'lower',
+    get: (r, rec) => {
+      const x = burstOf(r, rec);
+      return x ? x.b.sent - x.a.distinct : undefined;
+    },
     digits: 0,
   },
   {
@@ -228,6 +267,31 @@ export function aggregate(runs: RunRecord[]): RowResult[] {
     }
   }
   return rows;
+}
+
+/** The advertiser's side of the bursts: what it sent, how fast, per client's runs. */
+export interface AdvertiserSide {
+  client: string;
+  /** Median advertisements sent per burst and sent per second (the advertiser's own rate). */
+  sent: number | null;
+  sentPerSec: number | null;
+  bursts: number;
+  errors: string[];
+}
+
+export function advertiserSide(runs: RunRecord[]): AdvertiserSide[] {
+  const main = runs.filter((r) => r.phase === 'main');
+  return LIBRARIES.filter((l) => main.some((r) => r.client === l && r.advBurst)).map((client) => {
+    const bursts = main.flatMap((r) => (r.client === client && r.advBurst ? [r.advBurst] : []));
+    const ok = bursts.filter((b) => !b.error);
+    return {
+      client,
+      sent: ok.length ? median(ok.map((b) => b.sent)) : null,
+      sentPerSec: ok.length ? median(ok.map((b) => b.sentPerSec)) : null,
+      bursts: bursts.length,
+      errors: bursts.flatMap((b) => (b.error ? [b.error] : [])),
+    };
+  });
 }
 
 export interface PeripheralSide {

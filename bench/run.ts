@@ -1,7 +1,9 @@
 // `npm run bench`: boots the lab once, runs bench/lab.ts inside it, and writes the table
 // (stdout), bench/results/latest.json and bench/results/latest.svg.
 // --from FILE re-aggregates the records of an earlier run's output instead of booting.
-// BLEKIT_BENCH_QUICK=1 (shorter, one round) and BLEKIT_BENCH_ONLY=a,b pass into the VM.
+// BLEKIT_BENCH_QUICK=1 (shorter, one round) and BLEKIT_BENCH_ONLY=a,b pass into the VM, as do
+// BLEKIT_BENCH_ADV_BURST (advertisements per scan-rate burst) and BLEKIT_BENCH_ADV_PACE (at most
+// that many a second; unset: as fast as the advertiser goes).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -9,8 +11,10 @@ import { runLab } from '../lab/index.js';
 import { chartSvg } from './chart.js';
 import { RECORD_MARK } from './protocol.js';
 import {
+  LABELS,
   LIBRARIES,
   PEERS,
+  advertiserSide,
   aggregate,
   floodTable,
   markdownTable,
@@ -80,6 +84,7 @@ const present = LIBRARIES.filter((l) =>
 const versions: Record<string, string> = {};
 for (const r of runs) if (r.result?.version) versions[r.client] = r.result.version;
 const side = peripheralSide(runs);
+const advertiser = advertiserSide(runs);
 const goals = targets(rows, runs);
 const errors = runs
   .filter((r) => !r.result || r.result.errors.length)
@@ -101,6 +106,12 @@ const sideTable = [
   ),
 ].join('\n');
 const flood = floodTable(runs);
+const advertiserLine = advertiser
+  .map(
+    (a) =>
+      `${LABELS[a.client] ?? a.client}: ${a.sent ?? '—'} sent at ${a.sentPerSec === null ? '—' : a.sentPerSec.toFixed(0)}/s${a.errors.length ? ` (${a.errors.length} bursts failed)` : ''}`,
+  )
+  .join('; ');
 const targetLines = goals
   .map(
     (t) =>
@@ -124,11 +135,13 @@ const json = {
     'python3-bleak': dpkgVersion('python3-bleak'),
   },
   method:
-    "Medians over rounds that interleave the libraries in one lab boot; blekit = D-Bus backend with Acquire*. Ratios are blekit / peer (for the windowed rows against the peer's sequential figure).",
+    "Medians over rounds that interleave the libraries in one lab boot; blekit = D-Bus backend with Acquire*. Ratios are blekit / peer (for the windowed rows against the peer's sequential figure). " +
+    "Scan rate (advRate): after its other tests the client scans with duplicates allowed while the harness sends a burst of advertisements from hci1 through mgmt AddAdvertising, one advertising enable each (btvirt sends one report per enable and never repeats it), each with the next counter in its manufacturer data (company 0xffff); the row is distinct counters the library surfaced per second from the first advertisement sent to the later of the last sent and the last surfaced, and advLost is sent minus surfaced. The advertiser section gives what was sent and how fast, so a rate at the advertiser's own shows the advertiser was the limit. node-ble is not in these rows: it has no per-advertisement callback (getManufacturerData() would sample, not count); gatttool cannot scan.",
   libraries: present,
   peers: PEERS.filter((p) => present.includes(p)),
   rows: rows.map((r) => ({ ...r })),
   peripheralSide: side,
+  advertiser,
   targets: goals,
   errors,
   runs,
@@ -144,7 +157,7 @@ writeFileSync(
   ),
 );
 process.stdout.write(
-  `${table}\n\n${sideTable}\n\n${flood}\n\nTargets (ratios to bleak):\n${targetLines}\n`,
+  `${table}\n\nAdvertisement bursts (advertiser, per client): ${advertiserLine || 'none'}\n\n${sideTable}\n\n${flood}\n\nTargets (ratios to bleak):\n${targetLines}\n`,
 );
 if (errors.length) {
   process.stdout.write(`\nRuns with errors:\n`);

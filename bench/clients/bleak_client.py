@@ -13,6 +13,11 @@ import bleak
 from bleak import BleakClient, BleakScanner
 
 SCANNING_MARK = '@@bench-scanning'
+ADV_RATE_MARK = '@@bench-adv-rate-scanning'
+BURST_DONE_MARK = '@@bench-burst-done'
+ADV_COMPANY = 0xffff
+BURST_QUIET = 3.0
+BURST_LIMIT = 90.0
 RESULT_MARK = '@@bench-result '
 CONTROL_RESET, CONTROL_FLOOD_ON, CONTROL_FLOOD_OFF = 1, 2, 3
 PAYLOAD_BYTES = 20
@@ -56,6 +61,22 @@ def describe(e):
     # Some exceptions (asyncio's TimeoutError) have an empty str(): name the type too.
     msg = str(e)
     return '%s: %s' % (type(e).__name__, msg) if msg else type(e).__name__
+
+
+def adv_counter(data, burst):
+    # protocol.ts advPayload: tag b1 e0, burst id u16 LE, counter u32 LE.
+    if len(data) != 8 or data[0] != 0xb1 or data[1] != 0xe0:
+        return None
+    bid, counter = struct.unpack_from('<HI', data, 2)
+    return counter if bid == burst else None
+
+
+def wait_burst_done():
+    # Blocking read of stdin (run in a thread): the harness writes the mark after the burst.
+    for line in sys.stdin:
+        if line.strip() == BURST_DONE_MARK:
+            return time.time()
+    return 0.0
 
 
 def payload(i):
@@ -132,6 +153,54 @@ class Bench:
                 raise TimeoutError('%s not seen in 30 s on %s' % (want, self.cfg['adapter']))
         finally:
             await scanner.stop()
+
+    async def adv_rate(self):
+        # Distinct burst counters surfaced (driver.ts advRate), after disconnect.
+        bid, count = self.cfg['advBurst']['id'], self.cfg['advBurst']['count']
+        want = self.cfg['address'].upper()
+        seen = set()
+        r = {'distinct': 0, 'reports': 0, 'firstAt': 0, 'lastAt': 0, 'cpuMs': 0}
+        st = {'report_at': 0.0, 'done_at': 0.0}
+
+        def on_adv(device, adv):
+            if device.address.upper() != want:
+                return
+            m = adv.manufacturer_data.get(ADV_COMPANY)
+            c = adv_counter(m, bid) if m is not None else None
+            if c is None:
+                return
+            r['reports'] += 1
+            st['report_at'] = time.time()
+            if c in seen:
+                return
+            seen.add(c)
+            r['lastAt'] = st['report_at'] * 1000
+            if not r['firstAt']:
+                r['firstAt'] = r['lastAt']
+
+        scanner = BleakScanner(detection_callback=on_adv, adapter=self.cfg['adapter'])
+        await scanner.start()
+        done = asyncio.get_running_loop().run_in_executor(None, wait_burst_done)
+        done.add_done_callback(
+            lambda f: st.__setitem__('done_at', f.result() if not f.exception() else 0.0))
+        print(ADV_RATE_MARK, flush=True)
+        cpu0 = cpu_ms()
+        hard_end = time.time() + BURST_LIMIT
+        try:
+            while time.time() < hard_end:
+                await asyncio.sleep(0.1)
+                if not st['done_at']:
+                    continue
+                if (count - 1 in seen
+                        or time.time() - max(st['done_at'], st['report_at']) > BURST_QUIET):
+                    break
+            if not st['done_at']:
+                raise TimeoutError('no end of burst within %d s' % BURST_LIMIT)
+            r['cpuMs'] = cpu_ms() - cpu0
+        finally:
+            await asyncio.wait_for(scanner.stop(), 15)
+        r['distinct'] = len(seen)
+        return r
 
     async def warm_up(self, op):
         # Untimed calls first, as the Node clients make (driver.ts).
@@ -360,6 +429,8 @@ class Bench:
         if 'flood' in tests:
             res['flood'] = await self.step('flood', self.flood())
         await self.step('disconnect', asyncio.wait_for(c.disconnect(), 15))
+        if 'advRate' in tests:
+            res['advRate'] = await self.step('advRate', self.adv_rate())
         res['peakRssMiB'] = peak_rss_mib()
         return {k: v for k, v in res.items() if v is not None}
 

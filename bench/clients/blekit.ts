@@ -2,11 +2,11 @@
 // 'bgapi'); for dbus, options.acquire switches the AcquireNotify/AcquireWrite fast paths
 // (false also subscribes with forceStartNotify, so both paths are the plain D-Bus ones).
 import { readFileSync } from 'node:fs';
-import { Central, type Device } from '../../src/central/index.js';
+import { Central, type Device, type ScanResult } from '../../src/central/index.js';
 import { DbusBackend } from '../../src/backends/dbus/index.js';
 import { loadBackend } from '../../src/cli/backends.js';
 import type { CentralBackend } from '../../src/central/index.js';
-import type { ClientConfig } from '../protocol.js';
+import { ADV_COMPANY, type ClientConfig } from '../protocol.js';
 import { main, type LibraryAdapter } from './driver.js';
 
 function blekitVersion(): string {
@@ -18,9 +18,11 @@ async function make(cfg: ClientConfig): Promise<LibraryAdapter> {
   const o = cfg.options ?? {};
   const backendName = String(o.backend ?? 'dbus');
   const acquire = o.acquire !== false;
-  let backend: CentralBackend;
-  if (backendName === 'dbus') backend = new DbusBackend({ acquire });
-  else backend = (await loadBackend(backendName, { port: o.port as string | undefined }))();
+  const newBackend = async (): Promise<CentralBackend> =>
+    backendName === 'dbus'
+      ? new DbusBackend({ acquire })
+      : (await loadBackend(backendName, { port: o.port as string | undefined }))();
+  const backend = await newBackend();
   const central = new Central({ backend, adapter: cfg.adapter });
   await central.start();
   let device: Device | undefined;
@@ -51,6 +53,27 @@ async function make(cfg: ClientConfig): Promise<LibraryAdapter> {
       central.once('scanStart', onScanning);
       await Promise.race([found, scan.then(() => Promise.reject(new Error('not seen in 30 s')))]);
       await scan;
+    },
+    async scanAdvertisements(onData) {
+      // After disconnect the first central is stopped (as before this test existed, so the
+      // link is gone): a second one in the same process scans, as an application would.
+      const central = new Central({ backend: await newBackend(), adapter: cfg.adapter });
+      await central.start();
+      const stop = new AbortController();
+      const onDiscover = (r: ScanResult): void => {
+        const m = r.address === cfg.address && r.advertisement.manufacturerData.get(ADV_COMPANY);
+        if (m) onData(m);
+      };
+      central.on('discover', onDiscover);
+      const started = new Promise<void>((resolve) => central.once('scanStart', resolve));
+      const scan = central.scan({ durationMs: Infinity, signal: stop.signal, duplicates: true });
+      await Promise.race([started, scan.then(() => Promise.reject(new Error('scan ended')))]);
+      return async () => {
+        stop.abort();
+        await scan;
+        central.off('discover', onDiscover);
+        await central.stop();
+      };
     },
     async connect() {
       device = await central.connect(cfg.address, { timeoutMs: 30_000 });

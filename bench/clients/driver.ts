@@ -2,13 +2,18 @@
 // is timed by the same code. The Python client (bleak_client.py) mirrors this file.
 import { existsSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import { createInterface } from 'node:readline';
 import {
+  ADV_RATE_MARK,
+  BURST_DONE_MARK,
   CONTROL,
   PAYLOAD_BYTES,
   RESULT_MARK,
   SCANNING_MARK,
+  advCounter,
   median,
   quantile,
+  type AdvRateResult,
   type ClientConfig,
   type ClientResult,
   type FloodResult,
@@ -24,6 +29,12 @@ export interface LibraryAdapter {
   version: string;
   /** Scans until the address shows up; calls onScanning once the scan is running. */
   scan?(onScanning: () => void): Promise<void>;
+  /**
+   * Scans with duplicates allowed and calls back with the manufacturer data (company
+   * ADV_COMPANY, without the id) of every advertisement from the address the library surfaces;
+   * resolves once the scan runs, with a function that stops it.
+   */
+  scanAdvertisements?(onData: (data: Buffer) => void): Promise<() => Promise<void>>;
   /** Connects and resolves once services and characteristics are known. */
   connect(): Promise<void>;
   read(uuid: string): Promise<Buffer>;
@@ -31,6 +42,8 @@ export interface LibraryAdapter {
   subscribe(uuid: string, onValue: (v: Buffer) => void): Promise<void>;
   unsubscribe(uuid: string): Promise<void>;
   disconnect(): Promise<void>;
+  /** Releases the library (after disconnect and the advertisement scan). */
+  close?(): Promise<void>;
   /** Client CPU ms so far, when the library runs outside this process (gatttool). */
   cpuMs?(): number;
   /** Peak RSS (MiB) of the library's process, when it is not this one. */
@@ -62,6 +75,21 @@ async function startProfile(library: string): Promise<() => Promise<void>> {
   };
 }
 const DRAIN_QUIET_MS = 1_000;
+/** After the burst: how long a client may surface nothing new before its count is final. */
+const BURST_QUIET_MS = 3_000;
+const BURST_LIMIT_MS = 90_000;
+
+/** Resolves with the time the harness said the burst is over (a line on stdin). */
+function burstDone(): Promise<number> {
+  return new Promise((resolve) => {
+    const rl = createInterface({ input: process.stdin });
+    rl.on('line', (line) => {
+      if (line !== BURST_DONE_MARK) return;
+      rl.close();
+      resolve(Date.now());
+    });
+  });
+}
 
 function withLimit<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let t: NodeJS.Timeout | undefined;
@@ -201,7 +229,50 @@ export class Driver {
     if (want.has('flood'))
       await this.step('flood', async () => (result.flood = await this.flood()));
     await this.step('disconnect', () => withLimit(this.lib.disconnect(), 15_000, 'disconnect'));
+    if (want.has('advRate') && this.lib.scanAdvertisements)
+      await this.step('advRate', async () => (result.advRate = await this.advRate()));
+    const close = this.lib.close?.bind(this.lib);
+    if (close) await this.step('close', () => withLimit(close(), 15_000, 'close'));
     return this.finish(result);
+  }
+
+  /**
+   * Counts the distinct burst counters the library surfaces. Runs after disconnect: connectable
+   * advertising from hci1 while hci0 is connected to it would not be the plain case.
+   */
+  private async advRate(): Promise<AdvRateResult> {
+    const { id, count } = this.cfg.advBurst;
+    const seen = new Set<number>();
+    const r: AdvRateResult = { distinct: 0, reports: 0, firstAt: 0, lastAt: 0, cpuMs: 0 };
+    let reportAt = 0;
+    const stop = await this.lib.scanAdvertisements?.((data) => {
+      const c = advCounter(data, id);
+      if (c === undefined) return;
+      r.reports++;
+      reportAt = Date.now();
+      if (seen.has(c)) return;
+      seen.add(c);
+      r.firstAt ||= reportAt;
+      r.lastAt = reportAt;
+    });
+    let doneAt = 0;
+    void burstDone().then((t) => (doneAt = t));
+    const cpu0 = this.cpu();
+    process.stdout.write(`${ADV_RATE_MARK}\n`);
+    const hardEnd = Date.now() + BURST_LIMIT_MS;
+    try {
+      while (Date.now() < hardEnd) {
+        await sleep(100);
+        if (!doneAt) continue;
+        if (seen.has(count - 1) || Date.now() - Math.max(doneAt, reportAt) > BURST_QUIET_MS) break;
+      }
+      if (!doneAt) throw new Error(`no end of burst within ${BURST_LIMIT_MS} ms`);
+      r.cpuMs = this.cpu() - cpu0;
+    } finally {
+      await withLimit(stop?.() ?? Promise.resolve(), 15_000, 'stopping the scan');
+    }
+    r.distinct = seen.size;
+    return r;
   }
 
   private finish(result: ClientResult): ClientResult {

@@ -2,7 +2,7 @@
 // orchestrator powers the controller off for bluetoothd before this runs.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { ClientConfig } from '../protocol.js';
+import { ADV_COMPANY, type ClientConfig } from '../protocol.js';
 import { main, type LibraryAdapter } from './driver.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- typed loosely: loaded by name */
@@ -49,6 +49,20 @@ async function make(cfg: ClientConfig): Promise<LibraryAdapter> {
       ]).finally(() => clearTimeout(t));
       await noble.stopScanningAsync();
     },
+    async scanAdvertisements(onData) {
+      // allowDuplicates: a 'discover' per report; manufacturerData starts with the company id.
+      const onDiscover = (p: Any): void => {
+        const m = p.advertisement?.manufacturerData as Buffer | undefined;
+        if (String(p.address).toLowerCase() !== want || !m || m.length < 2) return;
+        if (m.readUInt16LE(0) === ADV_COMPANY) onData(m.subarray(2));
+      };
+      noble.on('discover', onDiscover);
+      await noble.startScanningAsync([], true);
+      return async () => {
+        await noble.stopScanningAsync();
+        noble.removeListener('discover', onDiscover);
+      };
+    },
     async connect() {
       await peripheral.connectAsync();
       const { characteristics } = await peripheral.discoverAllServicesAndCharacteristicsAsync();
@@ -68,6 +82,8 @@ async function make(cfg: ClientConfig): Promise<LibraryAdapter> {
     },
     async disconnect() {
       await peripheral.disconnectAsync();
+    },
+    async close() {
       noble.stop?.();
     },
   };
