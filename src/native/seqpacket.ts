@@ -1,21 +1,8 @@
-import { EventEmitter } from 'node:events';
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { BleError, InvalidArgumentError, NotSupportedError, TimeoutError } from '../core/errors.js';
+import { BleError, InvalidArgumentError, TimeoutError } from '../core/errors.js';
+import { need } from './addon.js';
+import { WatchedFd } from './watched-fd.js';
 
-interface Addon {
-  socketPair(): [number, number];
-  open(fd: number, cb: (kind: number, payload: unknown) => void, bufferSize?: number): unknown;
-  write(handle: unknown, buf: Uint8Array): number;
-  writeMany(handle: unknown, bufs: Uint8Array[]): number;
-  wantWritable(handle: unknown): void;
-  ref(handle: unknown, on: boolean): void;
-  close(handle: unknown): void;
-  closeFd(fd: number): void;
-  hciControlSocket(): number;
-}
+export { nativeAvailable, need } from './addon.js';
 
 const EV_PACKETS = 0;
 const EV_WRITABLE = 1;
@@ -24,43 +11,6 @@ const EV_ERROR = 3;
 const EAGAIN = 11;
 /** The addon's MAX_WRITE_BATCH. */
 const WRITE_BATCH = 64;
-
-let addon: Addon | null | undefined;
-let loadError: string | undefined;
-
-function load(): Addon | null {
-  if (addon !== undefined) return addon;
-  const here = dirname(fileURLToPath(import.meta.url));
-  // dist/src/native -> <package>/build, and src/native -> <package>/build.
-  const candidates = [join(here, '..', '..', '..', 'build'), join(here, '..', '..', 'build')].map(
-    (b) => join(b, 'Release', 'blekit_seqpacket.node'),
-  );
-  const path = candidates.find((p) => existsSync(p));
-  try {
-    if (!path) throw new Error(`not built (looked for ${candidates.join(', ')})`);
-    addon = createRequire(import.meta.url)(path) as Addon;
-  } catch (err) {
-    loadError = err instanceof Error ? err.message : String(err);
-    addon = null;
-  }
-  return addon;
-}
-
-/** True when the native addon is built and loads; the fd fast paths depend on it. */
-export function nativeAvailable(): boolean {
-  return load() !== null;
-}
-
-/** @internal for sibling modules that open other packet sockets. */
-export function need(): Addon {
-  const a = load();
-  if (!a) {
-    throw new NotSupportedError(
-      `blekit's native fd addon is unavailable (${loadError}); run "npm rebuild blekit" with a C compiler`,
-    );
-  }
-  return a;
-}
 
 /** A connected SOCK_SEQPACKET pair, non-blocking and close-on-exec (for a GATT server's Acquire*). */
 export function seqpacketPair(): [number, number] {
@@ -90,12 +40,10 @@ export interface PacketSocketEvents {
  * Reading delivers a batch of packets per wakeup; writing never drops a packet:
  * when the socket is full, write() waits until it has room.
  */
-export class PacketSocket extends EventEmitter<PacketSocketEvents> {
-  private handle: unknown;
+export class PacketSocket extends WatchedFd<PacketSocketEvents> {
   private readonly queue: { buf: Uint8Array; resolve: () => void; reject: (e: Error) => void }[] =
     [];
   private waiting = false;
-  private closed = false;
   /** Writes made in this tick, sent together by one writeMany at the microtask checkpoint. */
   private batch: { buf: Uint8Array; resolve: () => void; reject: (e: Error) => void }[] | undefined;
   private readonly stallTimeoutMs: number | undefined;
@@ -107,11 +55,8 @@ export class PacketSocket extends EventEmitter<PacketSocketEvents> {
    * a TimeoutError once the socket has stayed full that long: one timer per socket, armed only
    * while it is full, instead of one per write.
    */
-  constructor(
-    readonly fd: number,
-    options: { bufferSize?: number; stallTimeoutMs?: number } = {},
-  ) {
-    super();
+  constructor(fd: number, options: { bufferSize?: number; stallTimeoutMs?: number } = {}) {
+    super(fd);
     this.stallTimeoutMs = options.stallTimeoutMs;
     this.handle = need().open(
       fd,
@@ -120,13 +65,9 @@ export class PacketSocket extends EventEmitter<PacketSocketEvents> {
     );
   }
 
-  get isClosed(): boolean {
-    return this.closed;
-  }
-
   /** Sends one packet now if there is room; false when the socket is full. */
   tryWrite(buf: Uint8Array): boolean {
-    if (this.closed) throw new SocketClosedError();
+    if (this.isClosed) throw new SocketClosedError();
     if (this.queue.length > 0 || this.batch) return false;
     return this.send(buf);
   }
@@ -137,7 +78,7 @@ export class PacketSocket extends EventEmitter<PacketSocketEvents> {
    * notifications cheap for both this process and bluetoothd.
    */
   write(buf: Uint8Array): Promise<void> {
-    if (this.closed) return Promise.reject(new SocketClosedError());
+    if (this.isClosed) return Promise.reject(new SocketClosedError());
     if (!(buf instanceof Uint8Array)) {
       return Promise.reject(new InvalidArgumentError('a packet must be a Buffer or Uint8Array'));
     }
@@ -154,22 +95,8 @@ export class PacketSocket extends EventEmitter<PacketSocketEvents> {
     });
   }
 
-  /** Whether the socket keeps the process alive (like net.Socket's ref/unref). */
-  ref(): this {
-    if (!this.closed) need().ref(this.handle, true);
-    return this;
-  }
-
-  unref(): this {
-    if (!this.closed) need().ref(this.handle, false);
-    return this;
-  }
-
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    need().close(this.handle);
-    this.handle = null;
+    if (!this.release()) return;
     clearTimeout(this.stallTimer);
     for (const w of this.queue.splice(0)) w.reject(new SocketClosedError());
     this.emit('close');
@@ -185,7 +112,7 @@ export class PacketSocket extends EventEmitter<PacketSocketEvents> {
   private flushBatch(): void {
     const items = this.batch ?? [];
     this.batch = undefined;
-    if (this.closed) {
+    if (this.isClosed) {
       for (const w of items) w.reject(new SocketClosedError());
       return;
     }
@@ -220,7 +147,7 @@ export class PacketSocket extends EventEmitter<PacketSocketEvents> {
   }
 
   private waitWritable(): void {
-    if (this.closed) return;
+    if (this.isClosed) return;
     if (this.stallTimeoutMs !== undefined && !this.stallTimer) {
       const ms = this.stallTimeoutMs;
       this.stallTimer = setTimeout(() => this.stalled(ms), ms);
@@ -239,7 +166,7 @@ export class PacketSocket extends EventEmitter<PacketSocketEvents> {
 
   private drain(): void {
     this.waiting = false;
-    while (this.queue.length > 0 && !this.closed) {
+    while (this.queue.length > 0 && !this.isClosed) {
       const head = this.queue[0]!;
       let sent: boolean;
       try {
@@ -262,7 +189,7 @@ export class PacketSocket extends EventEmitter<PacketSocketEvents> {
   }
 
   private onEvent(kind: number, payload: unknown): void {
-    if (this.closed) return;
+    if (this.isClosed) return;
     switch (kind) {
       case EV_PACKETS:
         this.emit('packets', payload as Buffer[]);

@@ -3,9 +3,10 @@
  * with them (SCM_RIGHTS) in one event per wakeup. Node's net.Socket cannot receive fds, and
  * this is what a D-Bus connection needs to take AcquireNotify/AcquireWrite replies.
  */
-import { EventEmitter } from 'node:events';
 import { BleError, InvalidArgumentError } from '../core/errors.js';
-import { SocketClosedError, need } from './seqpacket.js';
+import { need } from './addon.js';
+import { SocketClosedError } from './seqpacket.js';
+import { WatchedFd } from './watched-fd.js';
 
 interface StreamAddon {
   connectUnix(path: string): number;
@@ -56,23 +57,17 @@ export interface UnixStreamEvents {
  * it when the socket has room; close() drops the queue. Fds that arrive are the listener's
  * to close.
  */
-export class UnixStream extends EventEmitter<UnixStreamEvents> {
-  private handle: unknown;
+export class UnixStream extends WatchedFd<UnixStreamEvents> {
   private readonly queue: Buffer[] = [];
   private waiting = false;
-  private closed = false;
 
-  constructor(readonly fd: number) {
-    super();
+  constructor(fd: number) {
+    super(fd);
     this.handle = addon().openStream(
       fd,
       (kind, payload) => this.onEvent(kind, payload),
       READ_BUFFER,
     );
-  }
-
-  get isClosed(): boolean {
-    return this.closed;
   }
 
   /** Bytes accepted but not yet taken by the kernel. */
@@ -83,7 +78,7 @@ export class UnixStream extends EventEmitter<UnixStreamEvents> {
   }
 
   write(buf: Uint8Array): void {
-    if (this.closed) throw new SocketClosedError();
+    if (this.isClosed) throw new SocketClosedError();
     if (!(buf instanceof Uint8Array)) {
       throw new InvalidArgumentError('stream data must be a Buffer or Uint8Array');
     }
@@ -93,22 +88,9 @@ export class UnixStream extends EventEmitter<UnixStreamEvents> {
     else this.send(b);
   }
 
-  ref(): this {
-    if (!this.closed) addon().ref(this.handle, true);
-    return this;
-  }
-
-  unref(): this {
-    if (!this.closed) addon().ref(this.handle, false);
-    return this;
-  }
-
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (!this.release()) return;
     this.queue.length = 0;
-    addon().close(this.handle);
-    this.handle = null;
     this.emit('close');
   }
 
@@ -133,14 +115,14 @@ export class UnixStream extends EventEmitter<UnixStreamEvents> {
   }
 
   private waitWritable(): void {
-    if (this.waiting || this.closed) return;
+    if (this.waiting || this.isClosed) return;
     this.waiting = true;
     addon().wantWritable(this.handle);
   }
 
   private drain(): void {
     this.waiting = false;
-    while (this.queue.length > 0 && !this.closed) {
+    while (this.queue.length > 0 && !this.isClosed) {
       const head = this.queue.shift()!;
       if (!this.send(head)) return;
     }
@@ -152,7 +134,7 @@ export class UnixStream extends EventEmitter<UnixStreamEvents> {
   }
 
   private onEvent(kind: number, payload: unknown): void {
-    if (this.closed) {
+    if (this.isClosed) {
       if (kind === EV_DATA) for (const fd of (payload as [Buffer, number[]])[1]) closeQuietly(fd);
       return;
     }
