@@ -39,7 +39,6 @@ export interface DbusBackendOptions {
 const BLUEZ_ROOT = '/org/bluez';
 /** Keys whose presence in a Device1 change means an advertising report arrived. */
 const REPORT_KEYS = ['RSSI', 'ManufacturerData', 'ServiceData', 'TxPower'];
-const REPORT_SETTLE_MS = 20;
 
 /** The central role over BlueZ's D-Bus API (bluetoothd 5.x). */
 export class DbusBackend implements CentralBackend {
@@ -58,7 +57,11 @@ export class DbusBackend implements CentralBackend {
   private readonly connections = new Set<DbusConnection>();
   private readonly unsubscribers: (() => void)[] = [];
   private readonly deviceWatches = new Map<string, () => void>();
-  private readonly pendingReports = new Map<string, NodeJS.Timeout>();
+  /** Reports waiting for the end of this turn, with the properties they changed. */
+  private readonly pendingReports = new Map<
+    string,
+    { timer: NodeJS.Immediate; keys: Set<string> }
+  >();
 
   constructor(private readonly options: DbusBackendOptions = {}) {}
 
@@ -169,7 +172,7 @@ export class DbusBackend implements CentralBackend {
     const bus = this.need();
     if (!this.scanSink) return;
     this.scanSink = undefined;
-    for (const t of this.pendingReports.values()) clearTimeout(t);
+    for (const p of this.pendingReports.values()) clearImmediate(p.timer);
     this.pendingReports.clear();
     await bus.call(this.adapterPath, IFACE.adapter, 'StopDiscovery').catch(() => undefined);
     await bus
@@ -323,27 +326,45 @@ export class DbusBackend implements CentralBackend {
         if (iface !== IFACE.device) return;
         const cur = this.devices.get(path);
         if (!cur) return;
+        const keys = this.scanSink ? REPORT_KEYS.filter((k) => k in changed) : [];
+        this.flushIfOverwritten(path, keys);
         Object.assign(cur, changed);
         for (const k of invalidated) delete cur[k];
-        if (this.scanSink && REPORT_KEYS.some((k) => k in changed)) this.queueReport(path);
+        if (keys.length > 0) this.queueReport(path, keys);
       }),
     );
   }
 
   /**
-   * bluetoothd announces one advertising report as several PropertiesChanged signals (RSSI,
-   * TxPower, ManufacturerData ... one each): wait a moment so the report carries all of them.
+   * bluetoothd sends one signal per advertising report (InterfacesAdded for a new device,
+   * PropertiesChanged after), but nothing promises that: signals read together are merged into
+   * one report at the end of this turn, which costs no wait.
    */
-  private queueReport(path: string): void {
-    if (this.pendingReports.has(path)) return;
-    this.pendingReports.set(
-      path,
-      setTimeout(() => {
-        this.pendingReports.delete(path);
-        const cur = this.devices.get(path);
-        if (cur && this.scanSink) this.scanSink(scanResultFromDevice(cur));
-      }, REPORT_SETTLE_MS),
-    );
+  private queueReport(path: string, keys: readonly string[]): void {
+    const pending = this.pendingReports.get(path);
+    if (pending) {
+      for (const k of keys) pending.keys.add(k);
+      return;
+    }
+    this.pendingReports.set(path, {
+      timer: setImmediate(() => this.flushReport(path)),
+      keys: new Set(keys),
+    });
+  }
+
+  /** A second report for a device before its first surfaced: surface the first as it was. */
+  private flushIfOverwritten(path: string, keys: readonly string[]): void {
+    const pending = this.pendingReports.get(path);
+    if (pending && keys.some((k) => pending.keys.has(k))) this.flushReport(path);
+  }
+
+  private flushReport(path: string): void {
+    const pending = this.pendingReports.get(path);
+    if (!pending) return;
+    clearImmediate(pending.timer);
+    this.pendingReports.delete(path);
+    const cur = this.devices.get(path);
+    if (cur && this.scanSink) this.scanSink(scanResultFromDevice(cur));
   }
 
   private onIfaces(kind: 'added' | 'removed', path: string, ifaces: Map<string, Props> | string[]) {
@@ -351,9 +372,12 @@ export class DbusBackend implements CentralBackend {
     if (kind === 'added') {
       const dev = (ifaces as Map<string, Props>).get(IFACE.device);
       if (!dev) return;
+      const keys =
+        this.scanSink && typeof dev.RSSI === 'number' ? REPORT_KEYS.filter((k) => k in dev) : [];
+      this.flushIfOverwritten(path, keys);
       if (!this.devices.has(path)) this.trackDevice(path, dev);
       else Object.assign(this.devices.get(path) as Props, dev);
-      if (this.scanSink && typeof dev.RSSI === 'number') this.queueReport(path);
+      if (keys.length > 0) this.queueReport(path, keys);
     } else if ((ifaces as string[]).includes(IFACE.device)) {
       this.devices.delete(path);
       this.deviceWatches.get(path)?.();

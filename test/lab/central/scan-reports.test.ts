@@ -1,0 +1,140 @@
+// The D-Bus backend surfaces every advertisement bluetoothd announces, also when a peer's
+// advertisements follow each other within milliseconds. dbus-next watches bluetoothd's
+// signals on its own connection: what it sees is the reference.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import dbus from 'dbus-next';
+import type { Message as DBusMessage, MessageBus } from 'dbus-next';
+import { DbusBackend } from '../../../src/backends/dbus/index.js';
+import { Central } from '../../../src/central/index.js';
+import type { ScanResult } from '../../../src/central/index.js';
+import { Mgmt } from '../../../src/mgmt/index.js';
+import { assertInLab, HCI1_ADDR } from '../../support/proc.js';
+
+const T = { timeout: 180_000 };
+const COMPANY = 0xffff;
+const BURST = 60;
+const DEVICE_PATH = `/org/bluez/hci0/dev_${HCI1_ADDR.replace(/:/g, '_')}`;
+
+let mgmt: Mgmt;
+let central: Central;
+let bus: MessageBus;
+let instance = 1;
+
+before(async () => {
+  assertInLab();
+  mgmt = await Mgmt.open({ timeoutMs: 30_000 });
+  const features = await mgmt.send('ReadAdvertisingFeatures', 1);
+  instance = [1, 2, 3, 4, 5].find((n) => !features.instances.includes(n)) ?? 5;
+  central = new Central({ backend: new DbusBackend(), adapter: 'hci0' });
+  await central.start();
+  bus = dbus.systemBus();
+});
+
+after(async () => {
+  await mgmt.send('RemoveAdvertising', 1, { instance }).catch(() => undefined);
+  mgmt.close();
+  await central.stop();
+  bus.disconnect();
+});
+
+/** The counter values of our company's manufacturer data in bluetoothd's Device1 signals. */
+async function watchBluetoothd(): Promise<{ values: number[]; stop: () => Promise<void> }> {
+  const values: number[] = [];
+  const take = (props: Record<string, { value: unknown }> | undefined): void => {
+    const md = props?.ManufacturerData?.value as Record<number, { value: Buffer }> | undefined;
+    const v = md?.[COMPANY]?.value;
+    if (Buffer.isBuffer(v) && v.length === 2) values.push(v.readUInt16LE(0));
+  };
+  const onMessage = (m: DBusMessage): void => {
+    if (m.type !== dbus.MessageType.SIGNAL) return;
+    if (m.member === 'PropertiesChanged' && m.path === DEVICE_PATH) {
+      if (m.body[0] === 'org.bluez.Device1') take(m.body[1]);
+    } else if (m.member === 'InterfacesAdded' && m.body[0] === DEVICE_PATH) {
+      take(m.body[1]['org.bluez.Device1']);
+    }
+  };
+  const rules = [
+    `type='signal',sender='org.bluez',interface='org.freedesktop.DBus.Properties',path='${DEVICE_PATH}'`,
+    "type='signal',sender='org.bluez',interface='org.freedesktop.DBus.ObjectManager'",
+  ];
+  bus.on('message', onMessage);
+  for (const rule of rules) await addMatch('AddMatch', rule);
+  return {
+    values,
+    stop: async () => {
+      bus.removeListener('message', onMessage);
+      for (const rule of rules) await addMatch('RemoveMatch', rule);
+    },
+  };
+}
+
+async function addMatch(member: 'AddMatch' | 'RemoveMatch', rule: string): Promise<void> {
+  const daemon = await bus.getProxyObject('org.freedesktop.DBus', '/org/freedesktop/DBus');
+  await (
+    daemon.getInterface('org.freedesktop.DBus') as unknown as Record<
+      string,
+      (r: string) => Promise<void>
+    >
+  )[member]!(rule);
+}
+
+/** One advertising enable per value (btvirt reports an advertiser once per enable). */
+async function advertise(value: number): Promise<void> {
+  const data = Buffer.alloc(2);
+  data.writeUInt16LE(value);
+  await mgmt.send('AddAdvertising', 1, {
+    instance,
+    // Connectable: a non-connectable instance would advertise from a random address.
+    flags: ['connectable', 'discoverable'],
+    duration: 0,
+    timeout: 0,
+    advData: { manufacturerData: new Map([[COMPANY, data]]) },
+    scanRsp: new Uint8Array(0),
+  });
+  await mgmt.send('RemoveAdvertising', 1, { instance });
+}
+
+test(
+  'a burst of advertisements: every one bluetoothd announces surfaces, in order',
+  T,
+  async () => {
+    const surfaced: number[] = [];
+    const scanning = new Promise<void>((r) => central.once('scanStart', r));
+    const stop = new AbortController();
+    const scan = (async () => {
+      for await (const r of central.scanStream({
+        durationMs: 120_000,
+        duplicates: true,
+        addresses: [HCI1_ADDR],
+        signal: stop.signal,
+      }) as AsyncIterable<ScanResult>) {
+        const v = r.advertisement.manufacturerData.get(COMPANY);
+        if (v?.length === 2) surfaced.push(v.readUInt16LE(0));
+      }
+    })();
+    await scanning;
+    const announced = await watchBluetoothd();
+    const t0 = Date.now();
+    for (let i = 1; i <= BURST; i++) await advertise(i);
+    const burstMs = Date.now() - t0;
+    // Signals still in flight: wait until blekit has caught up with what bluetoothd said.
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 500));
+      const last = announced.values.at(-1);
+      if (last !== undefined && surfaced.includes(last) && last === BURST) break;
+    }
+    stop.abort();
+    await scan.catch(() => undefined);
+    await announced.stop();
+
+    const distinct = (xs: number[]) => xs.filter((x, i) => i === 0 || xs[i - 1] !== x);
+    const heard = distinct(announced.values);
+    console.log(
+      `# ${BURST} advertisements in ${burstMs} ms; bluetoothd announced ${heard.length}, blekit surfaced ${distinct(surfaced).length}`,
+    );
+    assert.ok(heard.length >= BURST / 2, `bluetoothd announced only ${heard.length} of ${BURST}`);
+    assert.deepEqual(distinct(surfaced), heard);
+  },
+);
