@@ -21,6 +21,7 @@ const SHOWN: [id: string, label: string, digits: number][] = [
   ['notify', 'notifications, credit-paced, none lost (/s)', 0],
   ['cpu', 'client CPU per 1,000 notifications (ms)', 0],
   ['rss', 'client peak RSS (MiB)', 1],
+  ['scan', 'scan: advertising enabled to first report (ms)', 0],
   ['advRate', 'scan: advertisements surfaced (/s)', 0],
   ['advLost', 'scan: advertisements never surfaced (per burst)', 0],
   ['readWindowed', 'reads, 4 characteristics in flight (ops/s)', 1],

@@ -13,7 +13,7 @@ import { assertInLab, HCI1_ADDR } from '../../support/proc.js';
 
 const T = { timeout: 180_000 };
 const COMPANY = 0xffff;
-const BURST = 60;
+const BURST = 200;
 const DEVICE_PATH = `/org/bluez/hci0/dev_${HCI1_ADDR.replace(/:/g, '_')}`;
 
 let mgmt: Mgmt;
@@ -79,7 +79,10 @@ async function addMatch(member: 'AddMatch' | 'RemoveMatch', rule: string): Promi
   )[member]!(rule);
 }
 
-/** One advertising enable per value (btvirt reports an advertiser once per enable). */
+/**
+ * One advertising enable per value (btvirt reports an advertiser once per enable): adding an
+ * instance that exists replaces its data, and the kernel re-enables advertising to apply it.
+ */
 async function advertise(value: number): Promise<void> {
   const data = Buffer.alloc(2);
   data.writeUInt16LE(value);
@@ -92,7 +95,6 @@ async function advertise(value: number): Promise<void> {
     advData: { manufacturerData: new Map([[COMPANY, data]]) },
     scanRsp: new Uint8Array(0),
   });
-  await mgmt.send('RemoveAdvertising', 1, { instance });
 }
 
 test(
@@ -118,6 +120,7 @@ test(
     const t0 = Date.now();
     for (let i = 1; i <= BURST; i++) await advertise(i);
     const burstMs = Date.now() - t0;
+    await mgmt.send('RemoveAdvertising', 1, { instance });
     // Signals still in flight: wait until blekit has caught up with what bluetoothd said.
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline) {
