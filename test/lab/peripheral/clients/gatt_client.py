@@ -107,25 +107,35 @@ async def run_step(client, step):
     raise ValueError(f"unknown op {op}")
 
 
-async def connect_with(address, expect):
+def missing(client, expect, plan):
+    """What the plan needs that bleak's view of the database lacks."""
+    services = {s.uuid for s in client.services}
+    chars = {c.uuid for s in client.services for c in s.characteristics}
+    wanted = {step["uuid"] for step in plan if "uuid" in step}
+    gone = [expect] if expect is not None and expect not in services else []
+    return gone + sorted(wanted - chars)
+
+
+async def connect_with(address, expect, plan):
     # bleak 0.20 reads the service objects once, at connect; right after the peripheral
-    # registered, bluetoothd's client side can still be resolving them: reconnect then.
+    # registered, bluetoothd's client side can still be resolving them (once a rediscovery on
+    # a fresh bearer left our service with 5 of its 13 characteristics): reconnect then.
     for attempt in range(4):
         client = await connect(address)
-        uuids = {s.uuid for s in client.services}
-        if expect is None or expect in uuids:
+        gone = missing(client, expect, plan)
+        if not gone:
             return client
-        out({"event": "retry", "attempt": attempt, "error": f"{expect} not in {sorted(uuids)}"})
+        out({"event": "retry", "attempt": attempt, "error": f"missing {gone}"})
         await client.disconnect()
         await asyncio.sleep(2)
-    raise RuntimeError(f"service {expect} never appeared")
+    raise RuntimeError(f"never saw {gone}")
 
 
 async def main():
     address = sys.argv[1]
     plan = json.loads(sys.argv[2])
     expect = sys.argv[3] if len(sys.argv) > 3 else None
-    client = await connect_with(address, expect)
+    client = await connect_with(address, expect, plan)
     out({"event": "connected"})
     try:
         for i, step in enumerate(plan):
