@@ -7,6 +7,7 @@ const COLORS: Record<string, string> = {
   'blekit-dbus-next': '#4d8ef0',
   'blekit-noacquire': '#79a6f2',
   'blekit-gatttool': '#b6cdf7',
+  'blekit-bgapi': '#d3e1fa',
   bleak: '#d29922',
   'node-ble': '#8957e5',
   gatttool: '#57606a',

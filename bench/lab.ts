@@ -117,6 +117,8 @@ interface ClientSpec {
   options?: Record<string, unknown>;
   /** Extra environment for the client process. */
   env?: Record<string, string>;
+  /** Runs against `blekit bgapi-emulator` on hci0, whose pty becomes options.port. */
+  bgapiEmulator?: boolean;
 }
 
 const node = (file: string): string[] => [process.execPath, here(`./clients/${file}`)];
@@ -154,6 +156,15 @@ const CLIENTS: ClientSpec[] = [
     cmd: node('blekit.js'),
     tests: SCANNERS,
     options: { backend: 'gatttool' },
+  },
+  {
+    // No dongle in the lab: the emulator answers BGAPI on a pty and does the work through
+    // blekit's D-Bus backend, so this column is that backend plus the BGAPI layers on top.
+    name: 'blekit-bgapi',
+    cmd: node('blekit.js'),
+    tests: SCANNERS,
+    options: { backend: 'bgapi' },
+    bgapiEmulator: true,
   },
   {
     name: 'bleak',
@@ -296,6 +307,40 @@ async function startPeer(make: () => LinePeer): Promise<PeerSlot> {
   return { peer, make };
 }
 
+/** `blekit bgapi-emulator --adapter hci0` as its own process; resolves once it names its pty. */
+async function startBgapiEmulator(): Promise<{ port: string; stop: () => Promise<void> }> {
+  const cli = `${PROJECT}dist/src/cli/main.js`;
+  const child = spawn(process.execPath, [cli, 'bgapi-emulator', '--adapter', 'hci0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-2000)));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(t);
+  };
+  try {
+    const port = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('bgapi-emulator: no pty in 60 s')), 60_000);
+      void exited.then(() => reject(new Error(`bgapi-emulator exited: ${stderr}`)));
+      createInterface({ input: child.stdout }).on('line', (line) => {
+        const m = /pty: (\S+)/.exec(line);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1] as string);
+        }
+      });
+    });
+    return { port, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
 async function measure(
   spec: ClientSpec,
   slot: PeerSlot,
@@ -317,7 +362,25 @@ async function measure(
   const peer = slot.peer;
   log(`${phase} round ${round}: ${spec.name} (${tests.join(', ')})`);
   const t = Date.now();
-  const { result, advAt, burst, stderr } = await runClient(spec, peer, tests, env);
+  let emulator: Awaited<ReturnType<typeof startBgapiEmulator>> | undefined;
+  try {
+    if (spec.bgapiEmulator) emulator = await startBgapiEmulator();
+  } catch (e) {
+    log(`  ${spec.name}: ${(e as Error).message}`);
+    record('run', {
+      phase,
+      client: spec.name,
+      peripheral: peer.name,
+      round,
+      result: null,
+      stderr: String(e),
+    });
+    return;
+  }
+  const run = emulator ? { ...spec, options: { ...spec.options, port: emulator.port } } : spec;
+  const { result, advAt, burst, stderr } = await runClient(run, peer, tests, env).finally(() =>
+    emulator?.stop(),
+  );
   const errors = result?.errors ?? ['no result line'];
   if (errors.length) log(`  ${spec.name}: ${errors.join(' | ')}${result ? '' : `\n${stderr}`}`);
   record('run', {
