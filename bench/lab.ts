@@ -6,6 +6,7 @@ import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { startEmulator, type Emulator } from '../test/lab/bgapi/emulator-process.js';
 import { advBurst, closeAdvertiser } from './adv-burst.js';
 import {
   ADV_RATE_MARK,
@@ -181,10 +182,10 @@ const CLIENTS: ClientSpec[] = [
 const NOBLE: ClientSpec = { name: 'noble', cmd: node('noble.js'), tests: SCANNERS };
 
 /**
- * Each round starts at a different client. With one fixed order the first client and the one
- * after gatttool read 15-20% slower than the same code in another slot, every round (a full
- * run had blekit at 46-51 reads/s and blekit-noacquire, identical for reads, at 55-61;
- * alternating the two alone gave 51-61 for both).
+ * Each round starts at a different client. With one fixed order the client in the first slot
+ * read 15-20% slower than the same code in another slot, every round (a full run had blekit at
+ * 46-51 reads/s and blekit-noacquire, identical for reads, at 55-61; alternating the two alone
+ * gave 51-61 for both).
  */
 function rotated<T>(xs: readonly T[], round: number): T[] {
   const k = ((round - 1) * Math.ceil(xs.length / ROUNDS)) % xs.length;
@@ -307,40 +308,6 @@ async function startPeer(make: () => LinePeer): Promise<PeerSlot> {
   return { peer, make };
 }
 
-/** `blekit bgapi-emulator --adapter hci0` as its own process; resolves once it names its pty. */
-async function startBgapiEmulator(): Promise<{ port: string; stop: () => Promise<void> }> {
-  const cli = `${PROJECT}dist/src/cli/main.js`;
-  const child = spawn(process.execPath, [cli, 'bgapi-emulator', '--adapter', 'hci0'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-2000)));
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(t);
-  };
-  try {
-    const port = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('bgapi-emulator: no pty in 60 s')), 60_000);
-      void exited.then(() => reject(new Error(`bgapi-emulator exited: ${stderr}`)));
-      createInterface({ input: child.stdout }).on('line', (line) => {
-        const m = /pty: (\S+)/.exec(line);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1] as string);
-        }
-      });
-    });
-    return { port, stop };
-  } catch (e) {
-    await stop();
-    throw e;
-  }
-}
-
 async function measure(
   spec: ClientSpec,
   slot: PeerSlot,
@@ -362,9 +329,9 @@ async function measure(
   const peer = slot.peer;
   log(`${phase} round ${round}: ${spec.name} (${tests.join(', ')})`);
   const t = Date.now();
-  let emulator: Awaited<ReturnType<typeof startBgapiEmulator>> | undefined;
+  let emulator: Emulator | undefined;
   try {
-    if (spec.bgapiEmulator) emulator = await startBgapiEmulator();
+    if (spec.bgapiEmulator) emulator = await startEmulator();
   } catch (e) {
     log(`  ${spec.name}: ${(e as Error).message}`);
     record('run', {
@@ -377,7 +344,7 @@ async function measure(
     });
     return;
   }
-  const run = emulator ? { ...spec, options: { ...spec.options, port: emulator.port } } : spec;
+  const run = emulator ? { ...spec, options: { ...spec.options, port: emulator.path } } : spec;
   const { result, advAt, burst, stderr } = await runClient(run, peer, tests, env).finally(() =>
     emulator?.stop(),
   );

@@ -6,12 +6,29 @@ import { after } from 'node:test';
 const CLI = fileURLToPath(new URL('../../../src/cli/main.js', import.meta.url));
 const log: string[] = [];
 
-/** Starts the emulator and resolves with its pty path (it prints "pty: /dev/pts/N"). */
-export function startEmulator(): Promise<{ child: ChildProcess; path: string }> {
+export interface Emulator {
+  child: ChildProcess;
+  /** The pty the emulated dongle answers on. */
+  path: string;
+  /** SIGTERM, SIGKILL after 10 s; resolves once the process has exited. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the emulator and resolves once it names its pty ("pty: /dev/pts/N"). `trace` logs
+ * every BGAPI exchange (for a test's post-mortem; the bench leaves it off, as it costs CPU).
+ */
+export function startEmulator(options: { trace?: boolean } = {}): Promise<Emulator> {
+  const args = [CLI, 'bgapi-emulator', '--adapter', 'hci0', ...(options.trace ? ['--trace'] : [])];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(kill);
+  };
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'bgapi-emulator', '--adapter', 'hci0', '--trace'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`bgapi-emulator did not start in 60 s:\n${log.join('\n')}`));
@@ -30,7 +47,7 @@ export function startEmulator(): Promise<{ child: ChildProcess; path: string }> 
       const m = /pty: (\S+)/.exec(s);
       if (m) {
         clearTimeout(timer);
-        resolve({ child, path: m[1] as string });
+        resolve({ child, path: m[1] as string, stop });
       }
     });
   });
@@ -42,12 +59,9 @@ export function startEmulator(): Promise<{ child: ChildProcess; path: string }> 
  */
 export async function emulatorForThisFile(): Promise<string> {
   if (process.env.BLEKIT_IN_LAB !== '1') return '/dev/null/no-emulator-outside-the-lab';
-  const emu = await startEmulator();
+  const emu = await startEmulator({ trace: true });
   after(async () => {
-    const gone = new Promise((r) => emu.child.once('exit', r));
-    emu.child.kill('SIGTERM');
-    await Promise.race([gone, new Promise((r) => setTimeout(r, 10_000))]);
-    if (emu.child.exitCode === null) emu.child.kill('SIGKILL');
+    await emu.stop();
     console.log(`# emulator trace (last ${Math.min(log.length, 60)} lines):`);
     for (const l of log.slice(-60)) console.log(`#   ${l}`);
   });
