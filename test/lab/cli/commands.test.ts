@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { assertInLab, HCI1_ADDR } from '../../support/proc.js';
+import { forgetPeers } from '../peripheral/support.js';
 import {
   blekit,
   envelope,
   FIXTURE,
-  forgetPeer,
   serve,
   until,
   cli,
@@ -186,7 +186,7 @@ test('bad input: documented exit codes and one-line messages', async () => {
   assert.match(uuid.stderr, /^blekit: Invalid characteristic "2a1"/);
   // The connecting commands below must find hci1 even when hci0's bluetoothd has forgotten it
   // (it does 30 s after the last contact, which a slow VM reaches between two tests).
-  await forgetPeer();
+  await forgetPeers();
   const unknown = await whileReadvertising(() => blekit(['read', HCI1_ADDR, 'ffe1', ...C]));
   assert.equal(unknown.code, 3, unknown.stderr);
   assert.equal(unknown.stderr, 'blekit: No characteristic 0000ffe1-0000-1000-8000-00805f9b34fb\n');

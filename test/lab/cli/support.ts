@@ -1,7 +1,7 @@
 // Starting `blekit serve` and running other blekit commands as child processes in the lab.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { btmgmt, HCI1_ADDR, run, type ProcResult } from '../../support/proc.js';
+import { btmgmt, run, type ProcResult } from '../../support/proc.js';
 
 /** Parsed CLI output; tests check it field by field. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -100,20 +100,6 @@ export async function until(
     if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 250));
   }
-}
-
-/** Makes hci0's bluetoothd forget hci1, as it does on its own 30 s after the last contact. */
-export async function forgetPeer(): Promise<void> {
-  const path = `/org/bluez/hci0/dev_${HCI1_ADDR.replace(/:/g, '_')}`;
-  // Fails harmlessly when the device is already gone.
-  await run('dbus-send', [
-    '--system',
-    '--print-reply',
-    '--dest=org.bluez',
-    '/org/bluez/hci0',
-    'org.bluez.Adapter1.RemoveDevice',
-    `objpath:${path}`,
-  ]);
 }
 
 /**
