@@ -8,4 +8,5 @@ export * from './handle.js';
 export * from './ad-types.js';
 export * from './advertising.js';
 export * from './abort.js';
+export * from './log.js';
 export * from './gatt-properties.js';
