@@ -9,7 +9,7 @@ import { Reader, readValue } from './unmarshal.js';
 
 export const MessageType = { methodCall: 1, methodReturn: 2, error: 3, signal: 4 } as const;
 
-/** The fields dbus-next's Message carries (its names), body in dbus-next's shapes. */
+/** A message's header fields and its decoded body (shapes: see unmarshal.ts). */
 export interface WireMessage {
   type: number;
   flags: number;
@@ -49,7 +49,7 @@ const REQUIRED: Record<number, FieldName[]> = {
 /** The specification's limit on a whole message. */
 const MAX_MESSAGE = 1 << 27;
 
-/** What encodeMessage takes: a WireMessage whose fields may be missing (dbus-next's Message). */
+/** What encodeMessage takes: a WireMessage whose fields may be missing. */
 export type OutgoingMessage = Partial<Omit<WireMessage, 'serial'>> & { serial: number | null };
 
 /** Encodes a message; 'h' values in the body become the returned fds, in order. */

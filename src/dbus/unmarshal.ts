@@ -1,6 +1,6 @@
 /**
- * Reads D-Bus values (either byte order) into the shapes dbus-next hands to its callers, so
- * code written against dbus-next sees no difference: 'ay' as a Buffer, dicts as objects,
+ * Reads D-Bus values (either byte order) into the shapes dbus-next handed its callers, which
+ * blekit's code was written against: 'ay' as a Buffer, dicts as objects,
  * 'v' as a Variant, 64-bit integers as bigint, 'h' as the received fd. Every read is bounds
  * checked; malformed bytes give a DecodeError, never a crash or a loop.
  */
