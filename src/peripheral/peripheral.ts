@@ -76,6 +76,10 @@ export class Peripheral extends EventEmitter<PeripheralEvents> {
     bus.on('error', (err: Error) => {
       if (this.listenerCount('error') > 0) this.emit('error', err);
     });
+    // A connection that drops (bus daemon gone) is an error too, unless close() ended it.
+    bus.on('close', (reason: Error) => {
+      if (!this.closed && this.listenerCount('error') > 0) this.emit('error', reason);
+    });
     if (opts.handleSignals ?? true) {
       process.once('SIGINT', this.signalHandler);
       process.once('SIGTERM', this.signalHandler);

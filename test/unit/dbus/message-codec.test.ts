@@ -350,3 +350,35 @@ test('a deep nest of variants is refused, not recursed into without bound', () =
   const back = decodeMessage(ok.subarray(0, 16), ok.subarray(16));
   assert.deepEqual(back.body, [new Variant('v', new Variant('y', 5))]);
 });
+
+test('a header-fields length near 2^32 is a DecodeError, not a RangeError or a negative length', () => {
+  // Found by fuzzing (issue 18): 0x80000000 and 0xfffffff8 overflowed 32-bit alignment arithmetic.
+  for (const hex of ['6c010001000000000100000000000080', '6c0200010000000063000000f8ffffff']) {
+    const header = Buffer.from(hex, 'hex');
+    assert.throws(() => restLength(header), DecodeError, hex);
+    assert.throws(() => decodeMessage(header, Buffer.alloc(0)), DecodeError, hex);
+  }
+  // Big-endian too, and the largest length that could still fit passes the check.
+  assert.throws(
+    () => restLength(Buffer.from('42010001000000000000000180000000', 'hex')),
+    DecodeError,
+  );
+  assert.equal(restLength(Buffer.from('6c010001000000000100000008000000', 'hex')), 8);
+});
+
+test('decoding is bounded by the wire size: an array of tiny variants is refused, bytes are not', () => {
+  const call = { serial: 1, path: '/p', member: 'M' };
+  // 300 000 variants of one byte: 1.2 MB on the wire, ~49 times that once decoded.
+  const variants = Array.from({ length: 300_000 }, () => new Variant('y', 0));
+  const bomb = encodeMessage({ ...call, signature: 'av', body: [variants] }).data;
+  assert.throws(
+    () => decodeMessage(...split(bomb)),
+    (e: unknown) => e instanceof DecodeError && /inflation/.test(e.message),
+  );
+  // A byte array is one value however long (a GATT value), and ordinary containers fit.
+  const bytes = encodeMessage({ ...call, signature: 'ay', body: [Buffer.alloc(4 << 20)] }).data;
+  assert.equal((decodeMessage(...split(bytes)).body[0] as Buffer).length, 4 << 20);
+  const ints = Array.from({ length: 60_000 }, (_, i) => i);
+  const au = encodeMessage({ ...call, signature: 'au', body: [ints] }).data;
+  assert.deepEqual(decodeMessage(...split(au)).body[0], ints);
+});
