@@ -9,7 +9,7 @@ export type Json = any;
 
 export const cli = fileURLToPath(new URL('../../../src/cli/main.js', import.meta.url));
 export const FIXTURE = fileURLToPath(
-  new URL('../../../../test/lab/cli/fixtures/heart-rate.yaml', import.meta.url),
+  new URL('../../../../examples/heart-rate.yaml', import.meta.url),
 );
 
 /** Runs blekit with these arguments (no shell), killing it after timeoutMs. */

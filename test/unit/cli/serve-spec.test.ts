@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parseServeSpec, SpecError } from '../../../src/cli/serve-spec.js';
 
 const fixture = fileURLToPath(
-  new URL('../../../../test/lab/cli/fixtures/heart-rate.yaml', import.meta.url),
+  new URL('../../../../examples/heart-rate.yaml', import.meta.url),
 );
 
 function specError(text: string, file = 'spec.yaml'): SpecError {
