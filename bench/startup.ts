@@ -4,11 +4,14 @@
 // (from strace, when installed). `--lab` runs the same inside the lab VM, whose 9p mount makes
 // every opened file expensive, like a Pi's SD card. `--rounds N` (default 15).
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runLab } from '../lab/index.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const cli = `${root}dist/src/cli/main.js`;
+const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { bin: { blekit: string } };
+/** The command as installed: the package's bin. */
+const cli = `${root}${pkg.bin.blekit}`;
 const node = process.execPath;
 const esm = (code: string): string[] => ['--input-type=module', '-e', code];
 
