@@ -7,6 +7,7 @@
 // optional dependency in a chunk of its own, loaded only when used. tsc's per-module output stays
 // for the type declarations, the unit tests and `blekit/lab`.
 import { build } from 'esbuild';
+import { readFileSync, rmSync } from 'node:fs';
 import { relative } from 'node:path';
 import { fileURLToPath, URL } from 'node:url';
 
@@ -27,7 +28,10 @@ const labOutside = {
   },
 };
 
-await build({
+// Stale chunks from an earlier build would ship in the package.
+rmSync(outdir, { recursive: true, force: true });
+const result = await build({
+  metafile: true,
   absWorkingDir: root,
   entryPoints: {
     cli: 'dist/src/cli/main.js',
@@ -53,3 +57,14 @@ await build({
   logLevel: 'warning',
   plugins: [labOutside],
 });
+
+// A computed import() specifier escapes the bundle: at run time it would load a second copy of
+// the modules from tsc's output, whose error classes fail `instanceof` against the bundle's.
+for (const file of Object.keys(result.metafile.outputs)) {
+  const code = readFileSync(`${root}${file}`, 'utf8').replace(/^\s*\/\/.*$/gm, '');
+  const computed = /\bimport\(\s*(?!["'`])([^)]{0,60})/.exec(code);
+  if (computed) {
+    console.error(`bundle: ${file} has import(${computed[1]}...): use a literal specifier`);
+    process.exit(1);
+  }
+}
