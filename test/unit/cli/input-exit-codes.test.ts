@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { buildProgram } from '../../../src/cli/program.js';
+import { programFor } from '../../../src/cli/program.js';
 import { ExitCode, exitCodeFor } from '../../../src/cli/exit-codes.js';
 import { parseServeSpec, SpecError } from '../../../src/cli/serve-spec.js';
 import { checkCliOptions } from '../../../src/backends/gatttool/backend.js';
@@ -16,7 +16,7 @@ import { FakeBackend } from '../central/fake-backend.js';
 /** Runs blekit in-process; commander's usage errors surface as exit 2, as in main.ts. */
 async function run(args: string[]): Promise<{ code: number; stderr: string }> {
   let stderr = '';
-  const program = buildProgram({
+  const program = await programFor(['node', 'blekit', ...args], {
     stdout: { write: () => true },
     stderr: { write: (s: string) => (stderr += s) },
   });
