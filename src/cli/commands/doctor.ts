@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { access, constants, readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { withTimeout } from '../../core/index.js';
+import { NotSupportedError, withTimeout } from '../../core/index.js';
+import { nativeStatus } from '../../native/addon.js';
 import { openSystemBus } from '../../peripheral/dbus/bus.js';
 import { listAdapters, type AdapterInfo } from '../../peripheral/index.js';
 import { action } from '../common.js';
@@ -207,6 +208,21 @@ async function adapterChecks(adapters: AdapterInfo[] | undefined): Promise<Check
   return out;
 }
 
+/** The native addon: without it the D-Bus fast paths, mgmt and raw HCI are gone. */
+function nativeCheck(): CheckResult {
+  const s = nativeStatus();
+  if (s.loaded) {
+    const from = s.source === 'prebuild' ? 'prebuilt for this platform' : 'built from source';
+    return { name: 'native addon', status: 'ok', detail: `${from}: ${s.path}` };
+  }
+  return {
+    name: 'native addon',
+    status: 'fail',
+    detail: `does not load, so mgmt, raw HCI and the fast D-Bus paths are unavailable: ${s.reason}`,
+    ...(s.fix ? { fix: s.fix } : {}),
+  };
+}
+
 async function toolChecks(): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
   const gatttool = await which('gatttool');
@@ -226,12 +242,21 @@ async function toolChecks(): Promise<CheckResult[]> {
     const { findDongles } = await import('../../backends/bgapi/index.js');
     dongles = await findDongles();
   } catch (e) {
-    out.push({
-      name: 'BGAPI dongles',
-      status: 'warn',
-      detail: `could not list serial ports: ${(e as Error).message}`,
-      fix: 'serialport lists ports through udev: check that udevadm works',
-    });
+    out.push(
+      e instanceof NotSupportedError
+        ? {
+            name: 'BGAPI dongles',
+            status: 'warn',
+            detail: 'serialport is not installed (needed only for --backend bgapi)',
+            fix: 'npm install serialport',
+          }
+        : {
+            name: 'BGAPI dongles',
+            status: 'warn',
+            detail: `could not list serial ports: ${(e as Error).message}`,
+            fix: 'serialport lists ports through udev: check that udevadm works',
+          },
+    );
     return out;
   }
   if (dongles.length === 0) {
@@ -267,7 +292,15 @@ export async function runChecks(): Promise<CheckResult[]> {
     capabilityCheck(),
     toolChecks(),
   ]);
-  return [bluetoothd, dbus.check, policy, ...(await adapterChecks(dbus.adapters)), caps, ...tools];
+  return [
+    bluetoothd,
+    dbus.check,
+    policy,
+    ...(await adapterChecks(dbus.adapters)),
+    caps,
+    nativeCheck(),
+    ...tools,
+  ];
 }
 
 const MARK = { ok: 'ok  ', warn: 'warn', fail: 'FAIL' } as const;
@@ -283,7 +316,7 @@ export function registerDoctor(program: Command): void {
       `
 Checks: bluetoothd running and its version, D-Bus access to org.bluez, the D-Bus policy group
 for non-root users, adapters present and powered, rfkill, capabilities for mgmt/HCI sockets,
-gatttool, BGAPI dongles. Exits 0 when nothing failed (warnings allowed), 6 otherwise.
+the native addon, gatttool, BGAPI dongles. Exits 0 when nothing failed (warnings allowed), 6 otherwise.
 
 Examples:
   $ blekit doctor
