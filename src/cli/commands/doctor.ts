@@ -68,12 +68,10 @@ async function dbusCheck(): Promise<{ check: CheckResult; adapters?: AdapterInfo
       },
     };
   }
-  const bus = openSystemBus();
-  // A bus that cannot connect reports on 'error'; without a listener that would crash.
-  const broken = new Promise<never>((_, reject) => bus.on('error', reject));
+  const opening = openSystemBus();
   try {
     const adapters = await withTimeout(
-      Promise.race([listAdapters({ bus }), broken]),
+      opening.then((bus) => listAdapters({ bus })),
       5000,
       'asking bluetoothd over D-Bus',
     );
@@ -87,12 +85,15 @@ async function dbusCheck(): Promise<{ check: CheckResult; adapters?: AdapterInfo
       ? 'the D-Bus policy refuses this user: add it to the group the policy allows (see below), or run as root'
       : /ServiceUnknown|not provided/i.test(text)
         ? 'bluetoothd is not on the system bus: sudo systemctl restart bluetooth'
-        : /ENOENT|ECONNREFUSED/.test(text)
+        : /ENOENT|ECONNREFUSED|No such file|Connection refused/.test(text)
           ? 'the system D-Bus is not running: sudo systemctl start dbus'
           : 'check that dbus and bluetoothd run: systemctl status dbus bluetooth';
     return { check: { name: 'D-Bus access', status: 'fail', detail: (e as Error).message, fix } };
   } finally {
-    bus.disconnect();
+    opening.then(
+      (bus) => bus.close(),
+      () => undefined,
+    );
   }
 }
 
