@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import fc from 'fast-check';
 import assert from 'node:assert/strict';
 import { describeValue, MAX_ECHO_CHARS } from '../../../src/core/describe.js';
 import { BleError } from '../../../src/core/errors.js';
@@ -78,7 +79,8 @@ const VALIDATORS: [string, Call][] = [
   ['encodeAdvertisingData txPower', ((v: never) => encodeAdvertisingData({ txPower: v })) as Call],
   ['splitAdStructures', splitAdStructures as Call],
   ['parseAdvertisingData', parseAdvertisingData as Call],
-  ['delay', ((v: never) => delay(v)) as Call],
+  // Already aborted, so a valid time starts no timer that would keep the test alive.
+  ['delay', ((v: never) => delay(v, AbortSignal.abort())) as Call],
 ];
 
 // Arrays of valid bytes and the like are legitimate for a few validators; a hostile
@@ -147,4 +149,34 @@ test('describeValue renders each kind briefly and never throws', () => {
     },
   };
   assert.equal(describeValue(tagged), '<unprintable value>');
+});
+
+test('fuzz: any value into any validator gives its result or a short BleError', async () => {
+  const late: Promise<unknown>[] = [];
+  const anyValue = fc.oneof(
+    fc.anything({ withBigInt: true, withBoxedValues: true, withNullPrototype: true }),
+    fc.string({ maxLength: 2000 }),
+    fc.bigInt(),
+    fc.double(),
+    fc.constant(Symbol('x')),
+  );
+  fc.assert(
+    fc.property(fc.constantFrom(...VALIDATORS), anyValue, ([name, fn], input) => {
+      try {
+        const out = fn(input as never);
+        if (out instanceof Promise) {
+          late.push(
+            out.catch((e: unknown) => {
+              assert.ok(e instanceof BleError, `${name}: ${String((e as Error)?.name)}`);
+            }),
+          );
+        }
+      } catch (e) {
+        assert.ok(e instanceof BleError, `${name}: ${String((e as Error)?.name)}`);
+        assert.ok(e.message.length <= LONGEST_MESSAGE, `${name}: ${e.message.length} chars`);
+      }
+    }),
+    { numRuns: 2000 },
+  );
+  await Promise.all(late);
 });
