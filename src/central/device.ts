@@ -23,6 +23,7 @@ import type {
   SubscribeOptions,
   WriteOptions,
 } from './types.js';
+import { describeValue } from '../core/describe.js';
 
 /** Longest attribute value ATT allows (Core Vol 3 Part F 3.2.9). */
 export const MAX_ATTRIBUTE_LENGTH = 512;
@@ -44,7 +45,9 @@ export type Connector = (events: ConnectionEvents) => Promise<BackendConnection>
 
 export function checkSecurityLevel(level: unknown): SecurityLevel {
   if (!SECURITY_LEVELS.includes(level as SecurityLevel)) {
-    throw new InvalidArgumentError(`securityLevel must be low, medium or high: ${String(level)}`);
+    throw new InvalidArgumentError(
+      `securityLevel must be low, medium or high: ${describeValue(level)}`,
+    );
   }
   return level as SecurityLevel;
 }
@@ -251,7 +254,7 @@ export class Device extends EventEmitter {
 
   async exchangeMtu(mtu: number): Promise<number> {
     if (!Number.isInteger(mtu) || mtu < 23 || mtu > 517) {
-      throw new InvalidArgumentError(`MTU must be 23..517: ${String(mtu)}`);
+      throw new InvalidArgumentError(`MTU must be 23..517: ${describeValue(mtu)}`);
     }
     return this.live().exchangeMtu(mtu);
   }

@@ -5,6 +5,7 @@ import {
   NotFoundError,
   PermissionError,
 } from '../../core/index.js';
+import { describeValue } from '../../core/describe.js';
 
 /** A byte pipe to a BGAPI dongle (serial port, pseudo-terminal, or an in-memory pair in tests). */
 export interface BgapiPort {
@@ -67,7 +68,7 @@ function mapOpenError(err: unknown, path: string): Error {
 export async function resolvePortPath(o: SerialOptions): Promise<string> {
   if (o.path !== undefined) {
     if (typeof o.path !== 'string' || o.path === '') {
-      throw new InvalidArgumentError(`BGAPI port must be a device path: ${String(o.path)}`);
+      throw new InvalidArgumentError(`BGAPI port must be a device path: ${describeValue(o.path)}`);
     }
     return o.path;
   }

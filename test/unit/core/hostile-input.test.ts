@@ -136,8 +136,17 @@ test('describeValue renders each kind briefly and never throws', () => {
   assert.equal(describeValue(undefined), 'undefined');
   assert.equal(describeValue([1, 2]), '<array of 2>');
   assert.equal(describeValue(Buffer.alloc(3)), '<Buffer of 3 bytes>');
-  assert.equal(describeValue(throwingToString), '<Object>');
-  assert.equal(describeValue(Object.create(null)), '<Object>');
+  assert.equal(describeValue(throwingToString), '{"toString": <function>, "valueOf": <function>}');
+  assert.equal(describeValue(Object.create(null)), '{}');
+  assert.equal(
+    describeValue({ handle: 10n, ref: { deep: 1 } }),
+    '{"handle": 10n, "ref": <Object>}',
+  );
+  assert.equal(
+    describeValue({ a: 1, b: 2, c: 3, d: 4, e: 5 }),
+    '{"a": 1, "b": 2, "c": 3, "d": 4, …}',
+  );
+  assert.equal(describeValue(new Map()), '<Map>');
   assert.equal(describeValue(revoked.proxy), '<unprintable value>');
   assert.equal(
     describeValue(() => 1),
@@ -148,7 +157,15 @@ test('describeValue renders each kind briefly and never throws', () => {
       throw new Error('no');
     },
   };
-  assert.equal(describeValue(tagged), '<unprintable value>');
+  assert.equal(describeValue(tagged), '{}');
+  const throwingGetter = {
+    get x(): string {
+      throw new Error('no');
+    },
+  };
+  assert.equal(describeValue(throwingGetter), '<unprintable value>');
+  class Custom {}
+  assert.equal(describeValue(new Custom()), '<Object>');
 });
 
 test('fuzz: any value into any validator gives its result or a short BleError', async () => {
