@@ -39,7 +39,7 @@ function checkAdapter(a: unknown): void {
 
 function checkDuration(ms: unknown, what: string): number {
   if (typeof ms !== 'number' || !(ms >= 0)) {
-    throw new InvalidArgumentError(`${what} must be a number of ms >= 0: ${String(ms)}`);
+    throw new InvalidArgumentError(`${what} must be a number of ms >= 0: ${describeValue(ms)}`);
   }
   return ms;
 }

@@ -33,6 +33,7 @@ const BY_CODE: Record<string, ExitCodeValue> = {
   ERR_BLE_NOT_CONNECTED: ExitCode.BackendFailure,
   ERR_BLE_BUSY: ExitCode.BackendFailure,
   ERR_BLE_DECODE: ExitCode.BackendFailure,
+  ERR_BLE_SUBSCRIPTION_LOST: ExitCode.BackendFailure,
   ERR_BLE_ATT: ExitCode.AttError,
   ERR_BLE_NOT_SUPPORTED: ExitCode.NotSupported,
   ABORT_ERR: ExitCode.Interrupted,

@@ -9,7 +9,7 @@ function quoteCapped(s: string): string {
   return `${JSON.stringify(s.slice(0, MAX_ECHO_CHARS))}…(${s.length} chars)`;
 }
 
-function render(value: unknown): string {
+function render(value: unknown, depth = 0): string {
   switch (typeof value) {
     case 'string':
       return quoteCapped(value);
@@ -28,6 +28,15 @@ function render(value: unknown): string {
   }
   if (value === null) return 'null';
   if (Array.isArray(value)) return `<array of ${value.length}>`;
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (depth === 0 && (proto === Object.prototype || proto === null)) {
+    // A plain object such as { handle: 'x' }: its first few keys, one level deep.
+    const obj = value as Record<string, unknown>;
+    const all = Object.keys(obj);
+    const parts = all.slice(0, 4).map((k) => `${quoteCapped(k)}: ${render(obj[k], 1)}`);
+    if (all.length > 4) parts.push('…');
+    return `{${parts.join(', ')}}`;
+  }
   if (ArrayBuffer.isView(value))
     return `<${String(value.constructor.name).slice(0, MAX_ECHO_CHARS)} of ${value.byteLength} bytes>`;
   // Object.prototype.toString reads only Symbol.toStringTag, never the value's own toString.
@@ -41,7 +50,7 @@ function render(value: unknown): string {
  */
 export function describeValue(value: unknown): string {
   try {
-    return render(value);
+    return render(value, 0);
   } catch {
     return '<unprintable value>';
   }

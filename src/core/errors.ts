@@ -99,6 +99,27 @@ export class DecodeError extends BleError {
   }
 }
 
+/**
+ * A subscription blekit could not restore after a reconnect or a change of the peer's
+ * database: the characteristic is gone, or enabling it again failed (`cause` says how). The
+ * subscription's callbacks have been dropped; subscribe again to resume.
+ */
+export class SubscriptionLostError extends BleError {
+  /** UUID of the characteristic, and of its service when known. */
+  readonly characteristic: string;
+  readonly service?: string;
+
+  constructor(
+    message: string,
+    options: BleErrorOptions & { characteristic: string; service?: string },
+  ) {
+    super(message, 'ERR_BLE_SUBSCRIPTION_LOST', options);
+    this.name = 'SubscriptionLostError';
+    this.characteristic = options.characteristic;
+    if (options.service) this.service = options.service;
+  }
+}
+
 function hex2(n: number): string {
   return '0x' + n.toString(16).padStart(2, '0');
 }

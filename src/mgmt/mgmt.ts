@@ -33,6 +33,7 @@ import type {
   MgmtEvent,
   RawMgmtEvent,
 } from './types.js';
+import { describeValue } from '../core/describe.js';
 
 export interface SendOptions {
   /** Give up after this long (default: the Mgmt's `timeoutMs`, itself 20 s by default). */
@@ -362,7 +363,7 @@ export class Mgmt {
 
 function checkTimeout(ms: number): void {
   if (typeof ms !== 'number' || !(ms > 0) || ms > 0x7fffffff)
-    throw new InvalidArgumentError(`Invalid timeout ${String(ms)} ms`);
+    throw new InvalidArgumentError(`Invalid timeout ${describeValue(ms)} ms`);
 }
 
 function isListenerName(name: string): boolean {

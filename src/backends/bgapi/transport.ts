@@ -5,6 +5,7 @@ import {
   NotSupportedError,
   PermissionError,
 } from '../../core/index.js';
+import { describeValue } from '../../core/describe.js';
 
 type SerialPortModule = typeof import('serialport');
 
@@ -94,7 +95,7 @@ function mapOpenError(err: unknown, path: string): Error {
 export async function resolvePortPath(o: SerialOptions): Promise<string> {
   if (o.path !== undefined) {
     if (typeof o.path !== 'string' || o.path === '') {
-      throw new InvalidArgumentError(`BGAPI port must be a device path: ${String(o.path)}`);
+      throw new InvalidArgumentError(`BGAPI port must be a device path: ${describeValue(o.path)}`);
     }
     return o.path;
   }

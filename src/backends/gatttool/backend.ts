@@ -150,7 +150,9 @@ export class GatttoolBackend implements CentralBackend {
     this.cliOptions = checkCliOptions(options.cliOptions);
     const m = options.exchangeMtuOnConnect;
     if (m !== undefined && m !== false && !(Number.isInteger(m) && m >= 23 && m <= 517)) {
-      throw new InvalidArgumentError(`exchangeMtuOnConnect must be 23..517 or false: ${String(m)}`);
+      throw new InvalidArgumentError(
+        `exchangeMtuOnConnect must be 23..517 or false: ${describeValue(m)}`,
+      );
     }
   }
 

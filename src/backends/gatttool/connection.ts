@@ -29,6 +29,7 @@ import {
 } from './discovery.js';
 import type { GatttoolEvent } from './parser.js';
 import type { CommandSpec, GatttoolSession } from './session.js';
+import { describeValue } from '../../core/describe.js';
 
 const CCCD = normalizeUuid(0x2902);
 const DEFAULT_MTU = 23;
@@ -258,7 +259,7 @@ export class GatttoolConnection implements BackendConnection {
   /** gatttool's `mtu N`: ATT allows one exchange per connection, later calls return its result. */
   async exchangeMtu(mtu: number): Promise<number> {
     if (!Number.isInteger(mtu) || mtu < DEFAULT_MTU || mtu > 517) {
-      throw new InvalidArgumentError(`MTU must be 23..517: ${String(mtu)}`);
+      throw new InvalidArgumentError(`MTU must be 23..517: ${describeValue(mtu)}`);
     }
     if (this.mtuExchanged) return this.negotiatedMtu;
     const got = await this.run(`mtu ${mtu}`, { result: pick('mtu', (e) => e.mtu) }, 'MTU exchange');

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import fc from 'fast-check';
 import assert from 'node:assert/strict';
 import { describeValue, MAX_ECHO_CHARS } from '../../../src/core/describe.js';
 import { BleError } from '../../../src/core/errors.js';
@@ -78,7 +79,8 @@ const VALIDATORS: [string, Call][] = [
   ['encodeAdvertisingData txPower', ((v: never) => encodeAdvertisingData({ txPower: v })) as Call],
   ['splitAdStructures', splitAdStructures as Call],
   ['parseAdvertisingData', parseAdvertisingData as Call],
-  ['delay', ((v: never) => delay(v)) as Call],
+  // Already aborted, so a valid time starts no timer that would keep the test alive.
+  ['delay', ((v: never) => delay(v, AbortSignal.abort())) as Call],
 ];
 
 // Arrays of valid bytes and the like are legitimate for a few validators; a hostile
@@ -134,8 +136,17 @@ test('describeValue renders each kind briefly and never throws', () => {
   assert.equal(describeValue(undefined), 'undefined');
   assert.equal(describeValue([1, 2]), '<array of 2>');
   assert.equal(describeValue(Buffer.alloc(3)), '<Buffer of 3 bytes>');
-  assert.equal(describeValue(throwingToString), '<Object>');
-  assert.equal(describeValue(Object.create(null)), '<Object>');
+  assert.equal(describeValue(throwingToString), '{"toString": <function>, "valueOf": <function>}');
+  assert.equal(describeValue(Object.create(null)), '{}');
+  assert.equal(
+    describeValue({ handle: 10n, ref: { deep: 1 } }),
+    '{"handle": 10n, "ref": <Object>}',
+  );
+  assert.equal(
+    describeValue({ a: 1, b: 2, c: 3, d: 4, e: 5 }),
+    '{"a": 1, "b": 2, "c": 3, "d": 4, …}',
+  );
+  assert.equal(describeValue(new Map()), '<Map>');
   assert.equal(describeValue(revoked.proxy), '<unprintable value>');
   assert.equal(
     describeValue(() => 1),
@@ -146,5 +157,43 @@ test('describeValue renders each kind briefly and never throws', () => {
       throw new Error('no');
     },
   };
-  assert.equal(describeValue(tagged), '<unprintable value>');
+  assert.equal(describeValue(tagged), '{}');
+  const throwingGetter = {
+    get x(): string {
+      throw new Error('no');
+    },
+  };
+  assert.equal(describeValue(throwingGetter), '<unprintable value>');
+  class Custom {}
+  assert.equal(describeValue(new Custom()), '<Object>');
+});
+
+test('fuzz: any value into any validator gives its result or a short BleError', async () => {
+  const late: Promise<unknown>[] = [];
+  const anyValue = fc.oneof(
+    fc.anything({ withBigInt: true, withBoxedValues: true, withNullPrototype: true }),
+    fc.string({ maxLength: 2000 }),
+    fc.bigInt(),
+    fc.double(),
+    fc.constant(Symbol('x')),
+  );
+  fc.assert(
+    fc.property(fc.constantFrom(...VALIDATORS), anyValue, ([name, fn], input) => {
+      try {
+        const out = fn(input as never);
+        if (out instanceof Promise) {
+          late.push(
+            out.catch((e: unknown) => {
+              assert.ok(e instanceof BleError, `${name}: ${String((e as Error)?.name)}`);
+            }),
+          );
+        }
+      } catch (e) {
+        assert.ok(e instanceof BleError, `${name}: ${String((e as Error)?.name)}`);
+        assert.ok(e.message.length <= LONGEST_MESSAGE, `${name}: ${e.message.length} chars`);
+      }
+    }),
+    { numRuns: 2000 },
+  );
+  await Promise.all(late);
 });

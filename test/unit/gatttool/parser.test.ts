@@ -235,3 +235,57 @@ test('arbitrary output never throws (except the length bound) and never loops', 
     }),
   );
 });
+
+// Lines shaped like gatttool's answers, with their fields filled at random (values that are
+// not hex, handles too long, UUIDs of any length), cut into random chunks.
+const fieldText = fc.oneof(
+  fc.stringMatching(/^[0-9a-fA-F]{0,6}$/),
+  fc.string({ maxLength: 12 }),
+  fc.constantFrom('0x', 'ffff', '0000', '-', ' ', '\x1b[0m', '\r'),
+);
+const shapedLine = fc
+  .tuple(
+    fc.constantFrom(
+      'Notification handle = 0x@ value: @',
+      'Indication   handle = 0x@ value: @',
+      'Characteristic value/descriptor: @',
+      'handle: 0x@ \t value: @',
+      'attr handle: 0x@, end grp handle: 0x@ uuid: @',
+      'Starting handle: 0x@ Ending handle: 0x@',
+      'handle: 0x@, start handle: 0x@, end handle: 0x@ uuid: @',
+      'handle: 0x@, char properties: 0x@, char value handle: 0x@, uuid: @',
+      'handle: 0x@, uuid: @',
+      'MTU was exchanged successfully: @',
+      'Error: @',
+      '\x1b[0;94m[@]\x1b[0m[LE]> @',
+    ),
+    fc.array(fieldText, { minLength: 4, maxLength: 4 }),
+  )
+  .map(([template, fields]) => {
+    let i = 0;
+    return template.replace(/@/g, () => fields[i++] ?? '');
+  });
+
+test('fuzz: gatttool-shaped lines with random fields, in random chunks: events or DecodeError', () => {
+  fc.assert(
+    fc.property(
+      fc.array(shapedLine, { maxLength: 12 }),
+      fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 20 }),
+      (lines, cuts) => {
+        const text = lines.join('\n') + '\n';
+        const p = new GatttoolParser({ maxLineLength: 200 });
+        let at = 0;
+        for (let k = 0; at < text.length; k++) {
+          const size = cuts[k % cuts.length] as number;
+          try {
+            p.feed(text.slice(at, at + size));
+          } catch (e) {
+            if (!(e instanceof DecodeError)) throw e;
+          }
+          at += size;
+        }
+      },
+    ),
+    { numRuns: 2000 },
+  );
+});
