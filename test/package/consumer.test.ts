@@ -187,7 +187,7 @@ for (const flags of [[], ['--ignore-scripts']]) {
   });
 }
 
-test('without a usable addon the library warns once with the reason, and doctor gives the fix', () => {
+test('without a usable addon the library warns once with the reason, doctor gives the fix, and the fix works', () => {
   const dir = consumer([]);
   rmSync(join(dir, 'node_modules', 'blekit', 'prebuilds'), { recursive: true });
   const probe = `const b = require('blekit'); console.log(b.nativeAvailable(), b.nativeAvailable());`;
@@ -205,4 +205,15 @@ test('without a usable addon the library warns once with the reason, and doctor 
   const native = checks.find((c) => c.name === 'native addon');
   assert.equal(native?.status, 'fail');
   assert.match(native?.fix ?? '', /npm explore blekit -- npm run build:addon/);
+  // The fix works, with npm's own node-gyp.
+  const build = run('npm', ['explore', 'blekit', '--', 'npm', 'run', 'build:addon'], dir);
+  assert.equal(build.code, 0, `${build.out}\n${build.err}`);
+  const after = run(
+    process.execPath,
+    ['-p', `JSON.stringify(require('blekit').nativeStatus())`],
+    dir,
+  );
+  const s = JSON.parse(after.out) as Record<string, unknown>;
+  assert.equal(s.loaded, true, String(s.reason));
+  assert.equal(s.source, 'source');
 });
