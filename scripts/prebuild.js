@@ -65,14 +65,13 @@ function fail(message) {
   process.exit(1);
 }
 
-function onPath(cmd) {
-  return spawnSync(cmd, ['--version'], { stdio: 'ignore' }).status === 0;
-}
-
-/** The host's own compiler builds its own arch; Debian names it gcc, not <triplet>-gcc. */
+/**
+ * The host's own gcc builds its own arch (Debian's x86_64-linux-gnu-gcc on an x64 host belongs
+ * to gcc itself; the cross package of the same name cannot be installed beside it).
+ */
 function compilerFor(target) {
   const t = TARGETS[target];
-  return target === arch() && !onPath(t.cc) ? { ...t, cc: 'gcc', pkgs: ['gcc', 'libc6-dev'] } : t;
+  return target === arch() ? { ...t, cc: 'gcc', pkgs: ['gcc', 'libc6-dev'] } : t;
 }
 
 function installed(pkg) {

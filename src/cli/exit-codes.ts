@@ -1,4 +1,4 @@
-import { BleError } from '../core/index.js';
+import { BleError } from '../core/errors.js';
 
 /**
  * Exit codes of every blekit command. Scripts switch on these, so they never change meaning;

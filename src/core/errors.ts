@@ -103,14 +103,19 @@ function hex2(n: number): string {
   return '0x' + n.toString(16).padStart(2, '0');
 }
 
-/** An ATT Error Response from the peer (or to send to it), e.g. 'ATT error 0x0f (InsufficientEncryption)'. */
+/**
+ * An ATT Error Response from the peer (or to send to it), e.g. 'ATT error 0x0f
+ * (InsufficientEncryption)'. `attCode` is UNKNOWN_ATT_CODE (-1, name 'Unknown') when the peer
+ * answered with an error whose code the backend could not learn.
+ */
 export class AttError extends BleError {
   readonly attCode: number;
   readonly attName: string;
 
   constructor(attCode: number, message?: string, options?: BleErrorOptions) {
     const attName = attErrorName(attCode);
-    const base = `ATT error ${hex2(attCode)} (${attName})`;
+    const known = Number.isInteger(attCode) && attCode >= 0 && attCode <= 0xff;
+    const base = known ? `ATT error ${hex2(attCode)} (${attName})` : 'ATT error (code unknown)';
     super(message ? `${base}: ${message}` : base, 'ERR_BLE_ATT', options);
     this.name = 'AttError';
     this.attCode = attCode;

@@ -6,6 +6,7 @@ import {
   formatHandle,
   normalizeUuid,
   toHex,
+  uuidFromBytes,
   validateHandle,
   type AddressType,
 } from '../../core/index.js';
@@ -20,7 +21,12 @@ import type {
   SecurityLevel,
   ServiceInfo,
 } from '../../central/types.js';
-import { assembleServices, hasCharacteristics } from './discovery.js';
+import {
+  assembleServices,
+  hasCharacteristics,
+  secondaryRanges,
+  type SecondaryService,
+} from './discovery.js';
 import type { GatttoolEvent } from './parser.js';
 import type { CommandSpec, GatttoolSession } from './session.js';
 
@@ -121,6 +127,12 @@ export class GatttoolConnection implements BackendConnection {
       'descriptor discovery',
       t,
     );
+    const secondaries: SecondaryService[] = [];
+    for (const range of secondaryRanges(attributes)) {
+      // The declaration's value is the service UUID (2 or 16 bytes, little-endian).
+      const value = await this.readHandle(range.start, 'secondary service declaration');
+      secondaries.push({ ...range, uuid: uuidFromBytes(value) });
+    }
     const characteristics = hasCharacteristics(attributes)
       ? await this.run<Ev<'characteristic'>[]>(
           'characteristics',
@@ -129,7 +141,7 @@ export class GatttoolConnection implements BackendConnection {
           t,
         )
       : [];
-    this.cache = assembleServices(primaries, characteristics, attributes);
+    this.cache = assembleServices(primaries, characteristics, attributes, secondaries);
     return this.cache;
   }
 

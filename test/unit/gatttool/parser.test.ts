@@ -192,10 +192,40 @@ test('hex values and ANSI stripping', () => {
   assert.equal(stripAnsi('\x1b[0;91mError: \x1b[0mx\x1b[K\x01\x02'), 'Error: x');
 });
 
-test('a runaway line fails with DecodeError instead of growing without bound', () => {
+test('a runaway line fails with DecodeError; its rest is dropped up to the line break', () => {
   const p = new GatttoolParser({ maxLineLength: 100 });
   assert.throws(() => p.feed('x'.repeat(101)), DecodeError);
+  // 'Connection successful' here is the tail of the runaway line, not a line of its own.
+  assert.deepEqual(p.feed('xx Connection successful\nConnection successful\n'), [
+    { kind: 'connected' },
+  ]);
+  // A complete overlong line inside one chunk: the chunk ended on a line break, so the next
+  // chunk starts a line.
+  assert.throws(() => p.feed(`${'y'.repeat(200)}\nMTU was exchanged successfully: 9\n`), {
+    name: 'DecodeError',
+    message: /200 characters in one line \(limit 100\)/,
+  });
   assert.deepEqual(p.feed('Connection successful\n'), [{ kind: 'connected' }]);
+});
+
+test('1 MiB without a line break in 64-char chunks ends in DecodeError at the limit', () => {
+  const p = new GatttoolParser();
+  const chunk = 'z'.repeat(64);
+  let fed = 0;
+  let error: unknown;
+  while (fed <= 1024 * 1024 + 64 && error === undefined) {
+    try {
+      p.feed(chunk);
+    } catch (e) {
+      error = e;
+    }
+    fed += chunk.length;
+  }
+  assert.ok(error instanceof DecodeError, String(error));
+  assert.equal(fed, 1024 * 1024 + 64, 'fails on the first chunk past 1 MiB');
+  assert.match(error.message, /1048640 characters without a line break \(limit 1048576\)/);
+  // The parser is usable once the runaway line ends.
+  assert.deepEqual(p.feed('zz\nConnection successful\n'), [{ kind: 'connected' }]);
 });
 
 test('arbitrary output never throws (except the length bound) and never loops', () => {
