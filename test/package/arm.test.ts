@@ -26,6 +26,10 @@ function run(
   return new Promise((resolve, reject) => {
     const child = spawn(n.qemu, ['-L', n.sysroot, n.node, ...args], {
       cwd: root,
+      // Without NODE_TEST_CONTEXT: it would make the foreign node report to us in v8 wire format.
+      env: Object.fromEntries(
+        Object.entries(process.env).filter(([k]) => k !== 'NODE_TEST_CONTEXT'),
+      ),
       stdio: ['ignore', 'pipe', 'pipe'],
       timeout: 5 * 60_000,
     });
