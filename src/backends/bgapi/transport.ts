@@ -15,7 +15,7 @@ let serialport: Promise<SerialPortModule> | undefined;
  * serialport, loaded on first use: it is an optional peer dependency (a native package most
  * users, who never touch a BGAPI dongle, should not have to install).
  */
-export function loadSerialPort(): Promise<SerialPortModule> {
+function loadSerialPort(): Promise<SerialPortModule> {
   serialport ??= import('serialport').catch((err: unknown) => {
     serialport = undefined;
     const code = (err as { code?: unknown }).code;
