@@ -10,7 +10,7 @@ import { parseServeSpec } from '../../../src/cli/serve-spec.js';
 import { BleError } from '../../../src/core/errors.js';
 
 const FIXTURE = readFileSync(
-  fileURLToPath(new URL('../../../../test/lab/cli/fixtures/heart-rate.yaml', import.meta.url)),
+  fileURLToPath(new URL('../../../../examples/heart-rate.yaml', import.meta.url)),
   'utf8',
 );
 const LINES = FIXTURE.split('\n');
