@@ -11,7 +11,7 @@ import {
 import type { AdapterInfo, BackendConnection, CentralBackend } from './backend.js';
 import { Device, checkSecurityLevel } from './device.js';
 import { advertisementChanged, compileScanFilter, matchesScanFilter } from './scan-filter.js';
-import type { ConnectOptions, ScanOptions, ScanResult } from './types.js';
+import type { CentralEvents, ConnectOptions, ScanOptions, ScanResult } from './types.js';
 
 export interface CentralOptions {
   backend: CentralBackend;
@@ -40,10 +40,19 @@ function checkDuration(ms: unknown, what: string): number {
 }
 
 /**
- * The central role on one adapter, backend-neutral. Events: 'discover' (ScanResult) while a
- * scan runs, 'scanStart', 'scanStop'.
+ * The central role on one adapter, backend-neutral. Events ({@link CentralEvents}): 'discover'
+ * while a scan runs, 'scanStart', 'scanStop'. `await using central = new Central(...)` stops it
+ * when the scope ends.
+ *
+ * @example
+ * ```ts
+ * await using central = new Central({ backend: new DbusBackend() });
+ * await central.start();
+ * central.on('discover', (r) => console.log(r.address, r.rssi));
+ * await central.scan({ durationMs: 3000 });
+ * ```
  */
-export class Central extends EventEmitter {
+export class Central extends EventEmitter<CentralEvents> {
   readonly backend: CentralBackend;
   private readonly adapterOpt: string | number | undefined;
   private info: AdapterInfo | undefined;
@@ -259,6 +268,11 @@ export class Central extends EventEmitter {
   /** Devices connected through this central. */
   connectedDevices(): Device[] {
     return [...this.devices].filter((d) => d.connected);
+  }
+
+  /** `await using` support: stop() when the scope ends. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
   }
 
   private started(): void {

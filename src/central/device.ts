@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import {
+  BleError,
   InvalidArgumentError,
   NotConnectedError,
   NotFoundError,
@@ -15,6 +16,7 @@ import type {
   AutoReconnectOptions,
   CharacteristicInfo,
   CharacteristicRef,
+  DeviceEvents,
   DisconnectReason,
   NotificationCallback,
   SecurityLevel,
@@ -41,6 +43,11 @@ interface Subscription {
 /** How the Device opens a new backend connection (first connect and every reconnect). */
 export type Connector = (events: ConnectionEvents) => Promise<BackendConnection>;
 
+/** Backends throw typed errors; anything else thrown is wrapped so listeners always get an Error. */
+function asError(e: unknown): Error {
+  return e instanceof Error ? e : new BleError(String(e));
+}
+
 export function checkSecurityLevel(level: unknown): SecurityLevel {
   if (!SECURITY_LEVELS.includes(level as SecurityLevel)) {
     throw new InvalidArgumentError(`securityLevel must be low, medium or high: ${String(level)}`);
@@ -49,10 +56,11 @@ export function checkSecurityLevel(level: unknown): SecurityLevel {
 }
 
 /**
- * A connected peripheral, seen from the central. Events: 'disconnect' (reason),
- * 'reconnect', 'reconnectFailed' (error), 'servicesChanged', 'error' is never emitted.
+ * A connected peripheral, seen from the central. Events ({@link DeviceEvents}): 'disconnect',
+ * 'reconnect', 'reconnectFailed', 'servicesChanged', 'resubscribeFailed'; 'error' is never
+ * emitted. `await using device = await central.connect(...)` disconnects when the scope ends.
  */
-export class Device extends EventEmitter {
+export class Device extends EventEmitter<DeviceEvents> {
   readonly address: string;
   readonly addressType: AddressType;
   private conn: BackendConnection | undefined;
@@ -255,6 +263,11 @@ export class Device extends EventEmitter {
     await this.live().pair(level);
   }
 
+  /** `await using` support: disconnect() when the scope ends. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.disconnect();
+  }
+
   private live(): BackendConnection {
     const c = this.conn;
     if (!c || !c.connected) throw new NotConnectedError(`${this.address} is not connected`);
@@ -287,7 +300,9 @@ export class Device extends EventEmitter {
     this.db = undefined;
     this.emit('servicesChanged');
     if (this.subs.size > 0 && this.connected) {
-      this.restoreSubscriptions(true).catch((e: unknown) => this.emit('resubscribeFailed', e));
+      this.restoreSubscriptions(true).catch((e: unknown) =>
+        this.emit('resubscribeFailed', asError(e)),
+      );
     }
   }
 
@@ -305,7 +320,7 @@ export class Device extends EventEmitter {
         return;
       } catch (e) {
         if (signal.aborted) return;
-        this.emit('reconnectFailed', e, attempt);
+        this.emit('reconnectFailed', asError(e), attempt);
         wait = Math.min(wait * 2, opts.maxDelayMs);
       }
     }

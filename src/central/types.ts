@@ -125,3 +125,36 @@ export interface SubscribeOptions {
 export type NotificationCallback = (value: Buffer, characteristic: CharacteristicInfo) => void;
 
 export type DisconnectReason = 'local' | 'remote' | 'adapter' | 'unknown';
+
+/**
+ * The events of a {@link Central}: name to listener arguments. `central.on('discover', (r) => ...)`
+ * is typed from this map, so a misspelt name or a wrong listener fails to compile.
+ */
+export interface CentralEvents {
+  /** A scan report that passed the scan's filter and duplicates rule. */
+  discover: [result: ScanResult];
+  /** The backend started scanning (emitted once per scan()/scanStream()). */
+  scanStart: [];
+  /** The scan ended: its duration passed, its signal aborted, or the stream was left. */
+  scanStop: [];
+}
+
+/**
+ * The events of a {@link Device}: name to listener arguments. No 'error' event is ever emitted,
+ * so a Device without listeners never throws from an emit.
+ */
+export interface DeviceEvents {
+  /** The link dropped or disconnect() was called; `reason` says which side ended it. */
+  disconnect: [reason: DisconnectReason];
+  /** Auto-reconnect restored the link, rediscovered the database and re-enabled subscriptions. */
+  reconnect: [];
+  /** One auto-reconnect attempt (1-based `attempt`) failed; the next waits longer. */
+  reconnectFailed: [error: Error, attempt: number];
+  /** The peer's database changed: handles may have moved; the cached database was dropped. */
+  servicesChanged: [];
+  /**
+   * After a reconnect or a database change, a subscription could not be restored: the
+   * characteristic is gone (`uuid` names it) or re-enabling failed (`uuid` undefined).
+   */
+  resubscribeFailed: [error: Error, uuid?: string];
+}

@@ -277,6 +277,11 @@ export class Mgmt {
     this.shutdown(new BleError('The mgmt socket is closed', 'ERR_MGMT_CLOSED'));
   }
 
+  /** `using mgmt = await Mgmt.open()` closes it when the scope ends. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
   private fail(err: Error): void {
     if (this.closedError) return;
     const wrapped = new BleError(`mgmt socket failed: ${err.message}`, 'ERR_MGMT_SOCKET', {

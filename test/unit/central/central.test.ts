@@ -137,3 +137,18 @@ test('clearBond validates and forwards one address or all', async () => {
   await central.clearBond();
   assert.deepEqual(backend.bondsRemoved, [PEER, undefined]);
 });
+
+test('await using stops the central and disconnects the device when the scope ends', async () => {
+  const backend = new FakeBackend();
+  let kept: { connected: boolean } | undefined;
+  {
+    await using central = new Central({ backend });
+    await central.start();
+    await using device = await central.connect(PEER);
+    kept = device;
+    assert.ok(device.connected);
+  }
+  assert.equal(kept?.connected, false);
+  assert.deepEqual(backend.connections[0]?.log, ['disconnect']);
+  assert.equal(backend.started, false);
+});
