@@ -25,9 +25,9 @@ export interface CentralBackend {
   start(options: BackendStartOptions): Promise<AdapterInfo>;
   /** Disconnects everything and releases every resource. Idempotent. */
   stop(): Promise<void>;
-  setPowered(on: boolean): Promise<void>;
+  setPowered(on: boolean, options?: BackendCallOptions): Promise<void>;
   /** Power-cycles the adapter (drops every connection). */
-  reset(): Promise<void>;
+  reset(options?: BackendCallOptions): Promise<void>;
 
   /** Starts scanning; `onReport` gets each report until stopScan(). One scan at a time. */
   startScan(options: BackendScanOptions, onReport: (report: ScanResult) => void): Promise<void>;
@@ -40,7 +40,7 @@ export interface CentralBackend {
   ): Promise<BackendConnection>;
 
   /** Forgets the bond (and any cached database) of one device, or of every device. */
-  removeBond(address?: string): Promise<void>;
+  removeBond(address?: string, options?: BackendCallOptions): Promise<void>;
 }
 
 export interface BackendCapabilities {
@@ -56,6 +56,8 @@ export interface BackendStartOptions {
   adapter?: string | number;
   /** Power the adapter on when it is off; default true. */
   powerOn?: boolean;
+  /** Aborts when the caller stops waiting. */
+  signal?: AbortSignal;
 }
 
 export interface AdapterInfo {
@@ -92,28 +94,43 @@ export interface BackendSubscribeOptions {
   forceStartNotify: boolean;
 }
 
+/**
+ * Passed to every BackendConnection call that waits: `signal` aborts when the caller stops
+ * waiting (timeout or abort). A backend that can cancel the request (drop it from its queue,
+ * cancel a pairing) should; one that cannot may ignore it, and its late reply is discarded.
+ */
+export interface BackendCallOptions {
+  signal?: AbortSignal;
+}
+
 export interface BackendConnection {
   readonly address: string;
   readonly addressType: AddressType;
   readonly connected: boolean;
 
-  disconnect(): Promise<void>;
+  disconnect(options?: BackendCallOptions): Promise<void>;
 
   /** Full discovery with handles; `refresh` ignores any cached database. */
-  discover(refresh: boolean): Promise<ServiceInfo[]>;
+  discover(refresh: boolean, options?: BackendCallOptions): Promise<ServiceInfo[]>;
 
-  read(characteristic: CharacteristicInfo): Promise<Buffer>;
-  write(characteristic: CharacteristicInfo, value: Buffer, withResponse: boolean): Promise<void>;
-  readDescriptor(handle: number): Promise<Buffer>;
-  writeDescriptor(handle: number, value: Buffer): Promise<void>;
+  read(characteristic: CharacteristicInfo, options?: BackendCallOptions): Promise<Buffer>;
+  write(
+    characteristic: CharacteristicInfo,
+    value: Buffer,
+    withResponse: boolean,
+    options?: BackendCallOptions,
+  ): Promise<void>;
+  readDescriptor(handle: number, options?: BackendCallOptions): Promise<Buffer>;
+  writeDescriptor(handle: number, value: Buffer, options?: BackendCallOptions): Promise<void>;
 
   /** Enables notifications/indications; `onValue` gets every value in arrival order. */
   subscribe(
     characteristic: CharacteristicInfo,
     options: BackendSubscribeOptions,
     onValue: (value: Buffer) => void,
+    call?: BackendCallOptions,
   ): Promise<void>;
-  unsubscribe(characteristic: CharacteristicInfo): Promise<void>;
+  unsubscribe(characteristic: CharacteristicInfo, options?: BackendCallOptions): Promise<void>;
   /**
    * After the peer's database changed: whether the subscription to this (re-discovered)
    * characteristic still delivers, so it is kept instead of redone. Redoing one disables and
@@ -124,9 +141,9 @@ export interface BackendConnection {
   /** ATT MTU in use. */
   mtu(): number;
   /** Requests an MTU where the backend can; returns the negotiated value. */
-  exchangeMtu(mtu: number): Promise<number>;
-  rssi(): Promise<number>;
-  pair(level: SecurityLevel): Promise<void>;
+  exchangeMtu(mtu: number, options?: BackendCallOptions): Promise<number>;
+  rssi(options?: BackendCallOptions): Promise<number>;
+  pair(level: SecurityLevel, options?: BackendCallOptions): Promise<void>;
 }
 
 /** Makes a backend; the suite and Central take factories so each gets a fresh instance. */

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import {
   AbortError,
+  type OperationOptions,
   BusyError,
   InvalidArgumentError,
   NotConnectedError,
@@ -9,7 +10,13 @@ import {
   withTimeout,
 } from '../core/index.js';
 import type { AdapterInfo, BackendConnection, CentralBackend } from './backend.js';
-import { Device, checkSecurityLevel } from './device.js';
+import {
+  DEFAULT_OPERATION_MS,
+  Device,
+  checkSecurityLevel,
+  runOperation,
+  type Operation,
+} from './device.js';
 import { advertisementChanged, compileScanFilter, matchesScanFilter } from './scan-filter.js';
 import type { CentralEvents, ConnectOptions, ScanOptions, ScanResult } from './types.js';
 
@@ -17,6 +24,17 @@ export interface CentralOptions {
   backend: CentralBackend;
   /** 'hci0', 0, or the adapter's address; default: the backend's first adapter. */
   adapter?: string | number;
+  /**
+   * Default time limit of every operation that waits and sets no `timeoutMs` of its own:
+   * start, setPowered, reset, clearBond and each connected Device's read, write, subscribe,
+   * pair... (ConnectOptions.operationTimeoutMs overrides it per device). Default 30 000 ms.
+   */
+  operationTimeoutMs?: number;
+  /**
+   * Aborts every pending operation of this Central and its devices, e.g. on SIGINT. Scans and
+   * connects take their own signal.
+   */
+  signal?: AbortSignal;
 }
 
 const DEFAULT_SCAN_MS = 10_000;
@@ -58,6 +76,10 @@ export class Central extends EventEmitter<CentralEvents> {
   private info: AdapterInfo | undefined;
   private scanning = false;
   private readonly devices = new Set<Device>();
+  /** Time limit of each operation that sets none; see CentralOptions.operationTimeoutMs. */
+  operationTimeoutMs: number;
+  /** @internal The signal every operation of this Central and its devices also obeys. */
+  readonly signal: AbortSignal | undefined;
 
   constructor(options: CentralOptions) {
     super();
@@ -65,15 +87,23 @@ export class Central extends EventEmitter<CentralEvents> {
     checkAdapter(options.adapter);
     this.backend = options.backend;
     this.adapterOpt = options.adapter;
+    this.operationTimeoutMs = checkDuration(
+      options.operationTimeoutMs ?? DEFAULT_OPERATION_MS,
+      'operationTimeoutMs',
+    );
+    this.signal = options.signal;
   }
 
   get adapter(): AdapterInfo | undefined {
     return this.info;
   }
 
-  async start(): Promise<AdapterInfo> {
+  /** Opens the adapter (powering it on); resolves to what the backend knows of it. */
+  async start(options: OperationOptions = {}): Promise<AdapterInfo> {
     if (this.info) return this.info;
-    this.info = await this.backend.start({ adapter: this.adapterOpt, powerOn: true });
+    this.info = await this.op('start', options, (signal) =>
+      this.backend.start({ adapter: this.adapterOpt, powerOn: true, signal }),
+    );
     return this.info;
   }
 
@@ -86,14 +116,16 @@ export class Central extends EventEmitter<CentralEvents> {
     this.info = undefined;
   }
 
-  async setPowered(on: boolean): Promise<void> {
+  /** Powers the adapter on or off (off drops every connection). */
+  async setPowered(on: boolean, options: OperationOptions = {}): Promise<void> {
     this.started();
-    await this.backend.setPowered(on);
+    await this.op('setPowered', options, (signal) => this.backend.setPowered(on, { signal }));
   }
 
-  async reset(): Promise<void> {
+  /** Power-cycles the adapter: every connection drops (devices with autoReconnect return). */
+  async reset(options: OperationOptions = {}): Promise<void> {
     this.started();
-    await this.backend.reset();
+    await this.op('reset', options, (signal) => this.backend.reset({ signal }));
   }
 
   /**
@@ -244,6 +276,13 @@ export class Central extends EventEmitter<CentralEvents> {
       conn,
       auto === true ? {} : auto || undefined,
       (d) => this.devices.delete(d),
+      {
+        timeoutMs: checkDuration(
+          options.operationTimeoutMs ?? this.operationTimeoutMs,
+          'operationTimeoutMs',
+        ),
+        signal: this.signal,
+      },
     );
     holder.device = device;
     this.devices.add(device);
@@ -259,10 +298,10 @@ export class Central extends EventEmitter<CentralEvents> {
   }
 
   /** Forgets the bond with one device, or with all when no address is given. */
-  async clearBond(address?: string): Promise<void> {
+  async clearBond(address?: string, options: OperationOptions = {}): Promise<void> {
     const addr = address === undefined ? undefined : normalizeAddress(address);
     this.started();
-    await this.backend.removeBond(addr);
+    await this.op('clearBond', options, (signal) => this.backend.removeBond(addr, { signal }));
   }
 
   /** Devices connected through this central. */
@@ -273,6 +312,10 @@ export class Central extends EventEmitter<CentralEvents> {
   /** `await using` support: stop() when the scope ends. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
+  }
+
+  private op<T>(what: string, options: OperationOptions, run: Operation<T>): Promise<T> {
+    return runOperation(what, options, this, run);
   }
 
   private started(): void {

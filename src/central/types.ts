@@ -1,4 +1,4 @@
-import type { AddressType, AdvertisingData } from '../core/index.js';
+import type { AddressType, AdvertisingData, OperationOptions } from '../core/index.js';
 
 /** pybtle's security levels: low = no encryption, medium = encrypted (unauthenticated), high = authenticated (MITM). */
 export type SecurityLevel = 'low' | 'medium' | 'high';
@@ -52,6 +52,11 @@ export interface ConnectOptions {
   autoReconnect?: boolean | AutoReconnectOptions;
   /** Pair after connecting when above 'low'. */
   securityLevel?: SecurityLevel;
+  /**
+   * Time limit of each operation of the new Device that sets none (read, write, subscribe,
+   * pair...); default: the Central's `operationTimeoutMs`.
+   */
+  operationTimeoutMs?: number;
 }
 
 export interface AutoReconnectOptions {
@@ -106,12 +111,18 @@ export type CharacteristicRef =
   | { service: string | number; characteristic: string | number }
   | { handle: number | string };
 
-export interface WriteOptions {
+/** Options of Device.discover(). */
+export interface DiscoverOptions extends OperationOptions {
+  /** Re-read the database from the peer instead of returning the cached one. */
+  refresh?: boolean;
+}
+
+export interface WriteOptions extends OperationOptions {
   /** Write Command (no response) instead of Write Request. */
   withoutResponse?: boolean;
 }
 
-export interface SubscribeOptions {
+export interface SubscribeOptions extends OperationOptions {
   /** Use indications even when notifications are offered. */
   indicate?: boolean;
   /**
