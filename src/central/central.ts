@@ -1,4 +1,6 @@
 import { EventEmitter } from 'node:events';
+import { BoundedQueue, type BoundedStream } from '../core/bounded-queue.js';
+import { reportDrop } from '../core/log.js';
 import {
   AbortError,
   type OperationOptions,
@@ -18,7 +20,13 @@ import {
   type Operation,
 } from './device.js';
 import { advertisementChanged, compileScanFilter, matchesScanFilter } from './scan-filter.js';
-import type { CentralEvents, ConnectOptions, ScanOptions, ScanResult } from './types.js';
+import type {
+  CentralEvents,
+  ConnectOptions,
+  ScanOptions,
+  ScanResult,
+  ScanStreamOptions,
+} from './types.js';
 
 export interface CentralOptions {
   backend: CentralBackend;
@@ -143,49 +151,45 @@ export class Central extends EventEmitter<CentralEvents> {
     return this.scan({ ...options, nameContains: name });
   }
 
-  /** The same scan as a live stream; breaking out of the loop ends the scan. */
-  async *scanStream(options: ScanOptions = {}): AsyncGenerator<ScanResult, void, undefined> {
-    const queue: ScanResult[] = [];
-    let wake: (() => void) | undefined;
-    let done = false;
-    let failure: unknown;
+  /**
+   * The same scan as a live stream; breaking out of the loop ends the scan, and so do the
+   * duration and the signal (the loop then ends normally). A consumer more than `bufferSize`
+   * (default 1024) reports behind loses the oldest: the stream's `dropped` counts them, and
+   * the first drop is reported as a BLEKIT_SCAN_DROPPED warning (see log.ts).
+   *
+   * @example
+   * ```ts
+   * const stream = central.scanStream({ durationMs: 10_000, serviceUuids: ['180d'] });
+   * for await (const r of stream) console.log(r.address, r.rssi);
+   * if (stream.dropped > 0) console.warn(`${stream.dropped} reports dropped`);
+   * ```
+   */
+  scanStream(options: ScanStreamOptions = {}): BoundedStream<ScanResult> {
     const stopper = new AbortController();
     const outer = options.signal;
     const onOuter = (): void => stopper.abort();
-    outer?.addEventListener('abort', onOuter, { once: true });
-    if (outer?.aborted) stopper.abort();
-    const run = this.runScan({ ...options, signal: stopper.signal }, undefined, (r) => {
-      if (queue.length >= STREAM_BUFFER) queue.shift();
-      queue.push(r);
-      wake?.();
-    }).then(
-      () => {
-        done = true;
-        wake?.();
+    let run: Promise<void> = Promise.resolve();
+    const queue: BoundedQueue<ScanResult> = new BoundedQueue<ScanResult>({
+      limit: options.bufferSize ?? STREAM_BUFFER,
+      overflow: 'dropOldest',
+      onDrop: (n) => reportDrop('central', 'BLEKIT_SCAN_DROPPED', 'scanStream', n),
+      onStart: () => {
+        outer?.addEventListener('abort', onOuter, { once: true });
+        if (outer?.aborted) stopper.abort();
+        run = this.runScan({ ...options, signal: stopper.signal }, undefined, (r) =>
+          queue.push(r),
+        ).then(
+          () => queue.end(),
+          (e: unknown) => queue.fail(e as Error),
+        );
       },
-      (e: unknown) => {
-        failure = e;
-        done = true;
-        wake?.();
-      },
-    );
-    try {
-      while (true) {
-        const next = queue.shift();
-        if (next) {
-          yield next;
-          continue;
-        }
-        if (done) break;
-        await new Promise<void>((r) => (wake = r));
-        wake = undefined;
-      }
-      if (failure) throw failure;
-    } finally {
+      onReturn: () => run,
+    });
+    queue.onDone(() => {
       outer?.removeEventListener('abort', onOuter);
       stopper.abort();
-      await run;
-    }
+    });
+    return queue;
   }
 
   /** `every` gets each matching report; `reported` only those the duplicates rule lets through. */

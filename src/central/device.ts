@@ -13,6 +13,8 @@ import {
   type AddressType,
   type BytesLike,
 } from '../core/index.js';
+import { BoundedQueue, type BoundedStream } from '../core/bounded-queue.js';
+import { reportDrop } from '../core/log.js';
 import type { BackendConnection, BackendSubscribeOptions, ConnectionEvents } from './backend.js';
 import { GattDatabase, validateRef } from './database.js';
 import type {
@@ -21,6 +23,7 @@ import type {
   CharacteristicRef,
   DeviceEvents,
   DiscoverOptions,
+  NotificationsOptions,
   DisconnectReason,
   NotificationCallback,
   SecurityLevel,
@@ -35,6 +38,8 @@ const trace = log('central');
 export const MAX_ATTRIBUTE_LENGTH = 512;
 /** Default time limit of one Device operation. */
 export const DEFAULT_OPERATION_MS = 30_000;
+/** Notifications buffered per notifications() stream before the oldest are dropped. */
+const NOTIFICATION_BUFFER = 256;
 const SECURITY_LEVELS: readonly SecurityLevel[] = ['low', 'medium', 'high'];
 
 export type DisconnectCallback = (device: Device, reason: DisconnectReason) => void;
@@ -108,6 +113,9 @@ export class Device extends EventEmitter<DeviceEvents> {
   private reconnecting: Promise<void> | undefined;
   private readonly reconnect: Required<AutoReconnectOptions> | undefined;
   private readonly abortReconnect = new AbortController();
+  /** Open notifications() streams: they end when the Device is closed for good. */
+  private readonly streams = new Set<BoundedQueue<Buffer>>();
+  private readonly onClosed: (d: Device) => void;
   /**
    * Time limit of each operation that gives no `timeoutMs` of its own (Infinity: the
    * backend's own limits only). Set from ConnectOptions.operationTimeoutMs or the Central's.
@@ -121,10 +129,14 @@ export class Device extends EventEmitter<DeviceEvents> {
     private readonly connector: Connector,
     conn: BackendConnection,
     reconnect: AutoReconnectOptions | undefined,
-    private readonly onClosed: (d: Device) => void,
+    onClosed: (d: Device) => void,
     defaults: OperationOptions = {},
   ) {
     super();
+    this.onClosed = (d) => {
+      for (const q of [...this.streams]) q.end();
+      onClosed(d);
+    };
     this.operationTimeoutMs = defaults.timeoutMs ?? DEFAULT_OPERATION_MS;
     this.signal = defaults.signal;
     this.address = conn.address;
@@ -336,6 +348,65 @@ export class Device extends EventEmitter<DeviceEvents> {
       return c.valueHandle;
     });
     return () => this.unsubscribe({ handle }, callback);
+  }
+
+  /**
+   * The notifications (or indications) of a characteristic as an async iterator. Subscribing
+   * starts at the first `next()` (with the options' `signal` and `timeoutMs`); leaving the loop
+   * unsubscribes. A consumer more than `bufferSize` values behind (default 256) loses the
+   * oldest: `dropped` counts them and the first drop is reported as a
+   * BLEKIT_NOTIFICATIONS_DROPPED warning. The loop ends when the Device is closed for good
+   * (disconnect(), or the link lost without auto-reconnect); `signal` aborting fails it with
+   * AbortError. Values survive reconnects like subscribe()'s.
+   *
+   * @example
+   * ```ts
+   * const ac = new AbortController();
+   * process.once('SIGINT', () => ac.abort());
+   * const stream = device.notifications('2a37', { signal: ac.signal });
+   * for await (const value of stream) console.log('heart rate', value[1]);
+   * ```
+   */
+  notifications(ref: CharacteristicRef, options: NotificationsOptions = {}): BoundedStream<Buffer> {
+    if (!this.db?.resolved(ref)) validateRef(ref);
+    let off: (() => Promise<void>) | undefined;
+    let finished = false;
+    const unsubscribe = (): Promise<void> => {
+      const f = off;
+      off = undefined;
+      return f
+        ? f().catch((e: unknown) => trace.debug(`notifications: unsubscribe: ${String(e)}`))
+        : Promise.resolve();
+    };
+    const queue: BoundedQueue<Buffer> = new BoundedQueue<Buffer>({
+      limit: options.bufferSize ?? NOTIFICATION_BUFFER,
+      signal: options.signal,
+      overflow: 'dropOldest',
+      onDrop: (n) =>
+        reportDrop(
+          'central',
+          'BLEKIT_NOTIFICATIONS_DROPPED',
+          `notifications of ${this.address}`,
+          n,
+        ),
+      onStart: () => {
+        this.subscribe(ref, (v) => queue.push(v), options).then(
+          (f) => {
+            off = f;
+            if (finished) void unsubscribe();
+          },
+          (e: unknown) => queue.fail(asError(e)),
+        );
+      },
+      onReturn: unsubscribe,
+    });
+    this.streams.add(queue);
+    queue.onDone(() => {
+      finished = true;
+      this.streams.delete(queue);
+      void unsubscribe();
+    });
+    return queue;
   }
 
   /** Removes one callback (or all); the last one gone disables notifications on the peer. */

@@ -41,6 +41,12 @@ export interface ScanOptions extends ScanFilter {
   duplicates?: boolean;
 }
 
+/** Options of Central.scanStream(). */
+export interface ScanStreamOptions extends ScanOptions {
+  /** Reports buffered for a slow consumer before the oldest are dropped; default 1024. */
+  bufferSize?: number;
+}
+
 export interface ConnectOptions {
   addressType?: AddressType;
   /** Whole connect, including retries and service resolution; default 30 000 ms. */
@@ -131,6 +137,12 @@ export interface SubscribeOptions extends OperationOptions {
    * acknowledged, and those first values are lost under AcquireNotify.
    */
   forceStartNotify?: boolean;
+}
+
+/** Options of Device.notifications(): the subscribe options plus the stream's buffer. */
+export interface NotificationsOptions extends SubscribeOptions {
+  /** Values buffered for a slow consumer before the oldest are dropped; default 256. */
+  bufferSize?: number;
 }
 
 export type NotificationCallback = (value: Buffer, characteristic: CharacteristicInfo) => void;

@@ -82,3 +82,19 @@ export function log(area: LogArea): AreaLog {
   areas.set(area, l);
   return l;
 }
+
+/**
+ * Reports that a bounded stream dropped items for a slow consumer: a warning (once per `code`)
+ * on the first drop, and a debug record for each one when the area's trace is on.
+ */
+export function reportDrop(area: LogArea, code: string, what: string, dropped: number): void {
+  const l = log(area);
+  if (dropped === 1) {
+    l.warn(
+      code,
+      `${what} dropped its oldest buffered item: the consumer is slower than the source; ` +
+        'read faster or pass a larger bufferSize (the stream counts drops in .dropped)',
+    );
+  }
+  if (l.enabled) l.debug(`${what}: ${dropped} dropped so far`);
+}

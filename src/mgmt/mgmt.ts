@@ -11,7 +11,7 @@ import {
   InvalidArgumentError,
   TimeoutError,
 } from '../core/errors.js';
-import { EventQueue } from './event-queue.js';
+import { BoundedQueue } from '../core/bounded-queue.js';
 import {
   NON_CONTROLLER,
   checkIndex,
@@ -85,7 +85,7 @@ export class Mgmt {
   private readonly transport: MgmtTransport;
   private readonly emitter = new EventEmitter();
   private readonly queues = new Map<string, Pending[]>();
-  private readonly iterators = new Set<EventQueue<AnyMgmtEvent>>();
+  private readonly iterators = new Set<BoundedQueue<AnyMgmtEvent>>();
   private readonly defaultTimeoutMs: number;
   private closedError: Error | undefined;
 
@@ -253,7 +253,13 @@ export class Mgmt {
     const wanted = names === '*' ? null : new Set(typeof names === 'string' ? [names] : names);
     for (const n of wanted ?? []) eventSpec(n);
     const index = options.index === undefined ? undefined : checkIndex(options.index);
-    const queue = new EventQueue<AnyMgmtEvent>(options.bufferSize ?? 1024, options.signal);
+    const limit = options.bufferSize ?? 1024;
+    const queue = new BoundedQueue<AnyMgmtEvent>({
+      limit,
+      signal: options.signal,
+      overflow: () =>
+        new BleError(`Event consumer fell ${limit} events behind`, 'ERR_MGMT_OVERFLOW'),
+    });
     if (this.closedError) {
       queue.end();
       return queue;
