@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { BoundedQueue, type BoundedStream } from '../core/bounded-queue.js';
-import { reportDrop } from '../core/log.js';
+import { log, reportDrop } from '../core/log.js';
 import {
   AbortError,
   type OperationOptions,
@@ -45,6 +45,7 @@ export interface CentralOptions {
   signal?: AbortSignal;
 }
 
+const trace = log('central');
 const DEFAULT_SCAN_MS = 10_000;
 const DEFAULT_CONNECT_MS = 30_000;
 /** Reports buffered for a slow async-iterator consumer before the oldest are dropped. */
@@ -112,12 +113,15 @@ export class Central extends EventEmitter<CentralEvents> {
     this.info = await this.op('start', options, (signal) =>
       this.backend.start({ adapter: this.adapterOpt, powerOn: true, signal }),
     );
+    const { name, address, powered } = this.info;
+    trace.debug(`started: ${this.backend.name} backend, ${name} ${address} powered=${powered}`);
     return this.info;
   }
 
   /** Disconnects every device, ends any scan and frees every backend resource. */
   async stop(): Promise<void> {
     const devices = [...this.devices];
+    trace.debug(`stopping: ${devices.length} device(s) to disconnect`);
     await Promise.allSettled(devices.map((d) => d.disconnect()));
     this.devices.clear();
     await this.backend.stop();
@@ -228,6 +232,9 @@ export class Central extends EventEmitter<CentralEvents> {
         onReport,
       );
       this.emit('scanStart');
+      if (trace.enabled) {
+        trace.debug(`scan started: ${active ? 'active' : 'passive'}, ${duration} ms`);
+      }
       try {
         await withTimeout(new Promise<never>(() => {}), duration, 'scan', signal);
       } catch (e) {
@@ -235,6 +242,7 @@ export class Central extends EventEmitter<CentralEvents> {
         if (!(e instanceof AbortError) && (e as Error).name !== 'TimeoutError') throw e;
       } finally {
         await this.backend.stopScan();
+        trace.debug(`scan stopped: ${last.size} device(s) seen`);
         this.emit('scanStop');
       }
     } finally {
@@ -270,10 +278,16 @@ export class Central extends EventEmitter<CentralEvents> {
         { addressType: options.addressType, timeoutMs, signal, retries },
         events,
       );
+    const started = Date.now();
+    trace.debug(`connecting to ${addr} (timeout ${timeoutMs} ms, ${retries} retries)`);
     const conn = await connectOnce(
       Device.events(() => holder.device),
       options.signal,
-    );
+    ).catch((e: unknown) => {
+      trace.debug(`connect to ${addr} failed: ${String(e)}`);
+      throw e;
+    });
+    trace.debug(`connected to ${addr} in ${Date.now() - started} ms`);
     const auto = options.autoReconnect;
     const device = new Device(
       (events) => connectOnce(events),

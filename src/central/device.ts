@@ -180,6 +180,7 @@ export class Device extends EventEmitter<DeviceEvents> {
    * is released even when the call times out or is aborted.
    */
   async disconnect(options: OperationOptions = {}): Promise<void> {
+    trace.debug(`${this.address}: disconnect() called`);
     this.closing = true;
     this.abortReconnect.abort();
     const conn = this.conn;
@@ -476,7 +477,11 @@ export class Device extends EventEmitter<DeviceEvents> {
    * defaults. `run` gets a signal that aborts when the caller stops waiting.
    */
   private op<T>(what: string, options: OperationOptions, run: Operation<T>): Promise<T> {
-    return runOperation(`${what} on ${this.address}`, options, this, run);
+    const p = runOperation(`${what} on ${this.address}`, options, this, run);
+    if (trace.enabled) {
+      p.catch((e: unknown) => trace.debug(`${what} on ${this.address} failed: ${String(e)}`));
+    }
+    return p;
   }
 
   /** characteristic() inside an operation: discovery, when needed, shares its signal. */
@@ -564,6 +569,7 @@ export class Device extends EventEmitter<DeviceEvents> {
         // A failing user callback must not stop the others or the reconnect below.
       }
     }
+    trace.debug(`${this.address}: link down (${reason})`);
     this.emit('disconnect', reason);
     if (this.closing || !this.reconnect) {
       if (!this.closing) this.onClosed(this);
@@ -592,15 +598,19 @@ export class Device extends EventEmitter<DeviceEvents> {
         this.conn = await this.connector(Device.events(() => this));
         this.db = undefined;
         await this.restoreSubscriptions();
+        trace.debug(`${this.address}: reconnected on attempt ${attempt}`);
         this.emit('reconnect');
         return;
       } catch (e) {
         if (signal.aborted) return;
+        trace.debug(`${this.address}: reconnect attempt ${attempt} failed: ${String(e)}`);
         this.emit('reconnectFailed', asError(e), attempt);
         wait = Math.min(wait * 2, opts.maxDelayMs);
       }
     }
-    if (!signal.aborted) this.onClosed(this);
+    if (signal.aborted) return;
+    trace.debug(`${this.address}: reconnect gave up after ${opts.maxAttempts} attempts`);
+    this.onClosed(this);
   }
 
   /**

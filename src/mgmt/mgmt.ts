@@ -3,6 +3,7 @@
  * emitter and as async iterators. The kernel tags replies only with opcode and controller
  * index, so requests sharing both are sent one at a time; others go out concurrently.
  */
+import { log } from '../core/log.js';
 import { EventEmitter } from 'node:events';
 import {
   AbortError,
@@ -78,6 +79,15 @@ interface Pending {
 /** Longest wait for the reply of an abandoned request before the next one on its key goes out. */
 const ABANDON_GRACE_MS = 30_000;
 const DEFAULT_TIMEOUT_MS = 20_000;
+
+const trace = log('mgmt');
+
+/** For the trace: which command a Command Complete/Status answers, and its status. */
+function replyNote(ev: AnyMgmtEvent): string {
+  if (ev.name !== 'CommandComplete' && ev.name !== 'CommandStatus') return '';
+  const { commandOpcode, status } = ev.params;
+  return ` (opcode 0x${commandOpcode.toString(16).padStart(4, '0')}, status ${status})`;
+}
 
 const keyOf = (code: number, index: number): string => `${code}:${index}`;
 
@@ -299,6 +309,7 @@ export class Mgmt {
 
   private shutdown(reason: Error): void {
     if (this.closedError) return;
+    trace.debug(`closed: ${reason.message}`);
     this.closedError = reason;
     for (const q of this.queues.values()) {
       for (const p of q) if (p.state !== 'abandoned') p.settle(reason);
@@ -315,6 +326,7 @@ export class Mgmt {
     const head = q?.[0];
     if (!q || !head || head.state !== 'queued') return;
     head.state = 'sent';
+    trace.debug(`-> ${head.name} index ${head.index === NON_CONTROLLER ? '-' : head.index}`);
     try {
       this.transport.write(head.frame);
     } catch (e) {
@@ -344,6 +356,7 @@ export class Mgmt {
       this.emitter.emit('decodeError', e, Buffer.from(frame));
       return;
     }
+    if (trace.enabled) trace.debug(`<- ${ev.name} index ${ev.index}${replyNote(ev)}`);
     if (ev.name === 'CommandComplete' || ev.name === 'CommandStatus') this.onReply(ev);
     this.emitter.emit('event', ev);
     this.emitter.emit(ev.name, ev);

@@ -1,3 +1,4 @@
+import { log } from '../../core/log.js';
 import {
   BusyError,
   NotConnectedError,
@@ -130,7 +131,11 @@ export class BgapiBackend implements CentralBackend, ConnectionHost {
       ? await this.options.openPort()
       : await openSerialPort({ path: this.options.port, index: this.index });
     this.portPath = port.path;
-    this.linkRef = new BgapiLink(port, this.options.trace);
+    // The frame trace costs a JSON.stringify per frame: only when someone reads it.
+    const bgapiLog = log('bgapi');
+    const traceFrames =
+      this.options.trace ?? (bgapiLog.enabled ? (l) => bgapiLog.debug(l) : undefined);
+    this.linkRef = new BgapiLink(port, traceFrames);
     this.linkRef.on('event', this.onEvent);
     this.linkRef.once('close', () => this.onLinkClosed());
   }
