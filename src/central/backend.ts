@@ -43,6 +43,7 @@ export interface CentralBackend {
   removeBond(address?: string, options?: BackendCallOptions): Promise<void>;
 }
 
+/** What a backend can do; the neutral layer refuses the rest with NotSupportedError or InvalidArgumentError. */
 export interface BackendCapabilities {
   passiveScan: boolean;
   /** exchangeMtu() can request a value (otherwise the stack negotiates by itself). */
@@ -52,6 +53,7 @@ export interface BackendCapabilities {
   pairing: boolean;
 }
 
+/** Options of CentralBackend.start(). */
 export interface BackendStartOptions {
   adapter?: string | number;
   /** Power the adapter on when it is off; default true. */
@@ -60,6 +62,7 @@ export interface BackendStartOptions {
   signal?: AbortSignal;
 }
 
+/** The adapter a Central runs on, as every backend can describe it. */
 export interface AdapterInfo {
   /** 'hci0' style name. */
   name: string;
@@ -67,6 +70,7 @@ export interface AdapterInfo {
   powered: boolean;
 }
 
+/** Options of CentralBackend.startScan(), already validated and normalized. */
 export interface BackendScanOptions {
   active: boolean;
   /** Service UUID filter the backend may push down to the controller/stack (normalized). */
@@ -74,6 +78,7 @@ export interface BackendScanOptions {
   minRssi?: number;
 }
 
+/** Options of CentralBackend.connect(), already validated. */
 export interface BackendConnectOptions {
   addressType?: AddressType;
   timeoutMs: number;
@@ -89,6 +94,7 @@ export interface ConnectionEvents {
   onServicesChanged(): void;
 }
 
+/** How CentralBackend.subscribe() enables values: see SubscribeOptions. */
 export interface BackendSubscribeOptions {
   indicate: boolean;
   forceStartNotify: boolean;
@@ -103,24 +109,33 @@ export interface BackendCallOptions {
   signal?: AbortSignal;
 }
 
+/** One live link to a peer, as a backend drives it; Device wraps it. Every call that waits receives the caller's signal in `options`. */
 export interface BackendConnection {
+  /** The peer's address, 'AA:BB:CC:DD:EE:FF'. */
   readonly address: string;
+  /** Whether the peer's address is public or random. */
   readonly addressType: AddressType;
+  /** False once the link is gone (onDisconnect has been called). */
   readonly connected: boolean;
 
+  /** Ends the link; resolves when it is down. */
   disconnect(options?: BackendCallOptions): Promise<void>;
 
   /** Full discovery with handles; `refresh` ignores any cached database. */
   discover(refresh: boolean, options?: BackendCallOptions): Promise<ServiceInfo[]>;
 
+  /** Reads a characteristic's value (long reads included). */
   read(characteristic: CharacteristicInfo, options?: BackendCallOptions): Promise<Buffer>;
+  /** Writes a characteristic's value: Write Request when `withResponse`, else Write Command. */
   write(
     characteristic: CharacteristicInfo,
     value: Buffer,
     withResponse: boolean,
     options?: BackendCallOptions,
   ): Promise<void>;
+  /** Reads the descriptor at `handle`. */
   readDescriptor(handle: number, options?: BackendCallOptions): Promise<Buffer>;
+  /** Writes the descriptor at `handle`. */
   writeDescriptor(handle: number, value: Buffer, options?: BackendCallOptions): Promise<void>;
 
   /** Enables notifications/indications; `onValue` gets every value in arrival order. */
@@ -130,6 +145,7 @@ export interface BackendConnection {
     onValue: (value: Buffer) => void,
     call?: BackendCallOptions,
   ): Promise<void>;
+  /** Disables notifications/indications and stops calling the subscribe callback. */
   unsubscribe(characteristic: CharacteristicInfo, options?: BackendCallOptions): Promise<void>;
   /**
    * After the peer's database changed: whether the subscription to this (re-discovered)
@@ -142,7 +158,9 @@ export interface BackendConnection {
   mtu(): number;
   /** Requests an MTU where the backend can; returns the negotiated value. */
   exchangeMtu(mtu: number, options?: BackendCallOptions): Promise<number>;
+  /** The link's current RSSI in dBm. */
   rssi(options?: BackendCallOptions): Promise<number>;
+  /** Pairs (and bonds) at the security level; resolves once the link is encrypted. */
   pair(level: SecurityLevel, options?: BackendCallOptions): Promise<void>;
 }
 

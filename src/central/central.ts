@@ -28,6 +28,7 @@ import type {
   ScanStreamOptions,
 } from './types.js';
 
+/** Options of `new Central()`. */
 export interface CentralOptions {
   backend: CentralBackend;
   /** 'hci0', 0, or the adapter's address; default: the backend's first adapter. */
@@ -80,6 +81,7 @@ function checkDuration(ms: unknown, what: string): number {
  * ```
  */
 export class Central extends EventEmitter<CentralEvents> {
+  /** The backend this central drives (D-Bus, gatttool, BGAPI...). */
   readonly backend: CentralBackend;
   private readonly adapterOpt: string | number | undefined;
   private info: AdapterInfo | undefined;
@@ -103,6 +105,7 @@ export class Central extends EventEmitter<CentralEvents> {
     this.signal = options.signal;
   }
 
+  /** The adapter once start() has resolved, else undefined. */
   get adapter(): AdapterInfo | undefined {
     return this.info;
   }

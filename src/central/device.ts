@@ -42,6 +42,7 @@ export const DEFAULT_OPERATION_MS = 30_000;
 const NOTIFICATION_BUFFER = 256;
 const SECURITY_LEVELS: readonly SecurityLevel[] = ['low', 'medium', 'high'];
 
+/** A callback given to Device.registerDisconnectCallback(). */
 export type DisconnectCallback = (device: Device, reason: DisconnectReason) => void;
 
 interface Subscription {
@@ -103,7 +104,9 @@ export function checkSecurityLevel(level: unknown): SecurityLevel {
  * emitted. `await using device = await central.connect(...)` disconnects when the scope ends.
  */
 export class Device extends EventEmitter<DeviceEvents> {
+  /** The peer's address, 'AA:BB:CC:DD:EE:FF' (upper case). */
   readonly address: string;
+  /** Whether the peer's address is public or random. */
   readonly addressType: AddressType;
   private conn: BackendConnection | undefined;
   private db: GattDatabase | undefined;
@@ -157,6 +160,7 @@ export class Device extends EventEmitter<DeviceEvents> {
     };
   }
 
+  /** True while the link is up (false during an auto-reconnect's wait). */
   get connected(): boolean {
     return this.conn?.connected ?? false;
   }
@@ -166,11 +170,13 @@ export class Device extends EventEmitter<DeviceEvents> {
     return this.db?.services ?? [];
   }
 
+  /** Calls `cb` with the reason each time the link drops (pygatt's API; the 'disconnect' event is the same). */
   registerDisconnectCallback(cb: DisconnectCallback): void {
     if (typeof cb !== 'function') throw new InvalidArgumentError('callback must be a function');
     this.disconnectCallbacks.add(cb);
   }
 
+  /** Stops calling a callback given to registerDisconnectCallback(). */
   removeDisconnectCallback(cb: DisconnectCallback): void {
     this.disconnectCallbacks.delete(cb);
   }

@@ -15,6 +15,7 @@ export interface ScanResult {
   timestamp: number;
 }
 
+/** Which advertising reports a scan keeps; every given condition must hold. */
 export interface ScanFilter {
   /** Substring the advertised name must contain (case-sensitive, like pygatt's filtered_scan). */
   nameContains?: string;
@@ -28,6 +29,7 @@ export interface ScanFilter {
   addresses?: string[];
 }
 
+/** Options of Central.scan() and scanStream(). */
 export interface ScanOptions extends ScanFilter {
   /** How long to scan, in ms; default 10 000. Infinity scans until the signal aborts. */
   durationMs?: number;
@@ -47,6 +49,7 @@ export interface ScanStreamOptions extends ScanOptions {
   bufferSize?: number;
 }
 
+/** Options of Central.connect(). */
 export interface ConnectOptions {
   addressType?: AddressType;
   /** Whole connect, including retries and service resolution; default 30 000 ms. */
@@ -65,6 +68,7 @@ export interface ConnectOptions {
   operationTimeoutMs?: number;
 }
 
+/** How a Device reconnects after its link drops: exponential back-off. */
 export interface AutoReconnectOptions {
   /** First delay before reconnecting; doubles up to maxDelayMs. Default 500. */
   initialDelayMs?: number;
@@ -87,11 +91,13 @@ export interface CharacteristicProperties {
   writableAuxiliaries: boolean;
 }
 
+/** A descriptor as discovery found it. */
 export interface DescriptorInfo {
   uuid: string;
   handle: number;
 }
 
+/** A characteristic as discovery found it. */
 export interface CharacteristicInfo {
   uuid: string;
   /** Handle of the characteristic declaration. */
@@ -102,6 +108,7 @@ export interface CharacteristicInfo {
   descriptors: DescriptorInfo[];
 }
 
+/** A service as discovery found it, with its handle range and characteristics. */
 export interface ServiceInfo {
   uuid: string;
   primary: boolean;
@@ -123,11 +130,13 @@ export interface DiscoverOptions extends OperationOptions {
   refresh?: boolean;
 }
 
+/** Options of Device.write(): how to write, and the call's signal and time limit. */
 export interface WriteOptions extends OperationOptions {
   /** Write Command (no response) instead of Write Request. */
   withoutResponse?: boolean;
 }
 
+/** Options of Device.subscribe(): how to enable values, and the call's signal and time limit. */
 export interface SubscribeOptions extends OperationOptions {
   /** Use indications even when notifications are offered. */
   indicate?: boolean;
@@ -145,8 +154,10 @@ export interface NotificationsOptions extends SubscribeOptions {
   bufferSize?: number;
 }
 
+/** Receives each notified or indicated value, with the characteristic it came from. */
 export type NotificationCallback = (value: Buffer, characteristic: CharacteristicInfo) => void;
 
+/** Who ended a link: this side, the peer, the adapter (powered off, reset), or unknown. */
 export type DisconnectReason = 'local' | 'remote' | 'adapter' | 'unknown';
 
 /**

@@ -3,6 +3,7 @@ import type { AdStructure, AdvertisingDataInput } from './advertising.js';
 import { InvalidArgumentError } from './errors.js';
 import { normalizeUuid, uuidAlias, uuidToBytes } from './uuid.js';
 
+/** Options of encodeAdvertisingData(). */
 export interface EncodeAdvertisingOptions {
   /** Reject output longer than this (31 for legacy advertising). No limit by default. */
   maxLength?: number;

@@ -3,6 +3,7 @@ import { DecodeError, InvalidArgumentError } from './errors.js';
 /** LE address type: public (IEEE assigned) or random (static or private). */
 export type AddressType = 'public' | 'random';
 
+/** True for 'public' and 'random'. */
 export function isAddressType(s: unknown): s is AddressType {
   return s === 'public' || s === 'random';
 }

@@ -35,12 +35,14 @@ import type {
   RawMgmtEvent,
 } from './types.js';
 
+/** Per-call options of Mgmt.send() and waitFor(). */
 export interface SendOptions {
   /** Give up after this long (default: the Mgmt's `timeoutMs`, itself 20 s by default). */
   timeoutMs?: number;
   signal?: AbortSignal;
 }
 
+/** Options of Mgmt.open(). */
 export interface MgmtOptions {
   /** Stand-in for the kernel socket (tests, simulators); by default the real control channel. */
   transport?: MgmtTransport;
@@ -48,6 +50,7 @@ export interface MgmtOptions {
   timeoutMs?: number;
 }
 
+/** Options of Mgmt.events(). */
 export interface EventsOptions {
   signal?: AbortSignal;
   /** Only events of this controller index. */
@@ -91,6 +94,7 @@ function replyNote(ev: AnyMgmtEvent): string {
 
 const keyOf = (code: number, index: number): string => `${code}:${index}`;
 
+/** The kernel's Bluetooth Management API on its control socket: typed commands (send), events as listeners or async iterators (events, waitFor). See the README's Management API section for an example. */
 export class Mgmt {
   private readonly transport: MgmtTransport;
   private readonly emitter = new EventEmitter();
@@ -114,6 +118,7 @@ export class Mgmt {
     transport.onError((err) => this.fail(err));
   }
 
+  /** True after close() or a socket failure. */
   get closed(): boolean {
     return this.closedError !== undefined;
   }
@@ -229,18 +234,21 @@ export class Mgmt {
     }
   }
 
+  /** Adds a listener for one event name (typed by MgmtListeners); unknown names throw. */
   on<K extends keyof MgmtListeners>(name: K, listener: MgmtListeners[K]): this {
     if (!isListenerName(name)) throw new InvalidArgumentError(`Unknown mgmt event "${name}"`);
     this.emitter.on(name, listener as (...a: unknown[]) => void);
     return this;
   }
 
+  /** Like on(), for the next event only. */
   once<K extends keyof MgmtListeners>(name: K, listener: MgmtListeners[K]): this {
     if (!isListenerName(name)) throw new InvalidArgumentError(`Unknown mgmt event "${name}"`);
     this.emitter.once(name, listener as (...a: unknown[]) => void);
     return this;
   }
 
+  /** Removes a listener added with on() or once(). */
   off<K extends keyof MgmtListeners>(name: K, listener: MgmtListeners[K]): this {
     this.emitter.off(name, listener as (...a: unknown[]) => void);
     return this;
