@@ -139,14 +139,6 @@ const CLIENTS: ClientSpec[] = [
     options: { backend: 'dbus', acquire: true },
   },
   {
-    // The same client on dbus-next (its bus and its codec): what blekit's own D-Bus layer is worth.
-    name: 'blekit-dbus-next',
-    cmd: node('blekit.js'),
-    tests: BLEKIT_TESTS,
-    options: { backend: 'dbus', acquire: true },
-    env: { BLEKIT_DBUS_TRANSPORT: 'dbus-next', BLEKIT_DBUS_CODEC: 'dbus-next' },
-  },
-  {
     name: 'blekit-noacquire',
     cmd: node('blekit.js'),
     tests: BLEKIT_TESTS,

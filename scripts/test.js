@@ -1,12 +1,14 @@
 #!/usr/bin/env node
-// Runs the unit tests on the host, then every lab test in one VM boot, and
-// closes with one combined summary line that CI can read.
-// Usage: node scripts/test.js [unit|lab] [-- extra node --test args]
+// Runs the unit tests on the host, the package tests (the packed tarball installed as a
+// consumer would, the prebuilt ARM addons under qemu-user), then every lab test in one VM
+// boot, and closes with one combined summary line that CI can read.
+// Usage: node scripts/test.js [unit|package|lab] [-- extra node --test args]
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { runLab } from '../dist/lab/index.js';
 
-const which = process.argv[2] === 'unit' || process.argv[2] === 'lab' ? process.argv[2] : 'all';
+const PHASES = ['unit', 'package', 'lab'];
+const which = PHASES.includes(process.argv[2]) ? process.argv[2] : 'all';
 const TEST_ARGS = ['--test', '--test-reporter=spec', '--test-concurrency=1'];
 
 /** Reads node's spec reporter closing lines ("ℹ pass 3") from captured output. */
@@ -26,12 +28,13 @@ function counts(raw) {
   };
 }
 
-function runUnit() {
+/** Runs one folder of host tests; `concurrency` files at a time. */
+function runHost(dir, concurrency) {
   return new Promise((resolve) => {
     const chunks = [];
     const child = spawn(
       process.execPath,
-      [...TEST_ARGS, '--test-concurrency=2', 'dist/test/unit/'],
+      [...TEST_ARGS, `--test-concurrency=${concurrency}`, dir],
       {
         stdio: ['ignore', 'pipe', 'inherit'],
       },
@@ -71,8 +74,10 @@ if (!existsSync('dist/test')) {
   process.exit(2);
 }
 const results = [];
-if (which !== 'lab') results.push(['unit', await runUnit()]);
-if (which !== 'unit') results.push(['lab', await runLabTests()]);
+const run = (phase) => which === 'all' || which === phase;
+if (run('unit')) results.push(['unit', await runHost('dist/test/unit/', 2)]);
+if (run('package')) results.push(['package', await runHost('dist/test/package/', 1)]);
+if (run('lab')) results.push(['lab', await runLabTests()]);
 
 let passed = 0;
 let failed = 0;

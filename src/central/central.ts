@@ -27,6 +27,8 @@ import type {
   ScanResult,
   ScanStreamOptions,
 } from './types.js';
+import { isAdapterIndex, isAdapterName, MAX_ADAPTER_INDEX } from '../core/adapter-name.js';
+import { describeValue } from '../core/describe.js';
 
 /** Options of `new Central()`. */
 export interface CentralOptions {
@@ -52,17 +54,20 @@ const DEFAULT_CONNECT_MS = 30_000;
 /** Reports buffered for a slow async-iterator consumer before the oldest are dropped. */
 const STREAM_BUFFER = 1024;
 
+const COLON_ADDRESS = /^[0-9A-F]{2}(:[0-9A-F]{2}){5}$/i;
+
 function checkAdapter(a: unknown): void {
   if (a === undefined) return;
-  if (typeof a === 'number' && Number.isInteger(a) && a >= 0) return;
-  if (typeof a === 'string' && (/^hci\d+$/.test(a) || /^[0-9A-F]{2}(:[0-9A-F]{2}){5}$/i.test(a)))
+  if (isAdapterIndex(a) || isAdapterName(a) || (typeof a === 'string' && COLON_ADDRESS.test(a)))
     return;
-  throw new InvalidArgumentError(`adapter must be hciN, an index or an address: ${String(a)}`);
+  throw new InvalidArgumentError(
+    `adapter must be hci0..hci${MAX_ADAPTER_INDEX}, an index 0..${MAX_ADAPTER_INDEX} or an address: ${describeValue(a)}`,
+  );
 }
 
 function checkDuration(ms: unknown, what: string): number {
   if (typeof ms !== 'number' || !(ms >= 0)) {
-    throw new InvalidArgumentError(`${what} must be a number of ms >= 0: ${String(ms)}`);
+    throw new InvalidArgumentError(`${what} must be a number of ms >= 0: ${describeValue(ms)}`);
   }
   return ms;
 }

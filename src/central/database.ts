@@ -5,6 +5,7 @@ import {
   validateHandle,
 } from '../core/index.js';
 import type { CharacteristicInfo, CharacteristicRef, ServiceInfo } from './types.js';
+import { describeValue } from '../core/describe.js';
 
 function isObject(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null;
@@ -86,7 +87,7 @@ export class GattDatabase {
       this.byRef.set(ref, hits[0] as CharacteristicInfo);
       return hits[0] as CharacteristicInfo;
     }
-    throw new InvalidArgumentError(`Invalid characteristic reference: ${JSON.stringify(ref)}`);
+    throw new InvalidArgumentError(`Invalid characteristic reference: ${describeValue(ref)}`);
   }
 
   /** What find() already resolved for this bare-UUID reference (no validation needed). */
@@ -114,6 +115,6 @@ export function validateRef(ref: CharacteristicRef): void {
   } else if (typeof ref === 'string' || typeof ref === 'number') {
     normalizeUuid(ref);
   } else {
-    throw new InvalidArgumentError(`Invalid characteristic reference: ${JSON.stringify(ref)}`);
+    throw new InvalidArgumentError(`Invalid characteristic reference: ${describeValue(ref)}`);
   }
 }

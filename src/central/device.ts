@@ -6,7 +6,7 @@ import {
   log,
   type OperationOptions,
   NotConnectedError,
-  NotFoundError,
+  SubscriptionLostError,
   delay,
   normalizeUuid,
   toBuffer,
@@ -31,6 +31,7 @@ import type {
   SubscribeOptions,
   WriteOptions,
 } from './types.js';
+import { describeValue } from '../core/describe.js';
 
 const trace = log('central');
 
@@ -93,15 +94,25 @@ function asError(e: unknown): Error {
 
 export function checkSecurityLevel(level: unknown): SecurityLevel {
   if (!SECURITY_LEVELS.includes(level as SecurityLevel)) {
-    throw new InvalidArgumentError(`securityLevel must be low, medium or high: ${String(level)}`);
+    throw new InvalidArgumentError(
+      `securityLevel must be low, medium or high: ${describeValue(level)}`,
+    );
   }
   return level as SecurityLevel;
 }
 
 /**
- * A connected peripheral, seen from the central. Events ({@link DeviceEvents}): 'disconnect',
- * 'reconnect', 'reconnectFailed', 'servicesChanged', 'resubscribeFailed'; 'error' is never
- * emitted. `await using device = await central.connect(...)` disconnects when the scope ends.
+ * A connected peripheral, seen from the central. Events ({@link DeviceEvents}): 'disconnect' (reason), 'reconnect',
+ * 'reconnectFailed' (error, attempt), 'servicesChanged', 'subscriptionLost'
+ * (SubscriptionLostError). 'error' is never emitted, so no event can crash the process.
+ *
+ * Subscriptions survive reconnects and database changes: blekit finds each one again by
+ * service and characteristic UUID and enables it again. Policy when that fails for one of
+ * them (the characteristic is gone, or enabling it was refused while the link stayed up):
+ * that subscription is dropped with its callbacks, 'subscriptionLost' reports it, and the
+ * link and every other subscription stay as they are. Nothing is silent: with no
+ * 'subscriptionLost' listener blekit emits a process warning (BLEKIT_SUBSCRIPTION_LOST).
+ * Subscribe again (on 'reconnect' or 'servicesChanged') to resume, or disconnect.
  */
 export class Device extends EventEmitter<DeviceEvents> {
   /** The peer's address, 'AA:BB:CC:DD:EE:FF' (upper case). */
@@ -445,7 +456,7 @@ export class Device extends EventEmitter<DeviceEvents> {
    */
   async exchangeMtu(mtu: number, options: OperationOptions = {}): Promise<number> {
     if (!Number.isInteger(mtu) || mtu < 23 || mtu > 517) {
-      throw new InvalidArgumentError(`MTU must be 23..517: ${String(mtu)}`);
+      throw new InvalidArgumentError(`MTU must be 23..517: ${describeValue(mtu)}`);
     }
     return this.op('exchangeMtu', options, (signal) => this.live().exchangeMtu(mtu, { signal }));
   }
@@ -588,9 +599,10 @@ export class Device extends EventEmitter<DeviceEvents> {
     this.db = undefined;
     this.emit('servicesChanged');
     if (this.subs.size > 0 && this.connected) {
-      this.restoreSubscriptions(true).catch((e: unknown) =>
-        this.emit('resubscribeFailed', asError(e)),
-      );
+      this.restoreSubscriptions(true).catch((e: unknown) => {
+        // Link gone: the reconnect (if any) restores them; else they end with the device.
+        if (this.connected) for (const sub of this.subs.values()) this.lose(sub, e);
+      });
     }
   }
 
@@ -619,16 +631,31 @@ export class Device extends EventEmitter<DeviceEvents> {
     this.onClosed(this);
   }
 
+  /** Drops a subscription that could not be restored and reports it (see the class doc). */
+  private lose(sub: Subscription, cause: unknown): void {
+    if (this.subs.get(sub.info.valueHandle) === sub) this.subs.delete(sub.info.valueHandle);
+    const where = sub.serviceUuid ? ` in service ${sub.serviceUuid}` : '';
+    const why = cause instanceof Error ? cause.message : String(cause);
+    const err = new SubscriptionLostError(
+      `${this.address}: subscription to ${sub.uuid}${where} could not be restored: ${why}`,
+      { cause, characteristic: sub.uuid, service: sub.serviceUuid || undefined },
+    );
+    if (this.listenerCount('subscriptionLost') > 0) this.emit('subscriptionLost', err);
+    else log('central').warn('BLEKIT_SUBSCRIPTION_LOST', err.message);
+  }
+
   /**
    * Finds every subscription again (handles may have moved) and re-enables it on the peer;
    * with `keepLive` (same link) one the backend reports as still delivering is kept as it is.
+   * One that cannot be restored while the link stays up is lost (see the class doc); a
+   * failure of the link itself is thrown, for the reconnect loop to try again.
    */
   private async restoreSubscriptions(keepLive = false): Promise<void> {
     await this.discover(true);
     const db = this.db as GattDatabase;
     const old = [...this.subs.values()];
     this.subs.clear();
-    for (const sub of old) {
+    for (const [i, sub] of old.entries()) {
       let info: CharacteristicInfo;
       try {
         info = db.find(
@@ -636,12 +663,12 @@ export class Device extends EventEmitter<DeviceEvents> {
             ? { service: sub.serviceUuid, characteristic: sub.uuid }
             : { handle: sub.info.valueHandle },
         );
-      } catch (e) {
-        if (e instanceof NotFoundError) {
-          this.emit('resubscribeFailed', e, sub.uuid);
-          continue;
+        if (!info.properties.notify && !info.properties.indicate) {
+          throw new InvalidArgumentError(`${info.uuid} no longer notifies nor indicates`);
         }
-        throw e;
+      } catch (e) {
+        this.lose(sub, e);
+        continue;
       }
       const live = this.conn;
       const unchanged =
@@ -650,7 +677,18 @@ export class Device extends EventEmitter<DeviceEvents> {
         live?.subscriptionAlive?.(info) === true;
       sub.info = info;
       this.subs.set(info.valueHandle, sub);
-      if (!unchanged) await this.enable(sub);
+      if (unchanged) continue;
+      try {
+        await this.enable(sub);
+      } catch (e) {
+        if (this.connected) {
+          this.lose(sub, e);
+          continue;
+        }
+        // The link went down: keep the rest for the next attempt to restore.
+        for (const rest of old.slice(i + 1)) this.subs.set(rest.info.valueHandle, rest);
+        throw e;
+      }
     }
   }
 }

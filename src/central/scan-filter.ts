@@ -1,5 +1,6 @@
 import { InvalidArgumentError, normalizeAddress, normalizeUuid } from '../core/index.js';
 import type { ScanFilter, ScanResult } from './types.js';
+import { describeValue } from '../core/describe.js';
 
 /** A filter with every field validated and normalized, ready for matching. */
 export interface CompiledScanFilter {
@@ -26,14 +27,14 @@ export function compileScanFilter(f: ScanFilter): CompiledScanFilter {
   if (f.manufacturerId !== undefined) {
     const id = f.manufacturerId;
     if (!Number.isInteger(id) || id < 0 || id > 0xffff) {
-      throw new InvalidArgumentError(`manufacturerId must be 0..0xffff: ${String(id)}`);
+      throw new InvalidArgumentError(`manufacturerId must be 0..0xffff: ${describeValue(id)}`);
     }
     out.manufacturerId = id;
   }
   if (f.minRssi !== undefined) {
     const r = f.minRssi;
     if (typeof r !== 'number' || !Number.isFinite(r) || r < -127 || r > 20) {
-      throw new InvalidArgumentError(`minRssi must be -127..20 dBm: ${String(r)}`);
+      throw new InvalidArgumentError(`minRssi must be -127..20 dBm: ${describeValue(r)}`);
     }
     out.minRssi = r;
   }

@@ -1,4 +1,9 @@
-import type { AddressType, AdvertisingData, OperationOptions } from '../core/index.js';
+import type {
+  AddressType,
+  AdvertisingData,
+  OperationOptions,
+  SubscriptionLostError,
+} from '../core/index.js';
 
 /** pybtle's security levels: low = no encryption, medium = encrypted (unauthenticated), high = authenticated (MITM). */
 export type SecurityLevel = 'low' | 'medium' | 'high';
@@ -187,8 +192,9 @@ export interface DeviceEvents {
   /** The peer's database changed: handles may have moved; the cached database was dropped. */
   servicesChanged: [];
   /**
-   * After a reconnect or a database change, a subscription could not be restored: the
-   * characteristic is gone (`uuid` names it) or re-enabling failed (`uuid` undefined).
+   * After a reconnect or a database change, a subscription could not be restored (the
+   * characteristic is gone, or enabling it again failed); its callbacks were dropped. With no
+   * listener, a BLEKIT_SUBSCRIPTION_LOST warning is emitted instead.
    */
-  resubscribeFailed: [error: Error, uuid?: string];
+  subscriptionLost: [error: SubscriptionLostError];
 }

@@ -1,5 +1,5 @@
-import type { CentralBackend, CentralBackendFactory } from '../central/index.js';
-import { InvalidArgumentError, NotSupportedError } from '../core/index.js';
+import type { CentralBackendFactory } from '../central/index.js';
+import { InvalidArgumentError } from '../core/index.js';
 
 /** The backends `--backend` offers, in the order help lists them. */
 export const BACKEND_NAMES = ['dbus', 'gatttool', 'bgapi'] as const;
@@ -11,26 +11,27 @@ export interface BackendLoadOptions {
   port?: string;
 }
 
-type Ctor = new (options?: Record<string, unknown>) => CentralBackend;
-
 /**
- * Where each backend lives and the class it exports. Modules load on demand, so the CLI starts
- * fast and a backend still being written (or one whose native parts failed) breaks only itself.
+ * Each backend's module loads on demand, so the CLI starts fast and a backend whose native parts
+ * fail breaks only itself. The specifiers are literals so the bundler (scripts/bundle.js) sees them.
  */
-const MODULES: Record<BackendName, { path: string; exportName: string }> = {
-  dbus: { path: '../backends/dbus/index.js', exportName: 'DbusBackend' },
-  gatttool: { path: '../backends/gatttool/index.js', exportName: 'GatttoolBackend' },
-  bgapi: { path: '../backends/bgapi/index.js', exportName: 'BgapiBackend' },
+const LOADERS: Record<
+  BackendName,
+  (options: BackendLoadOptions) => Promise<CentralBackendFactory>
+> = {
+  dbus: async () => {
+    const { DbusBackend } = await import('../backends/dbus/index.js');
+    return () => new DbusBackend();
+  },
+  gatttool: async () => {
+    const { GatttoolBackend } = await import('../backends/gatttool/index.js');
+    return () => new GatttoolBackend();
+  },
+  bgapi: async ({ port }) => {
+    const { BgapiBackend } = await import('../backends/bgapi/index.js');
+    return () => new BgapiBackend(port === undefined ? {} : { port });
+  },
 };
-
-function isBackendClass(x: unknown): x is Ctor {
-  const proto = (x as { prototype?: Record<string, unknown> } | null)?.prototype;
-  return (
-    typeof x === 'function' &&
-    typeof proto?.startScan === 'function' &&
-    typeof proto?.connect === 'function'
-  );
-}
 
 /** Extra loaders (tests register a fake backend here). */
 const extra = new Map<string, () => Promise<CentralBackendFactory>>();
@@ -43,10 +44,7 @@ export function isBackendName(name: string): name is BackendName {
   return (BACKEND_NAMES as readonly string[]).includes(name);
 }
 
-/**
- * The factory for a backend. InvalidArgumentError for an unknown name, NotSupportedError when
- * the backend is not in this build yet (its module or class is missing).
- */
+/** The factory for a backend; InvalidArgumentError for an unknown name. */
 export async function loadBackend(
   name: string,
   options: BackendLoadOptions = {},
@@ -58,25 +56,5 @@ export async function loadBackend(
       `Unknown backend "${name}" (choose ${BACKEND_NAMES.join(', ')})`,
     );
   }
-  const { path, exportName } = MODULES[name];
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await import(path)) as Record<string, unknown>;
-  } catch (e) {
-    const code = (e as { code?: string }).code;
-    if (code !== 'ERR_MODULE_NOT_FOUND') throw e;
-    throw new NotSupportedError(`The ${name} backend is not available in this build yet`, {
-      cause: e,
-    });
-  }
-  const named = mod[exportName];
-  const cls = isBackendClass(named) ? named : Object.values(mod).find(isBackendClass);
-  if (!cls) {
-    throw new NotSupportedError(
-      `The ${name} backend is not available in this build yet (no backend class exported)`,
-    );
-  }
-  const args: Record<string, unknown> = {};
-  if (name === 'bgapi' && options.port !== undefined) args.port = options.port;
-  return () => new cls(args);
+  return LOADERS[name](options);
 }

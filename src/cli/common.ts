@@ -11,6 +11,7 @@ import {
 import { BACKEND_NAMES, loadBackend } from './backends.js';
 import { ExitCode } from './exit-codes.js';
 import { Output, programIo } from './output.js';
+import { isAdapterName, MAX_ADAPTER_INDEX } from '../core/adapter-name.js';
 
 /** The flags every Bluetooth command takes. */
 export interface CommonOptions {
@@ -47,9 +48,10 @@ export function positiveInt(v: string): number {
   return n;
 }
 
-function adapterName(v: string): string {
-  if (/^hci\d+$/.test(v) || /^[0-9A-F]{2}(:[0-9A-F]{2}){5}$/i.test(v)) return v;
-  throw new CommanderArgError('expected hciN or the adapter address');
+/** Option parser for --adapter: hciN (N 0..65534, the 16-bit controller index) or an address. */
+export function adapterName(v: string): string {
+  if (isAdapterName(v) || /^[0-9A-F]{2}(:[0-9A-F]{2}){5}$/i.test(v)) return v;
+  throw new CommanderArgError(`expected hci0..hci${MAX_ADAPTER_INDEX} or the adapter address`);
 }
 
 /** Adds --adapter, --backend, --port, --timeout, --json and --debug to a command. */

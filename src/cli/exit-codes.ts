@@ -1,4 +1,4 @@
-import { BleError } from '../core/index.js';
+import { BleError } from '../core/errors.js';
 
 /**
  * Exit codes of every blekit command. Scripts switch on these, so they never change meaning;
@@ -33,6 +33,7 @@ const BY_CODE: Record<string, ExitCodeValue> = {
   ERR_BLE_NOT_CONNECTED: ExitCode.BackendFailure,
   ERR_BLE_BUSY: ExitCode.BackendFailure,
   ERR_BLE_DECODE: ExitCode.BackendFailure,
+  ERR_BLE_SUBSCRIPTION_LOST: ExitCode.BackendFailure,
   ERR_BLE_ATT: ExitCode.AttError,
   ERR_BLE_NOT_SUPPORTED: ExitCode.NotSupported,
   ABORT_ERR: ExitCode.Interrupted,

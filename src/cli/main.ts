@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 import { CommanderError } from 'commander';
-import { buildProgram } from './program.js';
+import { programFor } from './program.js';
 import { ExitCode } from './exit-codes.js';
 import { Output } from './output.js';
 
-const program = buildProgram();
+const program = await programFor(process.argv);
 
 program.parseAsync(process.argv).then(
   () => {

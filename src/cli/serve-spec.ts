@@ -22,6 +22,7 @@ import {
   type ServiceDefinition,
 } from '../peripheral/index.js';
 import { encodeInt, INT_FORMAT_NAMES, specValue, type IntFormat } from './spec-values.js';
+import { isAdapterName, MAX_ADAPTER_INDEX } from '../core/adapter-name.js';
 
 /** A spec problem, with where it is: `file:line:col: path: message`. */
 export class SpecError extends InvalidArgumentError {
@@ -111,10 +112,7 @@ const advertise = z.strictObject({
 
 const specSchema = z.strictObject({
   name: z.string().min(1).optional(),
-  adapter: z
-    .string()
-    .regex(/^hci\d+$/, 'hciN')
-    .optional(),
+  adapter: z.string().refine(isAdapterName, `hciN with N 0..${MAX_ADAPTER_INDEX}`).optional(),
   advertise: advertise.optional(),
   services: z.array(service).min(1),
 });
@@ -263,6 +261,48 @@ function build(raw: RawSpec, locate: (path: PropertyKey[]) => [number?, number?]
   return spec;
 }
 
+/** Where the alias that broke toJS() is: the first that resolves to nothing, else the first. */
+function aliasAt(
+  doc: ReturnType<typeof parseDocument>,
+  lineCounter: LineCounter,
+): [number?, number?] {
+  let first: Node | undefined;
+  let unresolved: Node | undefined;
+  visit(doc, {
+    Alias(_, node) {
+      first ??= node;
+      if (node.resolve(doc) === undefined) {
+        unresolved = node;
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  const start = (unresolved ?? first)?.range?.[0];
+  if (start === undefined) return [];
+  const p = lineCounter.linePos(start);
+  return [p.line, p.col];
+}
+
+/**
+ * The document as plain data. The YAML library only finds alias problems here (an alias to no
+ * anchor, or so many alias expansions that it stops a "billion laughs" spec) and reports them
+ * as ReferenceError; they are the spec's fault, so they become SpecError (exit 2), not a crash.
+ */
+function specData(
+  doc: ReturnType<typeof parseDocument>,
+  lineCounter: LineCounter,
+  file: string,
+): unknown {
+  try {
+    return doc.toJS();
+  } catch (e) {
+    if (!(e instanceof ReferenceError)) throw e;
+    const [line, col] = aliasAt(doc, lineCounter);
+    throw new SpecError(file, line, col, '', e.message);
+  }
+}
+
 /**
  * Parses a serve spec (YAML or JSON: JSON is read as YAML, so both get positions) and checks
  * it completely; SpecError names the file, line and column of the first problem.
@@ -298,7 +338,7 @@ export function parseServeSpec(text: string, file: string): ServeSpec {
       if (key === 'services' && isSeq(pair.value)) pair.value.items.forEach(asWritten);
     },
   });
-  const data: unknown = doc.toJS();
+  const data = specData(doc, lineCounter, file);
   const parsed = specSchema.safeParse(data);
   if (!parsed.success) {
     const issue = parsed.error.issues[0] as z.core.$ZodIssue;

@@ -1,5 +1,6 @@
 import type { CharacteristicRef } from '../central/index.js';
 import { InvalidArgumentError, isUuid, normalizeUuid, validateHandle } from '../core/index.js';
+import { describeValue } from '../core/describe.js';
 
 /**
  * What `read`, `write` and `notify` address, as typed on the command line:
@@ -22,7 +23,7 @@ export function parseTarget(text: string): CharacteristicRef {
     return normalizeUuid(s);
   }
   throw new InvalidArgumentError(
-    `Invalid characteristic ${JSON.stringify(text)}: give a UUID (2a19, 128-bit), SERVICE/CHAR, or a handle (0x002a)`,
+    `Invalid characteristic ${describeValue(text)}: give a UUID (2a19, 128-bit), SERVICE/CHAR, or a handle (0x002a)`,
   );
 }
 

@@ -1,4 +1,5 @@
 import { AbortError, InvalidArgumentError, TimeoutError } from './errors.js';
+import { describeValue } from './describe.js';
 
 function abortErrorFor(signal: AbortSignal): AbortError {
   return new AbortError(undefined, { cause: signal.reason });
@@ -17,7 +18,7 @@ function checkMs(ms: number, allowInfinity: boolean): void {
     typeof ms === 'number' && ms >= 0 && (ms <= MAX_TIMER_MS || (allowInfinity && ms === Infinity));
   if (!ok) {
     throw new InvalidArgumentError(
-      `Invalid time: ${String(ms)} ms (need 0..${MAX_TIMER_MS}${allowInfinity ? ' or Infinity' : ''})`,
+      `Invalid time: ${describeValue(ms)} ms (need 0..${MAX_TIMER_MS}${allowInfinity ? ' or Infinity' : ''})`,
     );
   }
 }

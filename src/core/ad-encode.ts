@@ -2,6 +2,7 @@ import { AdType, URI_SCHEMES } from './ad-types.js';
 import type { AdStructure, AdvertisingDataInput } from './advertising.js';
 import { InvalidArgumentError } from './errors.js';
 import { normalizeUuid, uuidAlias, uuidToBytes } from './uuid.js';
+import { describeValue } from './describe.js';
 
 /** Options of encodeAdvertisingData(). */
 export interface EncodeAdvertisingOptions {
@@ -11,7 +12,9 @@ export interface EncodeAdvertisingOptions {
 
 function checkInt(name: string, v: number, min: number, max: number): void {
   if (!Number.isInteger(v) || v < min || v > max) {
-    throw new InvalidArgumentError(`${name} must be an integer ${min}..${max}, got ${String(v)}`);
+    throw new InvalidArgumentError(
+      `${name} must be an integer ${min}..${max}, got ${describeValue(v)}`,
+    );
   }
 }
 

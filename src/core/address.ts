@@ -1,4 +1,5 @@
 import { DecodeError, InvalidArgumentError } from './errors.js';
+import { describeValue } from './describe.js';
 
 /** LE address type: public (IEEE assigned) or random (static or private). */
 export type AddressType = 'public' | 'random';
@@ -21,7 +22,7 @@ export function isAddress(s: unknown): s is string {
 /** 'aa-bb-cc-dd-ee-ff' → 'AA:BB:CC:DD:EE:FF'; InvalidArgumentError for anything else. */
 export function normalizeAddress(s: string): string {
   if (!isAddress(s))
-    throw new InvalidArgumentError(`Invalid Bluetooth address: ${JSON.stringify(s)}`);
+    throw new InvalidArgumentError(`Invalid Bluetooth address: ${describeValue(s)}`);
   return s.toUpperCase().replace(/-/g, ':');
 }
 
@@ -32,10 +33,15 @@ export function addressToBytes(addr: string): Buffer {
 
 /** Address from 6 on-air (little-endian) bytes at `offset`; DecodeError if too short. */
 export function addressFromBytes(buf: Uint8Array, offset = 0): string {
+  if (!(buf instanceof Uint8Array))
+    throw new InvalidArgumentError('Address bytes must be a Uint8Array');
   if (!Number.isInteger(offset) || offset < 0 || offset + 6 > buf.length) {
-    throw new DecodeError(`Need 6 address bytes at offset ${offset}, have ${buf.length}`, {
-      offset,
-    });
+    throw new DecodeError(
+      `Need 6 address bytes at offset ${describeValue(offset)}, have ${buf.length}`,
+      {
+        offset,
+      },
+    );
   }
   const parts: string[] = [];
   for (let i = offset + 5; i >= offset; i--) {

@@ -34,6 +34,13 @@ export const AttErrorCode = {
 /** Names of the ATT error codes in AttErrorCode. */
 export type AttErrorCodeName = keyof typeof AttErrorCode;
 
+/**
+ * `attCode` of an AttError whose code the stack did not pass on: the peer answered with an
+ * ATT Error Response, but the tool in between (gatttool prints 'Unexpected error code' for
+ * codes it has no words for) dropped the number. Outside 0..255, so it matches no real code.
+ */
+export const UNKNOWN_ATT_CODE = -1;
+
 const NAMES = new Map<number, string>();
 for (const [name, code] of Object.entries(AttErrorCode)) {
   if (name !== 'ApplicationErrorFirst' && name !== 'ApplicationErrorLast') NAMES.set(code, name);

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from './errors.js';
+import { describeValue } from './describe.js';
 
 /** How a value is written as text (CLI arguments, logs, JSON output). */
 export type ValueFormat = 'hex' | 'utf8' | 'base64';
@@ -16,10 +17,9 @@ export function parseHex(s: string): Buffer {
   // Each group may carry its own 0x, as in '0xde 0xad'.
   const groups = text.split(SEPARATORS).map((g) => (/^0x./i.test(g) ? g.slice(2) : g));
   for (const g of groups) {
-    if (!/^[0-9a-f]*$/i.test(g))
-      throw new InvalidArgumentError(`Invalid hex: ${JSON.stringify(s)}`);
+    if (!/^[0-9a-f]*$/i.test(g)) throw new InvalidArgumentError(`Invalid hex: ${describeValue(s)}`);
     if (g.length % 2 !== 0) {
-      throw new InvalidArgumentError(`Hex has an odd number of digits: ${JSON.stringify(s)}`);
+      throw new InvalidArgumentError(`Hex has an odd number of digits: ${describeValue(s)}`);
     }
   }
   return Buffer.from(groups.join(''), 'hex');
@@ -45,10 +45,10 @@ export function parseValue(text: string, format: ValueFormat): Buffer {
       return Buffer.from(text, 'utf8');
     case 'base64':
       if (!BASE64_RE.test(text))
-        throw new InvalidArgumentError(`Invalid base64: ${JSON.stringify(text)}`);
+        throw new InvalidArgumentError(`Invalid base64: ${describeValue(text)}`);
       return Buffer.from(text, 'base64');
     default:
-      throw new InvalidArgumentError(`Unknown value format: ${String(format)}`);
+      throw new InvalidArgumentError(`Unknown value format: ${describeValue(format)}`);
   }
 }
 
@@ -65,7 +65,7 @@ export function formatValue(buf: Uint8Array, format: ValueFormat): string {
     case 'base64':
       return b.toString('base64');
     default:
-      throw new InvalidArgumentError(`Unknown value format: ${String(format)}`);
+      throw new InvalidArgumentError(`Unknown value format: ${describeValue(format)}`);
   }
 }
 
@@ -82,7 +82,7 @@ export function toBuffer(value: BytesLike): Buffer {
   if (Array.isArray(value)) {
     value.forEach((n, i) => {
       if (!Number.isInteger(n) || n < 0 || n > 255) {
-        throw new InvalidArgumentError(`Byte ${i} is not an integer 0..255: ${String(n)}`);
+        throw new InvalidArgumentError(`Byte ${i} is not an integer 0..255: ${describeValue(n)}`);
       }
     });
     return Buffer.from(value);

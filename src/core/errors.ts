@@ -108,11 +108,37 @@ export class DecodeError extends BleError {
   }
 }
 
+/**
+ * A subscription blekit could not restore after a reconnect or a change of the peer's
+ * database: the characteristic is gone, or enabling it again failed (`cause` says how). The
+ * subscription's callbacks have been dropped; subscribe again to resume.
+ */
+export class SubscriptionLostError extends BleError {
+  /** UUID of the characteristic, and of its service when known. */
+  readonly characteristic: string;
+  /** UUID of its service, when known. */
+  readonly service?: string;
+
+  constructor(
+    message: string,
+    options: BleErrorOptions & { characteristic: string; service?: string },
+  ) {
+    super(message, 'ERR_BLE_SUBSCRIPTION_LOST', options);
+    this.name = 'SubscriptionLostError';
+    this.characteristic = options.characteristic;
+    if (options.service) this.service = options.service;
+  }
+}
+
 function hex2(n: number): string {
   return '0x' + n.toString(16).padStart(2, '0');
 }
 
-/** An ATT Error Response from the peer (or to send to it), e.g. 'ATT error 0x0f (InsufficientEncryption)'. */
+/**
+ * An ATT Error Response from the peer (or to send to it), e.g. 'ATT error 0x0f
+ * (InsufficientEncryption)'. `attCode` is UNKNOWN_ATT_CODE (-1, name 'Unknown') when the peer
+ * answered with an error whose code the backend could not learn.
+ */
 export class AttError extends BleError {
   /** The ATT error code, e.g. 0x0f. */
   readonly attCode: number;
@@ -121,7 +147,8 @@ export class AttError extends BleError {
 
   constructor(attCode: number, message?: string, options?: BleErrorOptions) {
     const attName = attErrorName(attCode);
-    const base = `ATT error ${hex2(attCode)} (${attName})`;
+    const known = Number.isInteger(attCode) && attCode >= 0 && attCode <= 0xff;
+    const base = known ? `ATT error ${hex2(attCode)} (${attName})` : 'ATT error (code unknown)';
     super(message ? `${base}: ${message}` : base, 'ERR_BLE_ATT', options);
     this.name = 'AttError';
     this.attCode = attCode;

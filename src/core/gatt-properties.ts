@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from './errors.js';
+import { describeValue } from './describe.js';
 
 /** Characteristic Properties bits of a characteristic declaration (Core Vol 3 Part G 3.3.1.1). */
 export const CharacteristicPropertyBit = {
@@ -100,11 +101,13 @@ export function isCharacteristicFlag(s: unknown): s is CharacteristicFlag {
 export function propertiesToFlags(properties: number, extended = 0): CharacteristicFlag[] {
   if (!Number.isInteger(properties) || properties < 0 || properties > 0xff) {
     throw new InvalidArgumentError(
-      `Characteristic properties must be a byte: ${String(properties)}`,
+      `Characteristic properties must be a byte: ${describeValue(properties)}`,
     );
   }
   if (!Number.isInteger(extended) || extended < 0 || extended > 0xffff) {
-    throw new InvalidArgumentError(`Extended properties must be 16-bit: ${String(extended)}`);
+    throw new InvalidArgumentError(
+      `Extended properties must be 16-bit: ${describeValue(extended)}`,
+    );
   }
   const out: CharacteristicFlag[] = [];
   const basic = CHARACTERISTIC_FLAGS.slice(0, 8);
@@ -118,10 +121,12 @@ export function propertiesToFlags(properties: number, extended = 0): Characteris
 
 /** Properties byte that a set of flags produces; InvalidArgumentError for an unknown flag. */
 export function flagsToProperties(flags: readonly string[]): number {
+  if (!Array.isArray(flags))
+    throw new InvalidArgumentError('Characteristic flags must be an array');
   let props = 0;
   for (const f of flags) {
     if (!isCharacteristicFlag(f))
-      throw new InvalidArgumentError(`Unknown characteristic flag: ${JSON.stringify(f)}`);
+      throw new InvalidArgumentError(`Unknown characteristic flag: ${describeValue(f)}`);
     props |= FLAG_BITS[f];
   }
   return props;

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from './errors.js';
+import { describeValue } from './describe.js';
 
 /**
  * An ATT handle as a number in 0x0001..0xFFFF. Accepts numbers and strings in hex
@@ -12,7 +13,7 @@ export function validateHandle(h: number | string): number {
   else n = NaN;
   if (!Number.isInteger(n) || n < 0x0001 || n > 0xffff) {
     throw new InvalidArgumentError(
-      `Invalid ATT handle (must be 0x0001..0xffff): ${JSON.stringify(h)}`,
+      `Invalid ATT handle (must be 0x0001..0xffff): ${describeValue(h)}`,
     );
   }
   return n;

@@ -1,5 +1,6 @@
 import { DecodeError, InvalidArgumentError } from './errors.js';
 import { SIG_NAMES, type SigUuidKind } from './sig-names.js';
+import { describeValue } from './describe.js';
 
 /** The Bluetooth Base UUID; 16- and 32-bit UUIDs are aliases that replace its first 8 hex digits. */
 export const BASE_UUID_SUFFIX = '-0000-1000-8000-00805f9b34fb';
@@ -35,7 +36,7 @@ function tryNormalize(input: unknown): string | undefined {
  */
 export function normalizeUuid(input: string | number): string {
   const out = tryNormalize(input);
-  if (out === undefined) throw new InvalidArgumentError(`Invalid UUID: ${JSON.stringify(input)}`);
+  if (out === undefined) throw new InvalidArgumentError(`Invalid UUID: ${describeValue(input)}`);
   return out;
 }
 
@@ -70,7 +71,8 @@ export function uuidToBytes(uuid: string | number, size?: 2 | 4 | 16): Buffer {
   const alias = uuidAlias(full);
   const chosen = size ?? (alias !== undefined && alias <= 0xffff ? 2 : 16);
   if (chosen === 16) return Buffer.from(full.replace(/-/g, ''), 'hex').reverse();
-  if (chosen !== 2 && chosen !== 4) throw new InvalidArgumentError(`Invalid UUID size: ${size}`);
+  if (chosen !== 2 && chosen !== 4)
+    throw new InvalidArgumentError(`Invalid UUID size: ${describeValue(size)}`);
   const max = chosen === 2 ? 0xffff : 0xffffffff;
   if (alias === undefined || alias > max) {
     throw new InvalidArgumentError(`UUID ${full} does not fit in ${chosen} bytes`);
@@ -82,6 +84,8 @@ export function uuidToBytes(uuid: string | number, size?: 2 | 4 | 16): Buffer {
 
 /** UUID from on-air little-endian bytes (2, 4 or 16 of them); DecodeError for any other length. */
 export function uuidFromBytes(buf: Uint8Array): string {
+  if (!(buf instanceof Uint8Array))
+    throw new InvalidArgumentError('UUID bytes must be a Uint8Array');
   if (buf.length === 2 || buf.length === 4) {
     return fromAlias(Buffer.from(buf.buffer, buf.byteOffset, buf.length).readUIntLE(0, buf.length));
   }

@@ -1,7 +1,7 @@
 /**
- * Writes D-Bus values (little-endian) from the shapes dbus-next uses: numbers, booleans,
+ * Writes D-Bus values (little-endian) from these shapes: numbers, booleans,
  * bigint for 64-bit integers, strings, Buffer for 'ay', arrays for arrays and structs, plain
- * objects (or Maps) for dicts, and `{ signature, value }` (dbus-next's Variant) for 'v'.
+ * objects (or Maps) for dicts, and `{ signature, value }` (a Variant) for 'v'.
  * Integer-keyed dicts (BlueZ's ManufacturerData, a{qv}) take their keys from the object's
  * string keys.
  */

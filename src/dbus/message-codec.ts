@@ -9,7 +9,7 @@ import { Reader, readValue } from './unmarshal.js';
 
 export const MessageType = { methodCall: 1, methodReturn: 2, error: 3, signal: 4 } as const;
 
-/** The fields dbus-next's Message carries (its names), body in dbus-next's shapes. */
+/** A message's header fields and its decoded body (shapes: see unmarshal.ts). */
 export interface WireMessage {
   type: number;
   flags: number;
@@ -49,7 +49,7 @@ const REQUIRED: Record<number, FieldName[]> = {
 /** The specification's limit on a whole message. */
 const MAX_MESSAGE = 1 << 27;
 
-/** What encodeMessage takes: a WireMessage whose fields may be missing (dbus-next's Message). */
+/** What encodeMessage takes: a WireMessage whose fields may be missing. */
 export type OutgoingMessage = Partial<Omit<WireMessage, 'serial'>> & { serial: number | null };
 
 /** Encodes a message; 'h' values in the body become the returned fds, in order. */
@@ -95,8 +95,19 @@ export function encodeMessage(m: OutgoingMessage): { data: Buffer; fds: number[]
   return { data, fds };
 }
 
+/** Rounds up to a multiple of 8 without 32-bit arithmetic: lengths come from the peer. */
 function align8(n: number): number {
-  return (n + 7) & ~7;
+  return Math.ceil(n / 8) * 8;
+}
+
+/**
+ * How many values a message of `restBytes` may decode to. Every value costs tens of bytes of
+ * heap where its wire form may take four (an 'av' of bytes: 49 times the wire size was seen),
+ * so the count is bounded by the wire size: a byte array counts as one value, and anything
+ * BlueZ sends stays far below (an 8-byte element per value, plus room for small messages).
+ */
+export function valueBudget(restBytes: number): number {
+  return 65536 + Math.floor(restBytes / 8);
 }
 
 /** From a message's first 16 bytes: the length of everything after them. */
@@ -114,6 +125,11 @@ export function restLength(header: Buffer): number {
   // Every message type requires header fields, and a reader waiting for 0 bytes would wait forever.
   if (fieldsLength === 0) {
     throw new DecodeError('malformed D-Bus message: no header fields', { offset: 12 });
+  }
+  if (fieldsLength > MAX_MESSAGE) {
+    throw new DecodeError(`D-Bus header fields of ${fieldsLength} bytes are over the limit`, {
+      offset: 12,
+    });
   }
   const rest = align8(fieldsLength) + bodyLength;
   if (rest + 16 > MAX_MESSAGE) {
@@ -165,7 +181,7 @@ export function decodeMessage(header: Buffer, rest: Buffer, fds: readonly number
   const le = header[0] === 0x6c;
   const fieldsLength = le ? header.readUInt32LE(12) : header.readUInt32BE(12);
   const start = align8(fieldsLength);
-  const body = new Reader(rest, le, fds, start, rest.length);
+  const body = new Reader(rest, le, fds, start, rest.length, valueBudget(rest.length));
   for (let i = fieldsLength; i < start; i++) {
     if (rest[i] !== 0) body.fail('non-zero padding after the header');
   }

@@ -1,6 +1,6 @@
 /**
- * Reads D-Bus values (either byte order) into the shapes dbus-next hands to its callers, so
- * code written against dbus-next sees no difference: 'ay' as a Buffer, dicts as objects,
+ * Reads D-Bus values (either byte order) into the shapes dbus-next handed its callers, which
+ * blekit's code was written against: 'ay' as a Buffer, dicts as objects,
  * 'v' as a Variant, 64-bit integers as bigint, 'h' as the received fd. Every read is bounds
  * checked; malformed bytes give a DecodeError, never a crash or a loop.
  */
@@ -15,14 +15,21 @@ const MAX_DEPTH = 64;
 export class Reader {
   pos: number;
 
+  /** `budget`: how many values may still be decoded (see valueBudget in message-codec.ts). */
   constructor(
     readonly buf: Buffer,
     readonly littleEndian: boolean,
     readonly fds: readonly number[] = [],
     start = 0,
     readonly end = buf.length,
+    private budget = Number.MAX_SAFE_INTEGER,
   ) {
     this.pos = start;
+  }
+
+  /** Counts one decoded value against the budget. */
+  spend(): void {
+    if (--this.budget < 0) this.fail('more values than its size allows (decode inflation bound)');
   }
 
   fail(why: string): never {
@@ -72,6 +79,7 @@ export class Reader {
 /** Reads one value of type `t`; depth counts containers already entered. */
 export function readValue(r: Reader, t: TypeNode, depth = 0): unknown {
   if (depth > MAX_DEPTH) r.fail('nested too deep');
+  r.spend();
   const b = r.buf;
   const le = r.littleEndian;
   switch (t.code) {

@@ -15,6 +15,7 @@ import type {
   EventName,
   ReplyInput,
 } from './types.js';
+import { describeValue } from '../core/describe.js';
 
 export const HEADER_SIZE = 6;
 /** Controller Index of commands and events that are not about one controller. */
@@ -64,7 +65,7 @@ export const EVENT_NAMES = [...events.byName.keys()] as EventName[];
 
 export function checkIndex(i: unknown): number {
   if (typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i > NON_CONTROLLER)
-    throw new InvalidArgumentError(`Invalid controller index ${String(i)} (need 0..65535)`);
+    throw new InvalidArgumentError(`Invalid controller index ${describeValue(i)} (need 0..65535)`);
   return i;
 }
 

@@ -34,6 +34,7 @@ import type {
   MgmtEvent,
   RawMgmtEvent,
 } from './types.js';
+import { describeValue } from '../core/describe.js';
 
 /** Per-call options of Mgmt.send() and waitFor(). */
 export interface SendOptions {
@@ -394,7 +395,7 @@ export class Mgmt {
 
 function checkTimeout(ms: number): void {
   if (typeof ms !== 'number' || !(ms > 0) || ms > 0x7fffffff)
-    throw new InvalidArgumentError(`Invalid timeout ${String(ms)} ms`);
+    throw new InvalidArgumentError(`Invalid timeout ${describeValue(ms)} ms`);
 }
 
 function isListenerName(name: string): boolean {

@@ -6,7 +6,8 @@
  * packet that is ready in one batch per wakeup (one JS call per batch, not
  * per notification). It also makes the socketpair a GATT server returns, and
  * opens the kernel's mgmt socket (HCI_CHANNEL_CONTROL), whose frames are
- * datagrams read the same way.
+ * datagrams read the same way, and the unix stream socket of a D-Bus
+ * connection, which passes fds both ways.
  */
 #define _GNU_SOURCE /* sendmmsg */
 #include <errno.h>
@@ -373,6 +374,61 @@ static napi_value WriteMany(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/*
+ * writeFds(handle, buffer, fds) -> bytes written, or -errno: one sendmsg with the fds as
+ * SCM_RIGHTS. The kernel attaches them to the first byte it takes, so a partial write has
+ * sent them all and the caller writes the rest with write(). A D-Bus reply to
+ * AcquireNotify/AcquireWrite carries its socket this way.
+ */
+#define MAX_SEND_FDS 16
+static napi_value WriteFds(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3], out;
+  watcher_t *w;
+  void *data;
+  size_t len;
+  uint32_t n;
+  int fds[MAX_SEND_FDS];
+  union {
+    char buf[CMSG_SPACE(sizeof fds)];
+    struct cmsghdr align;
+  } control;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (!get_watcher(env, argv[0], &w)) return NULL;
+  CHECK(napi_get_typedarray_info(env, argv[1], NULL, &len, &data, NULL, NULL));
+  CHECK(napi_get_array_length(env, argv[2], &n));
+  if (n > MAX_SEND_FDS || len == 0) {
+    napi_throw_range_error(env, NULL, "writeFds: 1.. bytes and at most 16 fds");
+    return NULL;
+  }
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value el;
+    CHECK(napi_get_element(env, argv[2], i, &el));
+    CHECK(napi_get_value_int32(env, el, &fds[i]));
+  }
+  struct iovec iov = {data, len};
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  memset(&control, 0, sizeof control);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  if (n > 0) {
+    msg.msg_control = control.buf;
+    msg.msg_controllen = CMSG_SPACE(n * sizeof(int));
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(n * sizeof(int));
+    memcpy(CMSG_DATA(c), fds, n * sizeof(int));
+  }
+  ssize_t r;
+  do {
+    r = sendmsg(w->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+  } while (r < 0 && errno == EINTR);
+  CHECK(napi_create_int32(env, r < 0 ? -errno : (int32_t)r, &out));
+  return out;
+}
+
 /* wantWritable(handle): one EV_WRITABLE callback when the socket has room. */
 static napi_value WantWritable(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -493,6 +549,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"connectUnix", NULL, ConnectUnix, NULL, NULL, NULL, napi_default, NULL},
       {"write", NULL, Write, NULL, NULL, NULL, napi_default, NULL},
       {"writeMany", NULL, WriteMany, NULL, NULL, NULL, napi_default, NULL},
+      {"writeFds", NULL, WriteFds, NULL, NULL, NULL, napi_default, NULL},
       {"wantWritable", NULL, WantWritable, NULL, NULL, NULL, napi_default, NULL},
       {"ref", NULL, Ref, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, Close, NULL, NULL, NULL, napi_default, NULL},

@@ -2,7 +2,7 @@ import { BleError, InvalidArgumentError, TimeoutError } from '../core/errors.js'
 import { need } from './addon.js';
 import { WatchedFd } from './watched-fd.js';
 
-export { nativeAvailable, need } from './addon.js';
+export { nativeAvailable, nativeStatus, need, type NativeStatus } from './addon.js';
 
 const EV_PACKETS = 0;
 const EV_WRITABLE = 1;

@@ -16,6 +16,7 @@ interface StreamAddon {
     bufferSize?: number,
   ): unknown;
   write(handle: unknown, buf: Uint8Array): number;
+  writeFds(handle: unknown, buf: Uint8Array, fds: number[]): number;
   wantWritable(handle: unknown): void;
   ref(handle: unknown, on: boolean): void;
   close(handle: unknown): void;
@@ -32,7 +33,7 @@ const READ_BUFFER = 65536;
 
 function addon(): StreamAddon {
   const a = need() as unknown as Partial<StreamAddon>;
-  if (typeof a.openStream !== 'function' || typeof a.connectUnix !== 'function') {
+  if (typeof a.writeFds !== 'function' || typeof a.connectUnix !== 'function') {
     throw new BleError('the native addon predates stream sockets: rebuild it', 'ERR_BLE_NATIVE');
   }
   return a as StreamAddon;
@@ -46,6 +47,15 @@ export function connectUnix(path: string): number {
   return addon().connectUnix(path);
 }
 
+/** Most fds one write may carry (the addon's limit; a D-Bus reply passes one or two). */
+export const MAX_WRITE_FDS = 16;
+
+/** Queued bytes, with the fds that must leave with their first byte. */
+interface Chunk {
+  buf: Buffer;
+  fds: readonly number[];
+}
+
 export interface UnixStreamEvents {
   data: [data: Buffer, fds: number[]];
   close: [];
@@ -55,10 +65,10 @@ export interface UnixStreamEvents {
 /**
  * Owns its fd. write() takes what the kernel takes now and queues the rest in order, sending
  * it when the socket has room; close() drops the queue. Fds that arrive are the listener's
- * to close.
+ * to close; fds given to write() stay the caller's and must stay open until they are sent.
  */
 export class UnixStream extends WatchedFd<UnixStreamEvents> {
-  private readonly queue: Buffer[] = [];
+  private readonly queue: Chunk[] = [];
   private waiting = false;
 
   constructor(fd: number) {
@@ -73,19 +83,27 @@ export class UnixStream extends WatchedFd<UnixStreamEvents> {
   /** Bytes accepted but not yet taken by the kernel. */
   get queuedBytes(): number {
     let n = 0;
-    for (const b of this.queue) n += b.length;
+    for (const c of this.queue) n += c.buf.length;
     return n;
   }
 
-  write(buf: Uint8Array): void {
+  /** Writes bytes; `fds` (SCM_RIGHTS) leave with the first of them. */
+  write(buf: Uint8Array, fds: readonly number[] = []): void {
     if (this.isClosed) throw new SocketClosedError();
     if (!(buf instanceof Uint8Array)) {
       throw new InvalidArgumentError('stream data must be a Buffer or Uint8Array');
     }
-    if (buf.length === 0) return;
+    if (fds.length > MAX_WRITE_FDS || !fds.every((fd) => Number.isInteger(fd) && fd >= 0)) {
+      throw new InvalidArgumentError(`a write passes at most ${MAX_WRITE_FDS} valid fds`);
+    }
+    if (buf.length === 0) {
+      if (fds.length > 0)
+        throw new InvalidArgumentError('fds need at least one byte to carry them');
+      return;
+    }
     const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.length);
-    if (this.queue.length > 0) this.queue.push(b);
-    else this.send(b);
+    if (this.queue.length > 0) this.queue.push({ buf: b, fds: [...fds] });
+    else this.send({ buf: b, fds });
   }
 
   close(): void {
@@ -94,17 +112,21 @@ export class UnixStream extends WatchedFd<UnixStreamEvents> {
     this.emit('close');
   }
 
-  /** Writes as much of b as the kernel takes; queues the rest. False when it had to queue. */
-  private send(b: Buffer): boolean {
+  /** Writes as much of the chunk as the kernel takes; queues the rest. False when it had to queue. */
+  private send({ buf: b, fds }: Chunk): boolean {
     let off = 0;
     while (off < b.length) {
-      const r = addon().write(this.handle, off === 0 ? b : b.subarray(off));
+      const withFds = off === 0 && fds.length > 0;
+      const r = withFds
+        ? addon().writeFds(this.handle, b, [...fds])
+        : addon().write(this.handle, off === 0 ? b : b.subarray(off));
       if (r > 0) {
         off += r;
         continue;
       }
       if (r === -EAGAIN || r === 0) {
-        this.queue.unshift(b.subarray(off));
+        // Fds go with the first byte the kernel takes: only a chunk not started keeps them.
+        this.queue.unshift({ buf: b.subarray(off), fds: off === 0 ? fds : [] });
         this.waitWritable();
         return false;
       }

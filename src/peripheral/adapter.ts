@@ -1,4 +1,3 @@
-import type { MessageBus } from 'dbus-next';
 import { InvalidArgumentError, isAddress, normalizeAddress, NotFoundError } from '../core/index.js';
 import {
   callMethod,
@@ -6,6 +5,7 @@ import {
   getProperty,
   openSystemBus,
   setProperty,
+  type PeripheralBus,
 } from './dbus/bus.js';
 
 const ADAPTER_IFACE = 'org.bluez.Adapter1';
@@ -46,8 +46,8 @@ function toInfo(path: string, ifaces: Record<string, Record<string, unknown>>): 
 }
 
 /** Every adapter BlueZ knows, sorted by name. Opens (and closes) a bus unless given one. */
-export async function listAdapters(opts: { bus?: MessageBus } = {}): Promise<AdapterInfo[]> {
-  const bus = opts.bus ?? openSystemBus();
+export async function listAdapters(opts: { bus?: PeripheralBus } = {}): Promise<AdapterInfo[]> {
+  const bus = opts.bus ?? (await openSystemBus());
   try {
     const objs = await getManagedObjects(bus);
     return Object.entries(objs)
@@ -55,7 +55,7 @@ export async function listAdapters(opts: { bus?: MessageBus } = {}): Promise<Ada
       .map(([path, ifaces]) => toInfo(path, ifaces))
       .sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
   } finally {
-    if (!opts.bus) bus.disconnect();
+    if (!opts.bus) bus.close();
   }
 }
 
@@ -92,7 +92,7 @@ export function pickAdapter(list: AdapterInfo[], sel: AdapterSelector): AdapterI
 /** One adapter's settings over BlueZ's Adapter1 interface. */
 export class Adapter {
   private constructor(
-    readonly bus: MessageBus,
+    readonly bus: PeripheralBus,
     readonly name: string,
     readonly path: string,
     readonly address: string,
@@ -100,14 +100,17 @@ export class Adapter {
   ) {}
 
   /** Finds the adapter by name ('hci1') or address; the first one when no selector. */
-  static async open(selector?: AdapterSelector, opts: { bus?: MessageBus } = {}): Promise<Adapter> {
+  static async open(
+    selector?: AdapterSelector,
+    opts: { bus?: PeripheralBus } = {},
+  ): Promise<Adapter> {
     checkAdapterSelector(selector);
-    const bus = opts.bus ?? openSystemBus();
+    const bus = opts.bus ?? (await openSystemBus());
     try {
       const info = pickAdapter(await listAdapters({ bus }), selector);
       return new Adapter(bus, info.name, info.path, info.address, !opts.bus);
     } catch (err) {
-      if (!opts.bus) bus.disconnect();
+      if (!opts.bus) bus.close();
       throw err;
     }
   }
@@ -167,7 +170,7 @@ export class Adapter {
 
   /** Disconnects the bus when this Adapter opened it. */
   close(): void {
-    if (this.ownsBus) this.bus.disconnect();
+    if (this.ownsBus) this.bus.close();
   }
 }
 

@@ -1,6 +1,4 @@
 import { EventEmitter } from 'node:events';
-import dbus from 'dbus-next';
-import type { MessageBus } from 'dbus-next';
 import {
   BusyError,
   InvalidArgumentError,
@@ -9,10 +7,10 @@ import {
   toBuffer,
   type BytesLike,
 } from '../core/index.js';
-import { callMethod, getProperty } from './dbus/bus.js';
-import type { ObjectTree, PropertySpec } from './dbus/object-tree.js';
+import type { ObjectTree, PropertySpec } from '../dbus/client/object-tree.js';
+import { Variant } from '../dbus/client/variant.js';
+import { callMethod, getProperty, type PeripheralBus } from './dbus/bus.js';
 
-const { Variant } = dbus;
 const AD_IFACE = 'org.bluez.LEAdvertisement1';
 const MANAGER_IFACE = 'org.bluez.LEAdvertisingManager1';
 
@@ -96,7 +94,7 @@ export function advertisementProperties(o: AdvertisementOptions): Record<string,
   const mfr = entries<number>(o.manufacturerData);
   for (const [k] of mfr) checkInt(Number(k), 0, 0xffff, 'manufacturer id');
   if (mfr.length > 0) {
-    // a{qv}: the keys become numbers again on the wire (src/dbus/dict-keys.ts).
+    // a{qv}: the codec gives the object's string keys the key type of the signature.
     const dict: Record<number, unknown> = {};
     for (const [k, v] of mfr) dict[Number(k)] = new Variant('ay', toBuffer(v));
     put('ManufacturerData', 'a{qv}', dict);
@@ -160,7 +158,7 @@ export class Advertisement extends EventEmitter<{ release: [] }> {
 
   /** @internal Made by Peripheral.advertise. */
   constructor(
-    private readonly bus: MessageBus,
+    private readonly bus: PeripheralBus,
     private readonly tree: ObjectTree,
     readonly adapterPath: string,
     readonly path: string,

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, withTimeout } from '../core/index.js';
-import { DBusReplyError, type ObjectSpec } from './dbus/object-tree.js';
+import { DbusError, type ObjectSpec } from '../dbus/client/index.js';
 import { deviceFromPath } from './gatt/requests.js';
 import type { RemoteDevice } from './gatt/types.js';
 
@@ -46,7 +46,7 @@ export interface AgentOptions {
 const REJECTED = 'org.bluez.Error.Rejected';
 
 function reject(why: string): never {
-  throw new DBusReplyError(REJECTED, why);
+  throw new DbusError(REJECTED, why);
 }
 
 function dev(path: unknown): RemoteDevice {

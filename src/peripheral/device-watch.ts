@@ -1,6 +1,11 @@
 import { EventEmitter } from 'node:events';
-import type { Message as DBusMessage, MessageBus } from 'dbus-next';
-import { getManagedObjects, subscribeSignals, unwrapProps } from './dbus/bus.js';
+import type { WireMessage } from '../dbus/message-codec.js';
+import {
+  getManagedObjects,
+  subscribeSignals,
+  unwrapProps,
+  type PeripheralBus,
+} from './dbus/bus.js';
 import { deviceFromPath } from './gatt/requests.js';
 import type { RemoteDevice } from './gatt/types.js';
 
@@ -15,7 +20,7 @@ export class DeviceWatch extends EventEmitter<{
   private unsubscribers: (() => Promise<void>)[] = [];
 
   constructor(
-    private readonly bus: MessageBus,
+    private readonly bus: PeripheralBus,
     private readonly adapterPath: string,
   ) {
     super();
@@ -68,20 +73,20 @@ export class DeviceWatch extends EventEmitter<{
     await Promise.all(u.map((f) => f()));
   }
 
-  private onPropertiesChanged(msg: DBusMessage): void {
+  private onPropertiesChanged(msg: WireMessage): void {
     const [iface, changed] = msg.body as [string, Record<string, unknown>];
     if (iface !== DEVICE_IFACE) return;
     const props = unwrapProps(changed);
-    if (typeof props.Connected === 'boolean') this.set(msg.path, props.Connected);
+    if (typeof props.Connected === 'boolean') this.set(msg.path ?? '', props.Connected);
   }
 
-  private onAdded(msg: DBusMessage): void {
+  private onAdded(msg: WireMessage): void {
     const [path, ifaces] = msg.body as [string, Record<string, Record<string, unknown>>];
     const dev = ifaces?.[DEVICE_IFACE];
     if (dev && unwrapProps(dev).Connected === true) this.set(path, true);
   }
 
-  private onRemoved(msg: DBusMessage): void {
+  private onRemoved(msg: WireMessage): void {
     const [path, ifaces] = msg.body as [string, string[]];
     if (ifaces.includes(DEVICE_IFACE)) this.set(path, false);
   }

@@ -1,11 +1,10 @@
 import { EventEmitter } from 'node:events';
-import type { MessageBus } from 'dbus-next';
 import { BusyError, InvalidArgumentError } from '../core/index.js';
 import { Adapter, checkAdapterSelector } from './adapter.js';
 import { Advertisement, type AdvertisementOptions } from './advertisement.js';
 import { Agent } from './agent.js';
-import { callMethod, openSystemBus, roundTrip } from './dbus/bus.js';
-import { ObjectTree } from './dbus/object-tree.js';
+import { ObjectTree } from '../dbus/client/object-tree.js';
+import { callMethod, openSystemBus, roundTrip, type PeripheralBus } from './dbus/bus.js';
 import { DeviceWatch } from './device-watch.js';
 import { GattApplication, type ApplicationHost } from './gatt/application.js';
 import type { LocalService, SubscriptionEvent } from './gatt/local.js';
@@ -15,8 +14,8 @@ import type { RemoteDevice, ServiceLike } from './gatt/types.js';
 export interface PeripheralOptions {
   /** 'hci1', '/org/bluez/hci1' or the adapter's address; default the first adapter. */
   adapter?: string;
-  /** Use this bus instead of opening a system bus connection (not closed by close()). */
-  bus?: MessageBus;
+  /** Use this connection instead of opening one to the system bus (not closed by close()). */
+  bus?: PeripheralBus;
   /** Unregister everything on SIGINT/SIGTERM, then let the signal do its default. Default true. */
   handleSignals?: boolean;
   /** Register the last advertisement again after a central disconnects. Default false. */
@@ -63,7 +62,7 @@ export class Peripheral extends EventEmitter<PeripheralEvents> {
 
   private constructor(
     /** The D-Bus connection in use. */
-    readonly bus: MessageBus,
+    readonly bus: PeripheralBus,
     /** The adapter this peripheral serves on. */
     readonly adapter: Adapter,
     private readonly watch: DeviceWatch,
@@ -71,7 +70,8 @@ export class Peripheral extends EventEmitter<PeripheralEvents> {
     private readonly opts: PeripheralOptions,
   ) {
     super();
-    this.tree = new ObjectTree(bus);
+    // BlueZ's own name for a failure it turns into an ATT error for the remote client.
+    this.tree = new ObjectTree(bus, { failedErrorName: 'org.bluez.Error.Failed' });
     this.tree.attach();
     this.root = `/org/blekit/peripheral${process.pid}_${instances++}`;
     watch.on('connect', (d) => this.emit('connect', d));
@@ -82,6 +82,10 @@ export class Peripheral extends EventEmitter<PeripheralEvents> {
     bus.on('error', (err: Error) => {
       if (this.listenerCount('error') > 0) this.emit('error', err);
     });
+    // A connection that drops (bus daemon gone) is an error too, unless close() ended it.
+    bus.on('close', (reason: Error) => {
+      if (!this.closed && this.listenerCount('error') > 0) this.emit('error', reason);
+    });
     if (opts.handleSignals ?? true) {
       process.once('SIGINT', this.signalHandler);
       process.once('SIGTERM', this.signalHandler);
@@ -91,14 +95,14 @@ export class Peripheral extends EventEmitter<PeripheralEvents> {
   /** Opens the adapter over the system bus and starts watching centrals connect; close() (or `await using`) undoes it all. */
   static async open(opts: PeripheralOptions = {}): Promise<Peripheral> {
     checkAdapterSelector(opts.adapter);
-    const bus = opts.bus ?? openSystemBus();
+    const bus = opts.bus ?? (await openSystemBus());
     try {
       const adapter = await Adapter.open(opts.adapter, { bus });
       const watch = new DeviceWatch(bus, adapter.path);
       await watch.start();
       return new Peripheral(bus, adapter, watch, !opts.bus, opts);
     } catch (err) {
-      if (!opts.bus) bus.disconnect();
+      if (!opts.bus) bus.close();
       throw err;
     }
   }
@@ -293,7 +297,7 @@ export class Peripheral extends EventEmitter<PeripheralEvents> {
     for (const a of [...this.agents]) await attempt(() => this.unregisterAgent(a));
     await attempt(() => this.watch.stop());
     this.tree.detach();
-    if (this.ownsBus) this.bus.disconnect();
+    if (this.ownsBus) this.bus.close();
     if (errors.length > 0) {
       throw new AggregateError(errors, 'some BlueZ registrations could not be removed');
     }

@@ -15,7 +15,7 @@ export async function eventMaps(central: Central, device: Device, p: Peripheral,
 
   device.on('disconnect', (reason) => reason satisfies 'local' | 'remote' | 'adapter' | 'unknown');
   device.on('reconnectFailed', (e: Error, attempt: number) => [e, attempt]);
-  device.on('resubscribeFailed', (e: Error, uuid?: string) => [e, uuid]);
+  device.on('subscriptionLost', (e) => [e.characteristic, e.service]);
   // @ts-expect-error misspelt event name
   device.once('disconected', () => undefined);
   // @ts-expect-error wrong listener parameter type

@@ -1,9 +1,12 @@
 import { InvalidArgumentError } from '../../core/index.js';
+import { describeValue } from '../../core/describe.js';
 
 function intIn(v: unknown, lo: number, hi: number, what: string): void {
   if (v === undefined) return;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
-    throw new InvalidArgumentError(`${what} must be an integer ${lo}..${hi}, got ${String(v)}`);
+    throw new InvalidArgumentError(
+      `${what} must be an integer ${lo}..${hi}, got ${describeValue(v)}`,
+    );
   }
 }
 

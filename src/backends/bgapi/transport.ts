@@ -1,10 +1,37 @@
-import { SerialPort } from 'serialport';
 import {
   BackendError,
   InvalidArgumentError,
   NotFoundError,
+  NotSupportedError,
   PermissionError,
 } from '../../core/index.js';
+import { describeValue } from '../../core/describe.js';
+
+type SerialPortModule = typeof import('serialport');
+
+let serialport: Promise<SerialPortModule> | undefined;
+
+/**
+ * serialport, loaded on first use: it is an optional peer dependency (a native package most
+ * users, who never touch a BGAPI dongle, should not have to install).
+ */
+function loadSerialPort(): Promise<SerialPortModule> {
+  serialport ??= import('serialport').catch((err: unknown) => {
+    serialport = undefined;
+    const code = (err as { code?: unknown }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
+      throw new NotSupportedError(
+        'the BGAPI backend needs the "serialport" package, which is not installed: npm install serialport',
+        { cause: err },
+      );
+    }
+    throw new BackendError(`serialport failed to load: ${(err as Error).message}`, {
+      cause: err,
+      backend: 'bgapi',
+    });
+  });
+  return serialport;
+}
 
 /** A byte pipe to a BGAPI dongle (serial port, pseudo-terminal, or an in-memory pair in tests). */
 export interface BgapiPort {
@@ -32,6 +59,7 @@ export interface SerialOptions {
 
 /** Serial device paths of attached BLED112-style dongles, in the order the OS lists them. */
 export async function findDongles(): Promise<string[]> {
+  const { SerialPort } = await loadSerialPort();
   const ports = await SerialPort.list();
   return ports
     .filter(
@@ -69,7 +97,7 @@ function mapOpenError(err: unknown, path: string): Error {
 export async function resolvePortPath(o: SerialOptions): Promise<string> {
   if (o.path !== undefined) {
     if (typeof o.path !== 'string' || o.path === '') {
-      throw new InvalidArgumentError(`BGAPI port must be a device path: ${String(o.path)}`);
+      throw new InvalidArgumentError(`BGAPI port must be a device path: ${describeValue(o.path)}`);
     }
     return o.path;
   }
@@ -89,6 +117,7 @@ export async function resolvePortPath(o: SerialOptions): Promise<string> {
 /** Opens a serial port (raw, 8N1) as a BgapiPort. */
 export async function openSerialPort(o: SerialOptions): Promise<BgapiPort> {
   const path = await resolvePortPath(o);
+  const { SerialPort } = await loadSerialPort();
   const port = new SerialPort({ path, baudRate: o.baudRate ?? 115200, autoOpen: false });
   await new Promise<void>((resolve, reject) =>
     port.open((err) => (err ? reject(mapOpenError(err, path)) : resolve())),

@@ -1,38 +1,12 @@
-import { BackendError, NotSupportedError, withTimeout } from '../../core/index.js';
-import { DbusClient, clientAvailable, connectBus, systemBusPath } from '../../dbus/client/index.js';
+import { BackendError } from '../../core/index.js';
+import { connectBus, type DbusClient } from '../../dbus/client/index.js';
+import type { WireMessage } from '../../dbus/message-codec.js';
 import { Variant } from '../../dbus/client/variant.js';
 import { mapDbusError, type ErrorContext } from './errors.js';
 import { IFACE, unwrapProps, type Props } from './objects.js';
 
-/** An incoming message, as either transport hands it over. */
-interface DbusMessage {
-  type: number;
-  path?: string;
-  interface?: string;
-  member?: string;
-  body: unknown[];
-}
-
-/** The fields of an outgoing method call. */
-interface CallFields {
-  destination: string;
-  path: string;
-  interface: string;
-  member: string;
-  signature: string;
-  body: unknown[];
-}
-
-/**
- * What BluezBus needs from a connection: blekit's DbusClient (the default) or dbus-next's
- * MessageBus (BLEKIT_DBUS_TRANSPORT=dbus-next, or no native addon).
- */
-interface BusConnection {
-  call(msg: object, timeoutMs?: number): Promise<{ body?: unknown[] } | null | undefined>;
-  on(event: 'message', f: (m: DbusMessage) => void): unknown;
-  on(event: 'error', f: (e: Error) => void): unknown;
-  disconnect(): void;
-}
+/** What BluezBus needs from a connection (blekit's DbusClient; tests pass a stand-in). */
+export type BusConnection = Pick<DbusClient, 'call' | 'on' | 'close'>;
 
 /** D-Bus message type of a signal (the spec's numbering). */
 const SIGNAL = 4;
@@ -73,41 +47,19 @@ export class BluezBus {
   private readonly waiting: (() => void)[] = [];
   private closed = false;
 
-  /**
-   * `newMessage` builds what `bus.call` takes (dbus-next wants its Message class; blekit's
-   * client takes the fields). A bus that enforces call timeouts itself (blekit's client, which
-   * then forgets the serial) needs no second timer here.
-   */
-  private constructor(
-    private readonly bus: BusConnection,
-    private readonly newMessage: (fields: CallFields) => object = (f) => f,
-    private readonly ownTimeouts = false,
-  ) {
-    bus.on('message', (m: DbusMessage) => {
+  /** Takes over `bus` (closes it on close()). */
+  constructor(private readonly bus: BusConnection) {
+    bus.on('message', (m: WireMessage) => {
       if (m.type === SIGNAL) this.onSignal(m);
     });
     // A lost bus connection surfaces as failed calls; keep the 'error' event from crashing.
     bus.on('error', () => undefined);
   }
 
-  /**
-   * Connects to the system bus with blekit's own client when the native addon is there and the
-   * bus address is a unix path; otherwise, or with BLEKIT_DBUS_TRANSPORT=dbus-next, through
-   * dbus-next, which is then loaded (and only then).
-   */
+  /** Connects to the system bus (DBUS_SYSTEM_BUS_ADDRESS or its default path). */
   static async open(): Promise<BluezBus> {
-    const path = process.env.BLEKIT_DBUS_TRANSPORT === 'dbus-next' ? undefined : clientPath();
     try {
-      if (path !== undefined) {
-        const client: DbusClient = await connectBus({ path });
-        return new BluezBus(client, undefined, true);
-      }
-      const [{ default: dbus }, { openSystemBus }] = await Promise.all([
-        import('dbus-next'),
-        import('../../dbus/system-bus.js'),
-      ]);
-      const bus = openSystemBus();
-      return new BluezBus(bus as unknown as BusConnection, (fields) => new dbus.Message(fields));
+      return new BluezBus(await connectBus());
     } catch (e) {
       throw new BackendError(`Cannot open the system D-Bus: ${(e as Error).message}`, {
         cause: e,
@@ -134,18 +86,8 @@ export class BluezBus {
     if (this.pending < MAX_PENDING_CALLS) this.pending++;
     else await new Promise<void>((r) => this.waiting.push(r));
     try {
-      const msg = this.newMessage({
-        destination: 'org.bluez',
-        path,
-        interface: iface,
-        member,
-        signature,
-        body,
-      });
-      const reply = this.ownTimeouts
-        ? await this.bus.call(msg, timeoutMs)
-        : await withTimeout(this.bus.call(msg), timeoutMs, `${member} ${path}`);
-      return reply?.body ?? [];
+      const msg = { destination: 'org.bluez', path, interface: iface, member, signature, body };
+      return (await this.bus.call(msg, timeoutMs)).body;
     } catch (e) {
       throw mapDbusError(e, `${member} ${path}`, context);
     } finally {
@@ -224,23 +166,22 @@ export class BluezBus {
     this.pathHandlers.clear();
     this.ifaceHandlers.clear();
     this.subtreeHandlers.length = 0;
-    this.bus.disconnect();
+    this.bus.close();
   }
 
   private async busCall(member: string, rule: string): Promise<void> {
-    const msg = this.newMessage({
+    const msg = {
       destination: 'org.freedesktop.DBus',
       path: '/org/freedesktop/DBus',
       interface: 'org.freedesktop.DBus',
       member,
       signature: 's',
       body: [rule],
-    });
-    if (this.ownTimeouts) await this.bus.call(msg, DEFAULT_CALL_TIMEOUT_MS);
-    else await withTimeout(this.bus.call(msg), DEFAULT_CALL_TIMEOUT_MS, `${member} ${rule}`);
+    };
+    await this.bus.call(msg, DEFAULT_CALL_TIMEOUT_MS);
   }
 
-  private onSignal(m: DbusMessage): void {
+  private onSignal(m: WireMessage): void {
     if (m.interface === IFACE.props && m.member === 'PropertiesChanged') {
       const path = m.path ?? '';
       const set = this.pathHandlers.get(path);
@@ -267,18 +208,6 @@ export class BluezBus {
         for (const h of this.ifaceHandlers) h('removed', path, names);
       }
     }
-  }
-}
-
-/** The system bus socket for blekit's client, or undefined when dbus-next must do it. */
-function clientPath(): string | undefined {
-  if (!clientAvailable()) return undefined;
-  try {
-    return systemBusPath();
-  } catch (e) {
-    // An address this client does not speak (abstract socket, tcp): dbus-next does.
-    if (e instanceof NotSupportedError) return undefined;
-    throw e;
   }
 }
 

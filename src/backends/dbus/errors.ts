@@ -11,6 +11,7 @@ import {
   PermissionError,
   TimeoutError,
 } from '../../core/index.js';
+import { DbusError } from '../../dbus/client/errors.js';
 
 const BLUEZ = 'org.bluez.Error.';
 
@@ -28,11 +29,11 @@ const TRANSIENT = [
 ];
 
 /**
- * Maps a D-Bus error (dbus-next DBusError: `type` is the error name, `text` its message) to
- * blekit's typed errors. Anything already a BleError passes through.
+ * Maps a D-Bus error reply (DbusError: `type` is the error name, `text` its message) to
+ * blekit's more specific typed errors. Any other BleError passes through.
  */
 export function mapDbusError(err: unknown, what: string, context: ErrorContext = 'other'): Error {
-  if (err instanceof BleError) return err;
+  if (err instanceof BleError && !(err instanceof DbusError)) return err;
   const e = err as { type?: unknown; text?: unknown; message?: unknown };
   const type = typeof e?.type === 'string' ? e.type : '';
   const text = typeof e?.text === 'string' ? e.text : String(e?.message ?? err);

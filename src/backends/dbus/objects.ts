@@ -30,7 +30,7 @@ export type Props = Record<string, unknown>;
 /** path -> interface -> properties, as GetManagedObjects returns them (unwrapped). */
 export type ObjectTree = Map<string, Map<string, Props>>;
 
-/** Strips dbus-next Variant wrappers ({ signature, value }) from a property dictionary. */
+/** Strips Variant wrappers ({ signature, value }) from a property dictionary. */
 export function unwrapProps(raw: Record<string, unknown>): Props {
   const out: Props = {};
   for (const [k, v] of Object.entries(raw)) out[k] = unwrapVariant(v);

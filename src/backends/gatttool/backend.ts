@@ -22,9 +22,11 @@ import type { ScanResult } from '../../central/types.js';
 import { Mgmt } from '../../mgmt/index.js';
 import { removeBonds } from './bonds.js';
 import { GatttoolConnection } from './connection.js';
+import { describeValue } from '../../core/describe.js';
 import { isTransientConnectError } from './errors.js';
 import { hcitoolScan, mgmtPermission, mgmtScan, type Scanner } from './scan.js';
 import { GatttoolSession, checkCommandLine, type SessionOptions } from './session.js';
+import { isAdapterName, MAX_ADAPTER_INDEX } from '../../core/adapter-name.js';
 
 /** pygatt's GATTToolBackend options, as they mean something in Node. */
 export interface GatttoolBackendOptions {
@@ -72,9 +74,24 @@ export interface GatttoolBackendOptions {
   bluetoothctlPath?: string;
 }
 
-/** gatttool options that would break the session if given again by the caller. */
-const RESERVED =
-  /^(-[iIbtp]|--(adapter|device|interactive|addr-type|psm|primary|characteristics|char-read|char-write|char-write-req|char-desc|listen|help.*)|-h)(=|$)/;
+/** gatttool long options that would break the session if given again by the caller. */
+const RESERVED_LONG =
+  /^--(adapter|device|interactive|addr-type|psm|primary|characteristics|char-read|char-write|char-write-req|char-desc|listen|help.*)(=|$)/;
+
+/**
+ * Short options blekit sets itself (and -h, which prints help and exits). GLib reads every
+ * letter after a single dash as its own option, so '-ihci1' is -i -h -c -i -1 and '-Ib' is
+ * -I -b: each letter of such a cluster is checked, not just the first.
+ */
+const RESERVED_SHORT = new Set(['i', 'I', 'b', 't', 'p', 'h']);
+
+function reservedIn(option: string): string | undefined {
+  const long = RESERVED_LONG.exec(option);
+  if (long) return `--${long[1] as string}`;
+  if (option.startsWith('--') || !option.startsWith('-')) return undefined;
+  const letter = [...option.slice(1)].find((c) => RESERVED_SHORT.has(c));
+  return letter === undefined ? undefined : `-${letter}`;
+}
 
 export function checkCliOptions(options: unknown): string[] {
   if (options === undefined) return [];
@@ -84,10 +101,13 @@ export function checkCliOptions(options: unknown): string[] {
   for (const o of options as string[]) {
     // eslint-disable-next-line no-control-regex
     if (o === '' || /[\x00-\x1f\x7f]/.test(o)) {
-      throw new InvalidArgumentError(`Invalid gatttool option ${JSON.stringify(o)}`);
+      throw new InvalidArgumentError(`Invalid gatttool option ${describeValue(o)}`);
     }
-    if (RESERVED.test(o)) {
-      throw new InvalidArgumentError(`gatttool option ${o} is set by blekit itself`);
+    const reserved = reservedIn(o);
+    if (reserved !== undefined) {
+      throw new InvalidArgumentError(
+        `gatttool option ${describeValue(o)} sets ${reserved}, which blekit sets itself`,
+      );
     }
   }
   return [...(options as string[])];
@@ -119,8 +139,10 @@ export class GatttoolBackend implements CentralBackend {
   private scanner: Scanner | undefined;
 
   constructor(private readonly options: GatttoolBackendOptions = {}) {
-    if (options.adapter !== undefined && !/^hci\d+$/.test(options.adapter)) {
-      throw new InvalidArgumentError(`adapter must be hciN: ${String(options.adapter)}`);
+    if (options.adapter !== undefined && !isAdapterName(options.adapter)) {
+      throw new InvalidArgumentError(
+        `adapter must be hci0..hci${MAX_ADAPTER_INDEX}: ${describeValue(options.adapter)}`,
+      );
     }
     if (options.scanTool !== undefined && !['mgmt', 'hcitool'].includes(options.scanTool)) {
       throw new InvalidArgumentError(`scanTool must be 'mgmt' or 'hcitool'`);
@@ -128,7 +150,9 @@ export class GatttoolBackend implements CentralBackend {
     this.cliOptions = checkCliOptions(options.cliOptions);
     const m = options.exchangeMtuOnConnect;
     if (m !== undefined && m !== false && !(Number.isInteger(m) && m >= 23 && m <= 517)) {
-      throw new InvalidArgumentError(`exchangeMtuOnConnect must be 23..517 or false: ${String(m)}`);
+      throw new InvalidArgumentError(
+        `exchangeMtuOnConnect must be 23..517 or false: ${describeValue(m)}`,
+      );
     }
   }
 

@@ -6,6 +6,7 @@ import {
   formatHandle,
   normalizeUuid,
   toHex,
+  uuidFromBytes,
   validateHandle,
   type AddressType,
 } from '../../core/index.js';
@@ -20,9 +21,15 @@ import type {
   SecurityLevel,
   ServiceInfo,
 } from '../../central/types.js';
-import { assembleServices, hasCharacteristics } from './discovery.js';
+import {
+  assembleServices,
+  hasCharacteristics,
+  secondaryRanges,
+  type SecondaryService,
+} from './discovery.js';
 import type { GatttoolEvent } from './parser.js';
 import type { CommandSpec, GatttoolSession } from './session.js';
+import { describeValue } from '../../core/describe.js';
 
 const CCCD = normalizeUuid(0x2902);
 const DEFAULT_MTU = 23;
@@ -121,6 +128,12 @@ export class GatttoolConnection implements BackendConnection {
       'descriptor discovery',
       t,
     );
+    const secondaries: SecondaryService[] = [];
+    for (const range of secondaryRanges(attributes)) {
+      // The declaration's value is the service UUID (2 or 16 bytes, little-endian).
+      const value = await this.readHandle(range.start, 'secondary service declaration');
+      secondaries.push({ ...range, uuid: uuidFromBytes(value) });
+    }
     const characteristics = hasCharacteristics(attributes)
       ? await this.run<Ev<'characteristic'>[]>(
           'characteristics',
@@ -129,7 +142,7 @@ export class GatttoolConnection implements BackendConnection {
           t,
         )
       : [];
-    this.cache = assembleServices(primaries, characteristics, attributes);
+    this.cache = assembleServices(primaries, characteristics, attributes, secondaries);
     return this.cache;
   }
 
@@ -246,7 +259,7 @@ export class GatttoolConnection implements BackendConnection {
   /** gatttool's `mtu N`: ATT allows one exchange per connection, later calls return its result. */
   async exchangeMtu(mtu: number): Promise<number> {
     if (!Number.isInteger(mtu) || mtu < DEFAULT_MTU || mtu > 517) {
-      throw new InvalidArgumentError(`MTU must be 23..517: ${String(mtu)}`);
+      throw new InvalidArgumentError(`MTU must be 23..517: ${describeValue(mtu)}`);
     }
     if (this.mtuExchanged) return this.negotiatedMtu;
     const got = await this.run(`mtu ${mtu}`, { result: pick('mtu', (e) => e.mtu) }, 'MTU exchange');

@@ -2,7 +2,9 @@
  * Builds the service tree from what gatttool's discovery commands print. gatttool's own
  * output carries no end marker and prints nothing for an empty `characteristics` list, so
  * discovery reads `char-desc` (every attribute, declarations included) to know beforehand
- * whether any characteristic exists.
+ * whether any characteristic exists. gatttool has no command for secondary services
+ * (`primary` asks for 0x2800 groups only), so they are found in the same `char-desc` list:
+ * each 0x2801 declaration starts one, which runs to the next service declaration.
  */
 import { normalizeUuid, uuidToBytes } from '../../core/index.js';
 import type { ServiceInfo } from '../../central/types.js';
@@ -14,6 +16,37 @@ type Characteristic = Extract<GatttoolEvent, { kind: 'characteristic' }>;
 type Descriptor = Extract<GatttoolEvent, { kind: 'descriptor' }>;
 
 const CHARACTERISTIC_DECLARATION = normalizeUuid(GattType.characteristic);
+const PRIMARY_DECLARATION = normalizeUuid(GattType.primaryService);
+const SECONDARY_DECLARATION = normalizeUuid(GattType.secondaryService);
+
+/** A secondary service: its handle range and its UUID as read from its declaration. */
+export interface SecondaryService {
+  start: number;
+  end: number;
+  uuid: string;
+}
+
+/**
+ * Handle ranges of the secondary services char-desc listed: from each 0x2801 declaration to
+ * the attribute before the next service declaration (the last one runs to 0xffff, as the
+ * last primary service's range does).
+ */
+export function secondaryRanges(
+  attributes: readonly Descriptor[],
+): { start: number; end: number }[] {
+  const starts = attributes
+    .filter((a) => {
+      const t = normalizeUuid(a.uuid);
+      return t === PRIMARY_DECLARATION || t === SECONDARY_DECLARATION;
+    })
+    .map((a) => ({ handle: a.handle, secondary: normalizeUuid(a.uuid) === SECONDARY_DECLARATION }))
+    .sort((a, b) => a.handle - b.handle);
+  return starts.flatMap((s, i) => {
+    if (!s.secondary) return [];
+    const next = starts[i + 1];
+    return [{ start: s.handle, end: next === undefined ? 0xffff : next.handle - 1 }];
+  });
+}
 
 /** True when char-desc listed at least one characteristic declaration. */
 export function hasCharacteristics(attributes: readonly Descriptor[]): boolean {
@@ -25,6 +58,7 @@ export function assembleServices(
   primaries: readonly Primary[],
   characteristics: readonly Characteristic[],
   attributes: readonly Descriptor[],
+  secondaries: readonly SecondaryService[] = [],
 ): ServiceInfo[] {
   const declarations: FoundDeclaration[] = characteristics.map((c) => {
     const head = Buffer.alloc(3);
@@ -34,12 +68,10 @@ export function assembleServices(
   });
   const information = new Map(attributes.map((a) => [a.handle, uuidToBytes(a.uuid)]));
   return assembleDatabase(
-    primaries.map((p) => ({
-      start: p.start,
-      end: p.end,
-      uuid: uuidToBytes(p.uuid),
-      primary: true,
-    })),
+    [
+      ...primaries.map((p) => ({ ...p, primary: true })),
+      ...secondaries.map((p) => ({ ...p, primary: false })),
+    ].map((g) => ({ start: g.start, end: g.end, uuid: uuidToBytes(g.uuid), primary: g.primary })),
     declarations,
     information,
   );

@@ -8,6 +8,7 @@ import {
   NotSupportedError,
   PermissionError,
   TimeoutError,
+  UNKNOWN_ATT_CODE,
   type BleError,
 } from '../../core/index.js';
 
@@ -15,7 +16,8 @@ import {
  * The words gatttool (attrib/att.c att_ecode2str) prints for each ATT error code. 0x80..0x82
  * are also what gattrib reports for local I/O errors, timeouts and aborts, so a peer's
  * application error 0x80 and a local I/O failure read the same; codes gatttool has no words
- * for ('Unexpected error code') cannot be recovered at all.
+ * for ('Unexpected error code') cannot be recovered at all. 0x81 is spelled 'occurred' from
+ * BlueZ 5.66 on and 'occured' before: both are listed.
  */
 const ATT_WORDS: ReadonlyMap<string, number> = new Map([
   ['Invalid handle', 0x01],
@@ -36,6 +38,7 @@ const ATT_WORDS: ReadonlyMap<string, number> = new Map([
   ['Attribute type is not a supported grouping attribute', 0x10],
   ['Insufficient Resources to complete the request', 0x11],
   ['Internal application error: I/O', 0x80],
+  ['A timeout occurred', 0x81],
   ['A timeout occured', 0x81],
   ['The operation was aborted', 0x82],
 ]);
@@ -99,9 +102,11 @@ export function mapGatttoolError(message: string, what: string, failed = false):
   const code = attCodeOf(message);
   if (code !== undefined) return new AttError(code, `${what} (gatttool: ${message})`);
   if (/Unexpected error code$/.test(message)) {
-    return new BackendError(`${text} (gatttool does not print this ATT code)`, {
-      backend: 'gatttool',
-    });
+    // The peer did answer with an ATT error; gatttool only dropped its number.
+    return new AttError(
+      UNKNOWN_ATT_CODE,
+      `${what} (gatttool: ${message}; gatttool does not print this code)`,
+    );
   }
   if (
     /^(Invalid (handle|value|UUID|start handle|end handle)\b|A valid handle is required|Missing argument|.*: command not found$)/.test(

@@ -168,15 +168,25 @@ export interface ParserOptions {
   maxLineLength?: number;
 }
 
+/** Longest text that can still be a bare prompt (prompt, colour codes, readline redraws). */
+const MAX_PROMPT_TEXT = 4096;
+
 /**
  * Incremental parser: feed() it output chunks as they arrive (any split, UTF-8 or latin1
- * text), get events in order. A line longer than `maxLineLength` throws DecodeError: gatttool
- * never prints one, so the stream is not gatttool's.
+ * text), get events in order. Work is linear in the output: each chunk is scanned once and
+ * an unfinished line is kept as a list of parts, joined once when its line break arrives.
+ * A line longer than `maxLineLength` throws DecodeError: gatttool never prints one, so the
+ * stream is not gatttool's (the session then ends gatttool). The parser drops what remains of
+ * that chunk and everything up to the next line break, then parses on.
  */
 export class GatttoolParser {
-  private pending = '';
-  /** The prompt at the start of `pending` has been reported already. */
+  /** The unfinished line, in the parts it arrived in. */
+  private pending: string[] = [];
+  private pendingLength = 0;
+  /** The prompt at the start of the pending line has been reported already. */
   private pendingPrompt = false;
+  /** Dropping the rest of an overlong line until its line break. */
+  private discarding = false;
   private readonly maxLineLength: number;
 
   constructor(options: ParserOptions = {}) {
@@ -185,23 +195,38 @@ export class GatttoolParser {
 
   feed(chunk: string): GatttoolEvent[] {
     const out: GatttoolEvent[] = [];
-    let text = this.pending + chunk;
     let start = 0;
-    for (let i = 0; i < text.length; i++) {
-      const c = text[i];
-      if (c !== '\n' && c !== '\r') continue;
-      this.segment(text.slice(start, i), c === '\n', out);
-      this.pendingPrompt = false;
+    for (let i = 0; i < chunk.length; i++) {
+      const c = chunk.charCodeAt(i);
+      if (c !== 0x0a && c !== 0x0d) continue;
+      const piece = chunk.slice(start, i);
       start = i + 1;
+      if (this.discarding) {
+        this.discarding = false;
+        continue;
+      }
+      const length = this.pendingLength + piece.length;
+      if (length > this.maxLineLength) {
+        const last = chunk.charCodeAt(chunk.length - 1);
+        throw this.overflow(length, 'in one line', last !== 0x0a && last !== 0x0d);
+      }
+      const line = this.pendingLength === 0 ? piece : this.pending.join('') + piece;
+      this.pending = [];
+      this.pendingLength = 0;
+      this.segment(line, c === 0x0a, out);
+      this.pendingPrompt = false;
     }
-    text = text.slice(start);
-    if (text.length > this.maxLineLength) {
-      this.pending = '';
-      throw new DecodeError(`gatttool printed ${text.length} characters without a line break`);
+    const rest = chunk.slice(start);
+    if (this.discarding || rest === '') return out;
+    this.pending.push(rest);
+    this.pendingLength += rest.length;
+    if (this.pendingLength > this.maxLineLength) {
+      throw this.overflow(this.pendingLength, 'without a line break', true);
     }
-    this.pending = text;
     // The prompt gatttool leaves while waiting for input has no line break after it.
-    if (!this.pendingPrompt) {
+    if (!this.pendingPrompt && this.pendingLength <= MAX_PROMPT_TEXT) {
+      const text = this.pending.join('');
+      this.pending = [text];
       const m = PROMPT.exec(text);
       if (m && stripAnsi(text.slice(m[0].length)) === '') {
         out.push(promptEvent(m));
@@ -209,6 +234,20 @@ export class GatttoolParser {
       }
     }
     return out;
+  }
+
+  /**
+   * Forgets the pending line and says why. The rest of the chunk is dropped; when the chunk
+   * ended inside a line, so is that line's remainder in the chunks to come.
+   */
+  private overflow(length: number, what: string, endsMidLine: boolean): DecodeError {
+    this.pending = [];
+    this.pendingLength = 0;
+    this.pendingPrompt = false;
+    this.discarding = endsMidLine;
+    return new DecodeError(
+      `gatttool printed ${length} characters ${what} (limit ${this.maxLineLength})`,
+    );
   }
 
   private segment(raw: string, newline: boolean, out: GatttoolEvent[]): void {

@@ -18,6 +18,7 @@ import {
 } from '../../core/index.js';
 import { mapGatttoolError } from './errors.js';
 import { GatttoolParser, type GatttoolEvent } from './parser.js';
+import { describeValue } from '../../core/describe.js';
 
 const gatttoolLog = log('gatttool');
 
@@ -97,7 +98,7 @@ export function checkCommandLine(line: string): string {
   // eslint-disable-next-line no-control-regex
   if (/[\x00-\x1f\x7f]/.test(line)) {
     throw new InvalidArgumentError(
-      `gatttool command has control characters: ${JSON.stringify(line)}`,
+      `gatttool command has control characters: ${describeValue(line)}`,
     );
   }
   if (line.trim() === '') throw new InvalidArgumentError('empty gatttool command');

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { DbusBackend } from '../../backends/dbus/index.js';
 import { startPtyEmulator } from '../../backends/bgapi/emulator/index.js';
+import { adapterName } from '../common.js';
 
 export function registerBgapi(program: Command): void {
   program
@@ -8,7 +9,12 @@ export function registerBgapi(program: Command): void {
     .description(
       'emulate a BLED112 BGAPI dongle on a pseudo-terminal, carrying its work out on a BlueZ adapter over D-Bus',
     )
-    .option('-a, --adapter <hciN>', 'the BlueZ adapter that does the radio work', 'hci0')
+    .option(
+      '-a, --adapter <hciN>',
+      'the BlueZ adapter that does the radio work',
+      adapterName,
+      'hci0',
+    )
     .option('-l, --link <path>', 'also make a symlink to the pty at this path')
     .option('--trace', 'log every BGAPI command, response and event to stderr')
     .addHelpText(

@@ -17,7 +17,10 @@ Examples:
     )
     .action(
       action(async (out, shell: 'bash' | 'zsh') => {
-        out.stdout.write(shell === 'bash' ? bashCompletion(program) : zshCompletion(program));
+        // The running program holds only this command in full; completion needs every one.
+        const { buildProgram } = await import('../program.js');
+        const full = await buildProgram();
+        out.stdout.write(shell === 'bash' ? bashCompletion(full) : zshCompletion(full));
       }),
     );
 }

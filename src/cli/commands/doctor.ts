@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { access, constants, readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { withTimeout } from '../../core/index.js';
+import { NotSupportedError, withTimeout } from '../../core/index.js';
+import { nativeStatus } from '../../native/addon.js';
 import { openSystemBus } from '../../peripheral/dbus/bus.js';
 import { listAdapters, type AdapterInfo } from '../../peripheral/index.js';
 import { action } from '../common.js';
@@ -67,12 +68,10 @@ async function dbusCheck(): Promise<{ check: CheckResult; adapters?: AdapterInfo
       },
     };
   }
-  const bus = openSystemBus();
-  // A bus that cannot connect reports on 'error'; without a listener that would crash.
-  const broken = new Promise<never>((_, reject) => bus.on('error', reject));
+  const opening = openSystemBus();
   try {
     const adapters = await withTimeout(
-      Promise.race([listAdapters({ bus }), broken]),
+      opening.then((bus) => listAdapters({ bus })),
       5000,
       'asking bluetoothd over D-Bus',
     );
@@ -86,12 +85,15 @@ async function dbusCheck(): Promise<{ check: CheckResult; adapters?: AdapterInfo
       ? 'the D-Bus policy refuses this user: add it to the group the policy allows (see below), or run as root'
       : /ServiceUnknown|not provided/i.test(text)
         ? 'bluetoothd is not on the system bus: sudo systemctl restart bluetooth'
-        : /ENOENT|ECONNREFUSED/.test(text)
+        : /ENOENT|ECONNREFUSED|No such file|Connection refused/.test(text)
           ? 'the system D-Bus is not running: sudo systemctl start dbus'
           : 'check that dbus and bluetoothd run: systemctl status dbus bluetooth';
     return { check: { name: 'D-Bus access', status: 'fail', detail: (e as Error).message, fix } };
   } finally {
-    bus.disconnect();
+    opening.then(
+      (bus) => bus.close(),
+      () => undefined,
+    );
   }
 }
 
@@ -206,6 +208,21 @@ async function adapterChecks(adapters: AdapterInfo[] | undefined): Promise<Check
   return out;
 }
 
+/** The native addon: without it the D-Bus fast paths, mgmt and raw HCI are gone. */
+function nativeCheck(): CheckResult {
+  const s = nativeStatus();
+  if (s.loaded) {
+    const from = s.source === 'prebuild' ? 'prebuilt for this platform' : 'built from source';
+    return { name: 'native addon', status: 'ok', detail: `${from}: ${s.path}` };
+  }
+  return {
+    name: 'native addon',
+    status: 'fail',
+    detail: `does not load, so mgmt, raw HCI and the fast D-Bus paths are unavailable: ${s.reason}`,
+    ...(s.fix ? { fix: s.fix } : {}),
+  };
+}
+
 async function toolChecks(): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
   const gatttool = await which('gatttool');
@@ -225,12 +242,21 @@ async function toolChecks(): Promise<CheckResult[]> {
     const { findDongles } = await import('../../backends/bgapi/index.js');
     dongles = await findDongles();
   } catch (e) {
-    out.push({
-      name: 'BGAPI dongles',
-      status: 'warn',
-      detail: `could not list serial ports: ${(e as Error).message}`,
-      fix: 'serialport lists ports through udev: check that udevadm works',
-    });
+    out.push(
+      e instanceof NotSupportedError
+        ? {
+            name: 'BGAPI dongles',
+            status: 'warn',
+            detail: 'serialport is not installed (needed only for --backend bgapi)',
+            fix: 'npm install serialport',
+          }
+        : {
+            name: 'BGAPI dongles',
+            status: 'warn',
+            detail: `could not list serial ports: ${(e as Error).message}`,
+            fix: 'serialport lists ports through udev: check that udevadm works',
+          },
+    );
     return out;
   }
   if (dongles.length === 0) {
@@ -266,7 +292,15 @@ export async function runChecks(): Promise<CheckResult[]> {
     capabilityCheck(),
     toolChecks(),
   ]);
-  return [bluetoothd, dbus.check, policy, ...(await adapterChecks(dbus.adapters)), caps, ...tools];
+  return [
+    bluetoothd,
+    dbus.check,
+    policy,
+    ...(await adapterChecks(dbus.adapters)),
+    caps,
+    nativeCheck(),
+    ...tools,
+  ];
 }
 
 const MARK = { ok: 'ok  ', warn: 'warn', fail: 'FAIL' } as const;
@@ -282,7 +316,7 @@ export function registerDoctor(program: Command): void {
       `
 Checks: bluetoothd running and its version, D-Bus access to org.bluez, the D-Bus policy group
 for non-root users, adapters present and powered, rfkill, capabilities for mgmt/HCI sockets,
-gatttool, BGAPI dongles. Exits 0 when nothing failed (warnings allowed), 6 otherwise.
+the native addon, gatttool, BGAPI dongles. Exits 0 when nothing failed (warnings allowed), 6 otherwise.
 
 Examples:
   $ blekit doctor

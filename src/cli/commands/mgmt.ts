@@ -1,4 +1,5 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError as CommanderArgError, type Command } from 'commander';
+import { isAdapterIndex, MAX_ADAPTER_INDEX } from '../../core/adapter-name.js';
 import { InvalidArgumentError } from '../../core/errors.js';
 import { parseCliParams } from '../../mgmt/cli-args.js';
 import type { FieldSpec } from '../../mgmt/fields.js';
@@ -13,9 +14,22 @@ import {
 } from '../../mgmt/index.js';
 import { toJsonValue } from '../../mgmt/json.js';
 
+// Commander's own error type, so a bad value exits 2 (bad input) with commander's message.
 function intOption(v: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`expected a non-negative integer, got "${v}"`);
+  if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n)) {
+    throw new CommanderArgError('expected a non-negative integer');
+  }
+  return n;
+}
+
+function indexOption(v: string): number {
+  const n = /^\d+$/.test(v.trim()) ? Number(v) : NaN;
+  if (!isAdapterIndex(n)) {
+    throw new CommanderArgError(
+      `expected a controller index 0..${MAX_ADAPTER_INDEX} (omit --index for non-controller commands)`,
+    );
+  }
   return n;
 }
 
@@ -110,7 +124,7 @@ export function registerMgmt(program: Command): void {
     .option(
       '-i, --index <n>',
       'controller index (default: none, for non-controller commands)',
-      intOption,
+      indexOption,
     )
     .option('-t, --timeout <ms>', 'reply time limit in milliseconds', intOption)
     .option('--events', 'with "list": list events instead of commands')

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { formatHandle, toHex, withTimeout } from '../../core/index.js';
 import { Peripheral, type LocalCharacteristic, type LocalService } from '../../peripheral/index.js';
-import { action, interruptSignal, seconds } from '../common.js';
+import { action, adapterName, interruptSignal, seconds } from '../common.js';
 import type { Output } from '../output.js';
 import { parseServeSpec, type ServeSpec, type UpdatePlan } from '../serve-spec.js';
 
@@ -146,7 +146,11 @@ export function registerServe(program: Command): void {
     .command('serve')
     .description('run a GATT peripheral described by a YAML or JSON file, advertising until Ctrl-C')
     .argument('<spec>', 'the spec file (.yaml, .yml or .json)')
-    .option('-a, --adapter <hciN>', "adapter to serve on (default: the spec's, else the first)")
+    .option(
+      '-a, --adapter <hciN>',
+      "adapter to serve on (default: the spec's, else the first)",
+      adapterName,
+    )
     .option(
       '-t, --timeout <seconds>',
       'stop after this long (default: until Ctrl-C)',

@@ -5,8 +5,8 @@ export const DEFAULT_SYSTEM_BUS_PATH = '/var/run/dbus/system_bus_socket';
 
 /**
  * The socket path of the first `unix:path=` entry of a D-Bus address list (entries are
- * separated by ';', values use %XX escapes). Other transports (abstract, tcp) are not spoken
- * here: the caller falls back to dbus-next for those.
+ * separated by ';', values use %XX escapes). Other transports (abstract, tcp) are not spoken:
+ * a NotSupportedError says so.
  */
 export function unixPathFromAddress(address: string): string {
   for (const entry of address.split(';')) {

@@ -1,8 +1,9 @@
 /**
- * A D-Bus client connection of blekit's own: SASL handshake, Hello, serials, replies matched to
- * calls, signals as events. It exports nothing, so any method call addressed to it gets an
- * UnknownMethod error. Every wait ends: calls by their timeout or by close(), the handshake by
- * its own timeout.
+ * A D-Bus connection of blekit's own: SASL handshake, Hello, serials, replies matched to calls,
+ * signals routed by match rule (and also emitted as 'message'), method calls offered to the
+ * handlers added with addMethodHandler (an ObjectTree) and answered with UnknownMethod when none
+ * takes them. Messages may carry unix fds both ways. Every wait ends: calls by their timeout or
+ * by close(), the handshake by its own timeout.
  */
 import { EventEmitter } from 'node:events';
 import {
@@ -18,13 +19,15 @@ import {
   type WireMessage,
 } from '../message-codec.js';
 import { SaslClient, authStart, takeLines } from './auth.js';
-import { DbusCallError } from './errors.js';
+import { DbusError } from './errors.js';
 import { referencedFds } from './fds.js';
 import { MessageFramer } from './framing.js';
+import { SignalRouter, matchRuleText, type MatchRule, type SignalHandler } from './signals.js';
 
 export const DEFAULT_CALL_TIMEOUT_MS = 25_000;
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 const NO_REPLY_EXPECTED = 0x1;
+const PEER = 'org.freedesktop.DBus.Peer';
 /** Longest delay setTimeout honours. */
 const MAX_TIMER_MS = 0x7fffffff;
 const BUS = {
@@ -35,7 +38,8 @@ const BUS = {
 
 /** The byte stream under a connection (UnixStream; tests use an in-memory one). */
 export interface ByteStream {
-  write(buf: Uint8Array): void;
+  /** Writes bytes; `fds` leave with the first of them (SCM_RIGHTS). */
+  write(buf: Uint8Array, fds?: readonly number[]): void;
   close(): void;
   on(event: 'data', f: (data: Buffer, fds: number[]) => void): unknown;
   on(event: 'close', f: () => void): unknown;
@@ -45,6 +49,12 @@ export interface ByteStream {
 
 /** A message to send: serial is assigned here, type defaults to a method call. */
 export type Outgoing = Omit<OutgoingMessage, 'serial'>;
+
+/**
+ * Offered each method call addressed to us, in the order added; returns true when it has taken
+ * the call (and will answer it unless the caller asked for no reply).
+ */
+export type MethodHandler = (call: WireMessage) => boolean;
 
 export interface DbusClientEvents {
   /** Signals and method calls addressed to us (replies go to their call). */
@@ -63,6 +73,8 @@ export class DbusClient extends EventEmitter<DbusClientEvents> {
   private serial = 0;
   private readonly pending = new Map<number, Pending>();
   private readonly framer = new MessageFramer();
+  private readonly signals = new SignalRouter();
+  private readonly methodHandlers: MethodHandler[] = [];
   private phase: 'auth' | 'open' | 'closed' = 'auth';
   private authBuffer: Buffer = Buffer.alloc(0);
   private readonly sasl: SaslClient;
@@ -124,7 +136,7 @@ export class DbusClient extends EventEmitter<DbusClientEvents> {
   }
 
   /**
-   * Sends a method call and resolves to its reply; an error reply rejects with DbusCallError.
+   * Sends a method call and resolves to its reply; an error reply rejects with DbusError.
    * `timeoutMs` = Infinity waits for the reply or close() (for a caller that bounds the wait
    * itself, as a connect that the user may cancel).
    */
@@ -162,25 +174,97 @@ export class DbusClient extends EventEmitter<DbusClientEvents> {
     return this.write(msg);
   }
 
+  /** Answers a method call with a method return (nothing when the caller wants no reply). */
+  reply(call: WireMessage, signature = '', body: unknown[] = []): void {
+    if (call.flags & NO_REPLY_EXPECTED) return;
+    this.write({
+      type: MessageType.methodReturn,
+      destination: call.sender,
+      replySerial: call.serial,
+      signature,
+      body,
+    });
+  }
+
+  /** Answers a method call with a D-Bus error. */
+  replyError(call: WireMessage, errorName: string, text: string): void {
+    if (call.flags & NO_REPLY_EXPECTED) return;
+    this.write({
+      type: MessageType.error,
+      destination: call.sender,
+      replySerial: call.serial,
+      errorName,
+      signature: 's',
+      body: [text],
+    });
+  }
+
+  /** Emits a signal from one of our objects. */
+  signal(path: string, iface: string, member: string, signature = '', body: unknown[] = []): void {
+    this.write({ type: MessageType.signal, path, interface: iface, member, signature, body });
+  }
+
+  addMethodHandler(h: MethodHandler): void {
+    if (!this.methodHandlers.includes(h)) this.methodHandlers.push(h);
+  }
+
+  removeMethodHandler(h: MethodHandler): void {
+    const i = this.methodHandlers.indexOf(h);
+    if (i >= 0) this.methodHandlers.splice(i, 1);
+  }
+
+  /**
+   * Routes signals matching `rule` to `handler` without telling the bus daemon (for a rule an
+   * earlier addMatch covers); returns the remover.
+   */
+  onSignal(rule: MatchRule, handler: SignalHandler): () => void {
+    return this.signals.add(rule, handler);
+  }
+
+  /**
+   * Asks the bus daemon for the signals `rule` matches and routes them to `handler`. Resolves
+   * once the daemon has the rule, to an async remover (which never rejects).
+   */
+  async addMatch(
+    rule: MatchRule,
+    handler: SignalHandler,
+    timeoutMs = DEFAULT_CALL_TIMEOUT_MS,
+  ): Promise<() => Promise<void>> {
+    const text = matchRuleText(rule);
+    const remove = this.signals.add(rule, handler);
+    try {
+      await this.call({ ...BUS, member: 'AddMatch', signature: 's', body: [text] }, timeoutMs);
+    } catch (e) {
+      remove();
+      throw e;
+    }
+    let removed = false;
+    return async () => {
+      if (removed) return;
+      removed = true;
+      remove();
+      if (this.isClosed) return;
+      await this.call({ ...BUS, member: 'RemoveMatch', signature: 's', body: [text] }, timeoutMs)
+        .then(() => undefined)
+        .catch(() => undefined);
+    };
+  }
+
   /** Closes the connection: pending calls reject with a BackendError, then 'close'. */
   close(): void {
     this.shutdown(new BackendError('D-Bus connection closed', { backend: 'dbus' }));
   }
 
-  /** dbus-next's name for close(), so BluezBus drives either. */
-  disconnect(): void {
-    this.close();
-  }
-
   private write(msg: Outgoing): number {
     if (this.phase === 'closed')
       throw new BackendError('D-Bus connection is closed', { backend: 'dbus' });
-    this.serial = this.serial >= 0xffffffff ? 1 : this.serial + 1;
-    const { data, fds } = encodeMessage({ ...msg, serial: this.serial });
-    if (fds.length > 0)
-      throw new NotSupportedError("blekit's D-Bus client does not send file descriptors");
-    this.stream.write(data);
-    return this.serial;
+    const serial = this.serial >= 0xffffffff ? 1 : this.serial + 1;
+    const { data, fds } = encodeMessage({ ...msg, serial });
+    if (fds.length > 0 && !this.unixFds)
+      throw new NotSupportedError('this D-Bus connection cannot pass file descriptors');
+    this.serial = serial;
+    this.stream.write(data, fds);
+    return serial;
   }
 
   private onData(data: Buffer, fds: number[]): void {
@@ -258,30 +342,40 @@ export class DbusClient extends EventEmitter<DbusClientEvents> {
         const used = referencedFds(m.signature, m.body);
         closeFds(fds.filter((fd) => !used.has(fd)));
       }
-      if (m.type === MessageType.error) p.reject(DbusCallError.fromReply(m));
+      if (m.type === MessageType.error) p.reject(DbusError.fromReply(m));
       else p.resolve(m);
       return;
     }
-    // Signals and calls are not owners of fds here: a listener that needs one must dup it.
+    // Signals and calls are not owners of fds here: a handler that needs one must dup it.
     try {
-      if (m.type === MessageType.methodCall) this.refuse(m);
+      if (m.type === MessageType.methodCall) this.onCall(m);
+      else if (m.type === MessageType.signal) this.signals.route(m, (e) => this.handlerFailed(e));
       this.emit('message', m);
     } finally {
       closeFds(fds);
     }
   }
 
-  private refuse(call: WireMessage): void {
-    if (call.flags & NO_REPLY_EXPECTED || !call.sender) return;
+  private onCall(call: WireMessage): void {
+    if (call.interface === PEER && call.member === 'Ping') return this.reply(call);
+    for (const h of [...this.methodHandlers]) {
+      let taken: boolean;
+      try {
+        taken = h(call);
+      } catch (e) {
+        this.handlerFailed(e);
+        taken = false;
+      }
+      if (taken) return;
+    }
+    if (!call.sender) return;
     const text = `blekit exports no ${call.interface ?? ''}.${call.member ?? ''} at ${call.path ?? ''}`;
-    this.write({
-      type: MessageType.error,
-      destination: call.sender,
-      replySerial: call.serial,
-      errorName: 'org.freedesktop.DBus.Error.UnknownMethod',
-      signature: 's',
-      body: [text],
-    });
+    this.replyError(call, 'org.freedesktop.DBus.Error.UnknownMethod', text);
+  }
+
+  /** A handler's bug must not take the connection down; it is reported on 'error' if anyone listens. */
+  private handlerFailed(e: unknown): void {
+    if (this.listenerCount('error') > 0) this.emit('error', e as Error);
   }
 
   private fail(e: Error): void {

@@ -10,9 +10,20 @@ export {
   DEFAULT_CALL_TIMEOUT_MS,
   type Outgoing,
   type ByteStream,
+  type MethodHandler,
 } from './connection.js';
-export { DbusCallError } from './errors.js';
+export { DbusError } from './errors.js';
 export { Variant, type VariantLike } from './variant.js';
+export { type MatchRule, type SignalHandler } from './signals.js';
+export {
+  ObjectTree,
+  Reply,
+  type InterfaceSpec,
+  type MethodResult,
+  type MethodSpec,
+  type ObjectSpec,
+  type PropertySpec,
+} from './object-tree.js';
 export { systemBusPath, unixPathFromAddress } from './address.js';
 
 export interface ConnectOptions {

@@ -1,17 +1,15 @@
 /**
- * dbus-next's Variant class, taken from its own small module: values decoded by blekit's
- * codec keep the exact class callers (and tests) already compare with, and a process that only
- * uses blekit's client does not load dbus-next's bus, introspection and XML code.
+ * A D-Bus variant: a value with its own signature. Decoded 'v' values are Variants; anything
+ * shaped `{ signature, value }` may be written as one.
  */
-import { createRequire } from 'node:module';
-
 export interface VariantLike<T = unknown> {
   signature: string;
   value: T;
 }
 
-type VariantClass = new <T = unknown>(signature: string, value: T) => VariantLike<T>;
-
-export const Variant = (
-  createRequire(import.meta.url)('dbus-next/lib/variant.js') as { Variant: VariantClass }
-).Variant;
+export class Variant<T = unknown> implements VariantLike<T> {
+  constructor(
+    readonly signature: string,
+    readonly value: T,
+  ) {}
+}

@@ -1,13 +1,29 @@
-import dbus from 'dbus-next';
-import type { Message as DBusMessage, MessageBus } from 'dbus-next';
+import type { DbusClient } from '../../dbus/client/index.js';
+import { connectBus } from '../../dbus/client/index.js';
+import { Variant } from '../../dbus/client/variant.js';
+import type { MatchRule, SignalHandler } from '../../dbus/client/signals.js';
 import { mapDbusError } from '../../backends/dbus/errors.js';
-import { isUnder } from './object-tree.js';
-
-const { Message, MessageType } = dbus;
 
 export const BLUEZ = 'org.bluez';
 
-export { openSystemBus } from '../../dbus/system-bus.js';
+/** The connection a peripheral runs on: blekit's D-Bus client (tests pass a stand-in). */
+export type PeripheralBus = Pick<
+  DbusClient,
+  | 'call'
+  | 'reply'
+  | 'replyError'
+  | 'signal'
+  | 'addMethodHandler'
+  | 'removeMethodHandler'
+  | 'addMatch'
+  | 'on'
+  | 'close'
+>;
+
+/** The system bus; rejects with a typed BackendError when there is none to connect to. */
+export function openSystemBus(): Promise<DbusClient> {
+  return connectBus();
+}
 
 export interface CallOptions {
   destination?: string;
@@ -20,29 +36,26 @@ export interface CallOptions {
 
 /** Calls a method and returns the reply body; D-Bus errors become typed BleErrors. */
 export async function callMethod(
-  bus: Pick<MessageBus, 'call'>,
+  bus: Pick<DbusClient, 'call'>,
   opts: CallOptions,
 ): Promise<unknown[]> {
-  const msg = new Message({
-    type: MessageType.METHOD_CALL,
-    destination: opts.destination ?? BLUEZ,
-    path: opts.path,
-    interface: opts.interface,
-    member: opts.member,
-    signature: opts.signature ?? '',
-    body: opts.body ?? [],
-  });
-  let reply: DBusMessage | null;
   try {
-    reply = await bus.call(msg);
+    const reply = await bus.call({
+      destination: opts.destination ?? BLUEZ,
+      path: opts.path,
+      interface: opts.interface,
+      member: opts.member,
+      signature: opts.signature ?? '',
+      body: opts.body ?? [],
+    });
+    return reply.body;
   } catch (err) {
     throw mapDbusError(err, `${opts.interface}.${opts.member} on ${opts.path}`);
   }
-  return reply?.body ?? [];
 }
 
 export async function getProperty(
-  bus: Pick<MessageBus, 'call'>,
+  bus: Pick<DbusClient, 'call'>,
   path: string,
   iface: string,
   name: string,
@@ -58,7 +71,7 @@ export async function getProperty(
 }
 
 export async function setProperty(
-  bus: Pick<MessageBus, 'call'>,
+  bus: Pick<DbusClient, 'call'>,
   path: string,
   iface: string,
   name: string,
@@ -70,14 +83,14 @@ export async function setProperty(
     interface: 'org.freedesktop.DBus.Properties',
     member: 'Set',
     signature: 'ssv',
-    body: [iface, name, new dbus.Variant(signature, value)],
+    body: [iface, name, new Variant(signature, value)],
   });
 }
 
 export type ManagedObjects = Record<string, Record<string, Record<string, unknown>>>;
 
 /** BlueZ's object tree with variants unwrapped. */
-export async function getManagedObjects(bus: Pick<MessageBus, 'call'>): Promise<ManagedObjects> {
+export async function getManagedObjects(bus: Pick<DbusClient, 'call'>): Promise<ManagedObjects> {
   const [tree] = await callMethod(bus, {
     path: '/',
     interface: 'org.freedesktop.DBus.ObjectManager',
@@ -100,42 +113,19 @@ export function unwrapProps(props: Record<string, unknown>): Record<string, unkn
 }
 
 /** Resolves once bluetoothd has handled everything we sent before (messages are in order). */
-export async function roundTrip(bus: Pick<MessageBus, 'call'>): Promise<void> {
+export async function roundTrip(bus: Pick<DbusClient, 'call'>): Promise<void> {
   await callMethod(bus, { path: '/', interface: 'org.freedesktop.DBus.Peer', member: 'Ping' });
 }
 
 /** Adds a match rule and routes matching signals to `fn`; returns an async remover. */
 export async function subscribeSignals(
-  bus: MessageBus,
-  rule: { sender?: string; interface?: string; member?: string; pathNamespace?: string },
-  fn: (msg: DBusMessage) => void,
+  bus: Pick<DbusClient, 'addMatch'>,
+  rule: MatchRule,
+  fn: SignalHandler,
 ): Promise<() => Promise<void>> {
-  const parts = ["type='signal'"];
-  if (rule.sender) parts.push(`sender='${rule.sender}'`);
-  if (rule.interface) parts.push(`interface='${rule.interface}'`);
-  if (rule.member) parts.push(`member='${rule.member}'`);
-  if (rule.pathNamespace) parts.push(`path_namespace='${rule.pathNamespace}'`);
-  const text = parts.join(',');
-  const dbusCall = (member: string): Promise<unknown[]> =>
-    callMethod(bus, {
-      destination: 'org.freedesktop.DBus',
-      path: '/org/freedesktop/DBus',
-      interface: 'org.freedesktop.DBus',
-      member,
-      signature: 's',
-      body: [text],
-    });
-  const listener = (msg: DBusMessage): void => {
-    if (msg.type !== MessageType.SIGNAL) return;
-    if (rule.interface && msg.interface !== rule.interface) return;
-    if (rule.member && msg.member !== rule.member) return;
-    if (rule.pathNamespace && !isUnder(msg.path, rule.pathNamespace)) return;
-    fn(msg);
-  };
-  bus.on('message', listener);
-  await dbusCall('AddMatch');
-  return async () => {
-    bus.removeListener('message', listener);
-    await dbusCall('RemoveMatch').catch(() => undefined);
-  };
+  try {
+    return await bus.addMatch(rule, fn);
+  } catch (err) {
+    throw mapDbusError(err, 'AddMatch');
+  }
 }

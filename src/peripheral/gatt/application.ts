@@ -1,6 +1,6 @@
 import { BusyError, InvalidArgumentError } from '../../core/index.js';
 import { callMethod } from '../dbus/bus.js';
-import { OBJECT_MANAGER_IFACE, type ObjectTree } from '../dbus/object-tree.js';
+import { OBJECT_MANAGER_IFACE, type ObjectTree } from '../../dbus/client/object-tree.js';
 import { bindService } from './service-class.js';
 import { LocalService, type AttributeHost } from './local.js';
 import type { ServiceDefinition, ServiceLike } from './types.js';

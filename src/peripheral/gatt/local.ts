@@ -7,7 +7,7 @@ import {
   type CharacteristicFlag,
 } from '../../core/index.js';
 import { closeFd, nativeAvailable, PacketSocket, seqpacketPair } from '../../native/seqpacket.js';
-import { Reply, type ObjectSpec, type ObjectTree } from '../dbus/object-tree.js';
+import { Reply, type ObjectSpec, type ObjectTree } from '../../dbus/client/object-tree.js';
 import {
   applyWrite,
   parseReadOptions,

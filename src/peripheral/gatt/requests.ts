@@ -1,5 +1,5 @@
 import { AttError, AttErrorCode, isApplicationAttError } from '../../core/index.js';
-import { DBusReplyError } from '../dbus/object-tree.js';
+import { DbusError } from '../../dbus/client/errors.js';
 import type { ReadRequest, RemoteDevice, WriteRequest } from './types.js';
 
 type Options = Record<string, { value: unknown } | undefined>;
@@ -69,15 +69,15 @@ export function isExpressibleAttCode(code: number): boolean {
  * anything that is not an AttError, become 0x0e Unlikely Error (BlueZ's own fallback: an
  * out-of-range code in a Failed error).
  */
-export function toDBusReply(err: unknown): DBusReplyError {
+export function toDBusReply(err: unknown): DbusError {
   if (err instanceof AttError) {
     if (isApplicationAttError(err.attCode)) {
-      return new DBusReplyError('org.bluez.Error.Failed', '0x' + err.attCode.toString(16));
+      return new DbusError('org.bluez.Error.Failed', '0x' + err.attCode.toString(16));
     }
     const name = NAMED.get(err.attCode);
-    if (name) return new DBusReplyError(name, err.message);
+    if (name) return new DbusError(name, err.message);
   }
-  return new DBusReplyError('org.bluez.Error.Failed', '0xff');
+  return new DbusError('org.bluez.Error.Failed', '0xff');
 }
 
 /** The part of `value` a read at `offset` returns; InvalidOffset past its end. */

@@ -1,9 +1,9 @@
 // Runs `blekit bgapi-emulator` as its own process, as a user would, and hands out its pty.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { after } from 'node:test';
+import { blekitBin } from '../../support/bin.js';
 
-const CLI = fileURLToPath(new URL('../../../src/cli/main.js', import.meta.url));
+const CLI = blekitBin;
 const log: string[] = [];
 
 export interface Emulator {

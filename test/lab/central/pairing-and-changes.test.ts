@@ -113,11 +113,11 @@ async function connect(securityLevel?: 'medium'): Promise<Device> {
 
 /** Paired/Bonded of hci0's record of hci1 as bluetoothd reports it now (undefined: no record). */
 async function centralRecord(): Promise<Record<string, unknown> | undefined> {
-  const bus = openSystemBus();
+  const bus = await openSystemBus();
   try {
     return (await getManagedObjects(bus))[CENTRAL_DEV]?.['org.bluez.Device1'];
   } finally {
-    bus.disconnect();
+    bus.close();
   }
 }
 
@@ -171,7 +171,7 @@ after(async () => {
   const dirty = await waitClean();
   assert.equal(dirty, undefined, dirty);
   assert.deepEqual(storedBonds(), [], 'bonds left on disk');
-  const bus = openSystemBus();
+  const bus = await openSystemBus();
   try {
     for (const hci of ['hci0', 'hci1']) {
       assert.equal(
@@ -180,7 +180,7 @@ after(async () => {
       );
     }
   } finally {
-    bus.disconnect();
+    bus.close();
   }
 });
 

@@ -1,10 +1,12 @@
 // The D-Bus backend surfaces every advertisement bluetoothd announces, also when a peer's
-// advertisements follow each other within milliseconds. dbus-next watches bluetoothd's
-// signals on its own connection: what it sees is the reference.
+// advertisements follow each other within milliseconds. dbus-python watches bluetoothd's
+// signals on its own connection (adv_watch.py): what it sees is the reference.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import dbus from 'dbus-next';
-import type { Message as DBusMessage, MessageBus } from 'dbus-next';
+import { withTimeout } from '../../../src/core/index.js';
 import { DbusBackend } from '../../../src/backends/dbus/index.js';
 import { Central } from '../../../src/central/index.js';
 import type { ScanResult } from '../../../src/central/index.js';
@@ -18,8 +20,11 @@ const DEVICE_PATH = `/org/bluez/hci0/dev_${HCI1_ADDR.replace(/:/g, '_')}`;
 
 let mgmt: Mgmt;
 let central: Central;
-let bus: MessageBus;
 let instance = 1;
+// dist/test/lab/central -> the .py next to the TypeScript sources.
+const WATCH = fileURLToPath(
+  new URL('../../../../test/lab/central/peers/adv_watch.py', import.meta.url),
+);
 
 before(async () => {
   assertInLab();
@@ -28,55 +33,37 @@ before(async () => {
   instance = [1, 2, 3, 4, 5].find((n) => !features.instances.includes(n)) ?? 5;
   central = new Central({ backend: new DbusBackend(), adapter: 'hci0' });
   await central.start();
-  bus = dbus.systemBus();
 });
 
 after(async () => {
   await mgmt.send('RemoveAdvertising', 1, { instance }).catch(() => undefined);
   mgmt.close();
   await central.stop();
-  bus.disconnect();
 });
 
 /** The counter values of our company's manufacturer data in bluetoothd's Device1 signals. */
 async function watchBluetoothd(): Promise<{ values: number[]; stop: () => Promise<void> }> {
   const values: number[] = [];
-  const take = (props: Record<string, { value: unknown }> | undefined): void => {
-    const md = props?.ManufacturerData?.value as Record<number, { value: Buffer }> | undefined;
-    const v = md?.[COMPANY]?.value;
-    if (Buffer.isBuffer(v) && v.length === 2) values.push(v.readUInt16LE(0));
-  };
-  const onMessage = (m: DBusMessage): void => {
-    if (m.type !== dbus.MessageType.SIGNAL) return;
-    if (m.member === 'PropertiesChanged' && m.path === DEVICE_PATH) {
-      if (m.body[0] === 'org.bluez.Device1') take(m.body[1]);
-    } else if (m.member === 'InterfacesAdded' && m.body[0] === DEVICE_PATH) {
-      take(m.body[1]['org.bluez.Device1']);
-    }
-  };
-  const rules = [
-    `type='signal',sender='org.bluez',interface='org.freedesktop.DBus.Properties',path='${DEVICE_PATH}'`,
-    "type='signal',sender='org.bluez',interface='org.freedesktop.DBus.ObjectManager'",
-  ];
-  bus.on('message', onMessage);
-  for (const rule of rules) await addMatch('AddMatch', rule);
+  const child = spawn('/usr/bin/python3', ['-u', WATCH, DEVICE_PATH, String(COMPANY)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout });
+  const ready = new Promise<void>((resolve, reject) => {
+    lines.on('line', (l) => {
+      if (l === 'ready') resolve();
+      else if (l.startsWith('v ')) values.push(Number(l.slice(2)));
+    });
+    child.on('exit', (code) => reject(new Error(`adv_watch.py exited with ${code}`)));
+  });
+  await withTimeout(ready, 20_000, 'the dbus-python watcher');
   return {
     values,
     stop: async () => {
-      bus.removeListener('message', onMessage);
-      for (const rule of rules) await addMatch('RemoveMatch', rule);
+      const exited = new Promise((r) => child.once('exit', r));
+      child.stdin.end();
+      await withTimeout(exited, 5000, 'the watcher to exit').catch(() => child.kill());
     },
   };
-}
-
-async function addMatch(member: 'AddMatch' | 'RemoveMatch', rule: string): Promise<void> {
-  const daemon = await bus.getProxyObject('org.freedesktop.DBus', '/org/freedesktop/DBus');
-  await (
-    daemon.getInterface('org.freedesktop.DBus') as unknown as Record<
-      string,
-      (r: string) => Promise<void>
-    >
-  )[member]!(rule);
 }
 
 /**

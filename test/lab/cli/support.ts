@@ -2,14 +2,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { btmgmt, run, type ProcResult } from '../../support/proc.js';
+import { blekitBin } from '../../support/bin.js';
 
 /** Parsed CLI output; tests check it field by field. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Json = any;
 
-export const cli = fileURLToPath(new URL('../../../src/cli/main.js', import.meta.url));
+export const cli = blekitBin;
 export const FIXTURE = fileURLToPath(
-  new URL('../../../../test/lab/cli/fixtures/heart-rate.yaml', import.meta.url),
+  new URL('../../../../examples/heart-rate.yaml', import.meta.url),
 );
 
 /** Runs blekit with these arguments (no shell), killing it after timeoutMs. */

@@ -1,121 +1,36 @@
-// blekit's own D-Bus client against a private dbus-daemon, with a dbus-next service as the peer,
-// and against bluetoothd on the system bus (in the lab, where both are always there).
+// blekit's own D-Bus client against a private dbus-daemon, with a dbus-python service as the
+// peer (replies, errors, signals and fds from libdbus), and against bluetoothd on the system bus
+// (in the lab, where both are always there).
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import dbus, { type MessageBus } from 'dbus-next';
-import { BackendError, TimeoutError, delay, withTimeout } from '../../../src/core/index.js';
-import { DbusCallError, DbusClient, Variant, connectBus } from '../../../src/dbus/client/index.js';
+import { BackendError, TimeoutError } from '../../../src/core/index.js';
+import { DbusError, DbusClient, Variant, connectBus } from '../../../src/dbus/client/index.js';
 import { MessageType, type WireMessage } from '../../../src/dbus/message-codec.js';
-import { prepareBus } from '../../../src/dbus/system-bus.js';
-import { PacketSocket, seqpacketPair } from '../../../src/native/seqpacket.js';
+import { PacketSocket } from '../../../src/native/seqpacket.js';
+import { IFACE, startPrivateBus, type PrivateBus } from './support.js';
 
-const { Message } = dbus;
 const PATH = '/org/blekit/Test';
 const DAEMON = {
   destination: 'org.freedesktop.DBus',
   path: '/org/freedesktop/DBus',
   interface: 'org.freedesktop.DBus',
 };
-const IFACE = 'org.blekit.Test';
 
-/**
- * The peer: an object exported through dbus-next's service layer (as an application serving
- * BlueZ would), so replies, errors, signals and fds come from code independent of blekit's.
- */
-class TestService extends dbus.interface.Interface {
-  Echo(bytes: Buffer, dict: Record<string, unknown>, path: string): unknown[] {
-    return [bytes, dict, path];
-  }
-  EchoNumber(n: number): number {
-    return n;
-  }
-  Fail(): never {
-    throw new dbus.DBusError('org.blekit.Error.Nope', 'refused on purpose');
-  }
-  Socket(): [number, number] {
-    const [mine, theirs] = seqpacketPair();
-    const sock = new PacketSocket(mine);
-    serviceSockets.push(sock);
-    sock.on('packets', (bufs) => {
-      for (const b of bufs) void sock.write(Buffer.concat([Buffer.from('echo:'), b]));
-    });
-    return [theirs, 23];
-  }
-  Shout(word: string, dict: Record<string, unknown>): void {
-    this.Shouted(word, dict);
-  }
-  Shouted(word: string, dict: Record<string, unknown>): unknown[] {
-    return [word, dict];
-  }
-  /** Taken and never answered. */
-  Never(): Promise<void> {
-    return new Promise(() => undefined);
-  }
-}
-TestService.configureMembers({
-  methods: {
-    Echo: { inSignature: 'aya{sv}o', outSignature: 'aya{sv}o' },
-    EchoNumber: { inSignature: 'u', outSignature: 'u' },
-    Fail: {},
-    Socket: { outSignature: 'hq' },
-    Shout: { inSignature: 'sa{sv}' },
-    Never: {},
-  },
-  signals: { Shouted: { signature: 'sa{sv}' } },
-});
-
-let daemon: ChildProcess;
-let dir: string | undefined;
-let busPath: string;
-let service: MessageBus;
+let bus: PrivateBus;
 let client: DbusClient;
-const serviceSockets: PacketSocket[] = [];
-
-/** Connects once the daemon listens: until then connect fails (ENOENT, ECONNREFUSED). */
-async function connectWhenListening(path: string): Promise<DbusClient> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    try {
-      return await connectBus({ path, timeoutMs: 10_000 });
-    } catch (e) {
-      if (!(e instanceof BackendError) || Date.now() > deadline) throw e;
-      await delay(100);
-    }
-  }
-}
+let busPath: string;
 
 before(async () => {
-  // The daemon listens where this test says, so the first connects also meet a missing socket.
-  dir = mkdtempSync(join(tmpdir(), 'blekit-bus-'));
-  busPath = join(dir, 'bus');
-  const address = `unix:path=${busPath}`;
-  daemon = spawn('dbus-daemon', ['--session', '--nofork', `--address=${address}`], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const failed = once(daemon, 'error').then(([e]) => Promise.reject(e as Error));
-  client = await Promise.race([connectWhenListening(busPath), failed]);
-  service = prepareBus(
-    dbus.sessionBus({ busAddress: address, negotiateUnixFd: true } as dbus.SessionBusOptions),
-  );
-  await withTimeout(once(service, 'connect'), 10_000, "the service's Hello");
-  service.export(PATH, new TestService(IFACE));
+  bus = await startPrivateBus();
+  client = bus.client;
+  busPath = bus.path;
 });
 
-after(() => {
-  for (const s of serviceSockets) s.close();
-  client?.close();
-  service?.disconnect();
-  daemon?.kill();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+after(() => bus?.close());
 
 function serviceName(): string {
-  return (service as unknown as { name: string }).name;
+  return bus.peer;
 }
 
 function call(member: string, signature = '', body: unknown[] = [], timeoutMs = 20_000) {
@@ -143,7 +58,8 @@ test('a method call and its reply carry the shapes BlueZ uses', async () => {
 
 test('an error reply rejects with the D-Bus name as type and its text', async () => {
   const err = await call('Fail').catch((e: unknown) => e);
-  assert.ok(err instanceof DbusCallError, String(err));
+  assert.ok(err instanceof DbusError, String(err));
+  assert.ok(err instanceof BackendError, 'a D-Bus error is a BleError');
   assert.equal(err.type, 'org.blekit.Error.Nope');
   assert.equal(err.text, 'refused on purpose');
 });
@@ -189,17 +105,37 @@ test('a unix fd passes in a reply (the AcquireNotify/AcquireWrite path) and work
 });
 
 test('a method call to the client is answered with UnknownMethod', async () => {
-  await assert.rejects(
-    service.call(
-      new Message({
-        destination: client.uniqueName,
-        path: '/',
-        interface: 'org.blekit.Nothing',
-        member: 'Poke',
-      }),
-    ),
-    (e: unknown) => (e as { type?: string }).type === 'org.freedesktop.DBus.Error.UnknownMethod',
+  // The peer's prober calls us, as bluetoothd would call an application.
+  const reply = await client.call({
+    destination: serviceName(),
+    path: '/org/blekit/Prober',
+    interface: IFACE,
+    member: 'ProbeCall',
+    signature: 'sosssav',
+    body: [client.uniqueName, '/', 'org.blekit.Nothing', 'Poke', '', []],
+  });
+  const seen = JSON.parse(reply.body[0] as string) as { error?: string };
+  assert.equal(seen.error, 'org.freedesktop.DBus.Error.UnknownMethod');
+});
+
+test('signals are routed by match rule and path; removing the rule stops them', async () => {
+  const got: WireMessage[] = [];
+  const other: WireMessage[] = [];
+  const remove = await client.addMatch(
+    { sender: serviceName(), interface: IFACE, member: 'Shouted', path: PATH },
+    (m) => got.push(m),
   );
+  const offElsewhere = client.onSignal({ path: '/elsewhere' }, (m) => other.push(m));
+  await call('Shout', 'sa{sv}', ['one', {}]);
+  // The signal was sent before the reply: it has arrived by now.
+  assert.equal(got.length, 1);
+  assert.deepStrictEqual(got[0]!.body, ['one', {}]);
+  assert.equal(other.length, 0);
+  await remove();
+  await call('Shout', 'sa{sv}', ['two', {}]);
+  await call('EchoNumber', 'u', [1]);
+  assert.equal(got.length, 1, 'no delivery after the remover ran');
+  offElsewhere();
 });
 
 test('a call that gets no answer times out, and the connection still works', async () => {

@@ -1,13 +1,13 @@
 // `blekit mgmt` in the lab: a command's JSON reply and the monitor's NDJSON stream.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { before, test } from 'node:test';
 import { Mgmt } from '../../../src/mgmt/index.js';
 import { assertInLab, HCI1_ADDR, run } from '../../support/proc.js';
 import { btmgmtInfo } from './support.js';
+import { blekitBin } from '../../support/bin.js';
 
-const cli = fileURLToPath(new URL('../../../src/cli/main.js', import.meta.url));
+const cli = blekitBin;
 /** One CLI call: node starts and loads blekit slowly in the emulated VM, more so under load. */
 const CLI_MS = 120_000;
 

@@ -125,7 +125,7 @@ export async function advertiseUntil(
 
 /** Waits until hci1 has no connection and no active advertisement (what each test must leave). */
 export async function waitClean(ms = 20_000): Promise<string | undefined> {
-  const bus = openSystemBus();
+  const bus = await openSystemBus();
   try {
     const end = Date.now() + ms;
     let why = '';
@@ -150,7 +150,7 @@ export async function waitClean(ms = 20_000): Promise<string | undefined> {
     }
     return why;
   } finally {
-    bus.disconnect();
+    bus.close();
   }
 }
 

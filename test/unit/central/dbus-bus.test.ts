@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { test } from 'node:test';
-import dbus from 'dbus-next';
 import { BluezBus, MAX_PENDING_CALLS } from '../../../src/backends/dbus/bus.js';
 import { AttError } from '../../../src/core/index.js';
+import { DbusError } from '../../../src/dbus/client/errors.js';
+import { Variant } from '../../../src/dbus/client/variant.js';
 
-/** A stand-in for dbus-next's MessageBus that answers after a delay and counts concurrency. */
+/** A stand-in for blekit's DbusClient that answers after a delay and counts concurrency. */
 class FakeMessageBus extends EventEmitter {
   inFlight = 0;
   peak = 0;
@@ -17,15 +18,15 @@ class FakeMessageBus extends EventEmitter {
     await new Promise((r) => setTimeout(r, 1));
     this.inFlight--;
     if (msg.member === 'Fail') {
-      throw new dbus.DBusError('org.bluez.Error.Failed', 'Operation failed with ATT error: 0x81');
+      throw new DbusError('org.bluez.Error.Failed', 'Operation failed with ATT error: 0x81');
     }
     return { body: [msg.member] };
   }
-  disconnect(): void {}
+  close(): void {}
 }
 
 function open(fake: FakeMessageBus): BluezBus {
-  return new (BluezBus as unknown as new (b: unknown) => BluezBus)(fake);
+  return new BluezBus(fake as unknown as ConstructorParameters<typeof BluezBus>[0]);
 }
 
 test('pipelined calls stay under the bus limit of 128 pending replies, in order', async () => {
@@ -54,7 +55,7 @@ test('errors are mapped and free their slot', async () => {
   assert.equal(bus.inFlight, 0);
 });
 
-/** Delivers a PropertiesChanged signal from `path` as dbus-next would. */
+/** Delivers a PropertiesChanged signal from `path` as the client would. */
 function propertiesChanged(
   fake: FakeMessageBus,
   path: string,
@@ -77,7 +78,7 @@ test('signals are routed by path to property handlers', () => {
   const off = bus.onProperties('/a', (iface, changed) => got.push([iface, changed.Value]));
   const signal = (path: string) =>
     propertiesChanged(fake, path, 'org.bluez.GattCharacteristic1', {
-      Value: new dbus.Variant('ay', Buffer.from([1])),
+      Value: new Variant('ay', Buffer.from([1])),
     });
   signal('/a');
   signal('/b');
@@ -96,7 +97,7 @@ test('PropertiesChanged under a prefix reach subtree watchers, before path handl
   );
   bus.onProperties(dev, () => got.push('path'));
   const signal = (path: string) =>
-    propertiesChanged(fake, path, 'org.bluez.Device1', { Connected: new dbus.Variant('b', true) });
+    propertiesChanged(fake, path, 'org.bluez.Device1', { Connected: new Variant('b', true) });
   signal(dev);
   signal('/org/bluez/hci0');
   signal('/org/bluez/hci01/dev_x');

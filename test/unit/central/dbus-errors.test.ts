@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import dbus from 'dbus-next';
 import { isTransientConnectError, mapDbusError } from '../../../src/backends/dbus/errors.js';
 import {
   AttError,
@@ -12,8 +11,9 @@ import {
   PermissionError,
   TimeoutError,
 } from '../../../src/core/index.js';
+import { DbusError } from '../../../src/dbus/client/errors.js';
 
-const err = (type: string, text: string) => new dbus.DBusError(type, text);
+const err = (type: string, text: string) => new DbusError(type, text);
 const B = 'org.bluez.Error.';
 
 test('ATT codes come back from BlueZ messages and names in GATT calls', () => {

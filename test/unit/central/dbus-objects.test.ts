@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import dbus from 'dbus-next';
 import {
   advertisementFromDevice,
   buildDeviceGatt,
@@ -10,8 +9,9 @@ import {
   propertiesFromFlags,
   scanResultFromDevice,
 } from '../../../src/backends/dbus/objects.js';
+import { Variant } from '../../../src/dbus/client/variant.js';
 
-const V = (s: string, v: unknown) => new dbus.Variant(s, v);
+const V = (s: string, v: unknown) => new Variant(s, v);
 const DEV = '/org/bluez/hci0/dev_00_AA_01_01_00_01';
 
 /** The shape GetManagedObjects returns for the example GATT server's heart rate service. */

@@ -148,3 +148,12 @@ test('after a database change a live subscription is kept; a dead or moved one i
   conn.listeners.get(0x12 + 0x40)?.(Buffer.from([9]));
   assert.deepEqual(got, ['07', '09']);
 });
+
+test('hostile references and options are InvalidArgumentError, not TypeError', async () => {
+  const { device } = await connected();
+  for (const ref of [{ handle: 10n }, { service: Symbol('s'), characteristic: 1 }, { x: 1 }, 10n]) {
+    await assert.rejects(device.read(ref as never), InvalidArgumentError, String(typeof ref));
+  }
+  await assert.rejects(device.pair(10n as never), InvalidArgumentError);
+  await assert.rejects(device.exchangeMtu({ toString: () => '' } as never), InvalidArgumentError);
+});

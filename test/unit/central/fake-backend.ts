@@ -162,8 +162,12 @@ export class FakeConnection implements BackendConnection {
     this.check();
     await this.gate('subscribe', call);
     this.log.push(`subscribe ${c.valueHandle}`);
+    const refusal = this.refuseSubscribe.get(c.valueHandle);
+    if (refusal) throw refusal;
     this.listeners.set(c.valueHandle, onValue);
   }
+  /** Value handles whose subscribe() fails with the given error (the link stays up). */
+  readonly refuseSubscribe = new Map<number, Error>();
   /** Value handles whose subscription survives a database change (subscriptionAlive). */
   readonly aliveSubscriptions = new Set<number>();
   subscriptionAlive(c: CharacteristicInfo): boolean {
@@ -206,6 +210,8 @@ export class FakeBackend implements CentralBackend {
   /** Failures to throw from the next connect() calls, in order. */
   failNext: Error[] = [];
   dbOffsetForNext = 0;
+  /** Called with each new connection before connect() returns it (to shape its database). */
+  onConnection: ((c: FakeConnection) => void) | undefined;
   readonly bondsRemoved: (string | undefined)[] = [];
 
   async start(): Promise<AdapterInfo> {
@@ -236,6 +242,7 @@ export class FakeBackend implements CentralBackend {
     if (f) throw f;
     const c = new FakeConnection(address, o.addressType ?? 'public', events, this.dbOffsetForNext);
     this.connections.push(c);
+    this.onConnection?.(c);
     return c;
   }
   async removeBond(address?: string): Promise<void> {

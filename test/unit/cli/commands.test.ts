@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import { registerBackend } from '../../../src/cli/backends.js';
-import { buildProgram } from '../../../src/cli/program.js';
+import { programFor } from '../../../src/cli/program.js';
 import { emptyAdvertisingData } from '../../../src/core/index.js';
 import { FakeBackend } from '../central/fake-backend.js';
 
@@ -18,7 +18,7 @@ afterEach(() => {
 async function cli(args: string[], during?: () => Promise<void>) {
   let stdout = '';
   let stderr = '';
-  const program = buildProgram({
+  const program = await programFor(['node', 'blekit', ...args], {
     stdout: { write: (s: string) => (stdout += s) },
     stderr: { write: (s: string) => (stderr += s) },
   });

@@ -9,7 +9,7 @@ import { buildProgram } from '../../../src/cli/program.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'blekit-completion-'));
 const bashFile = join(dir, 'blekit.bash');
-writeFileSync(bashFile, bashCompletion(buildProgram()));
+writeFileSync(bashFile, bashCompletion(await buildProgram()));
 
 /** What bash offers after the typed words (the last one is the word being completed). */
 function complete(words: string[]): string[] {
@@ -53,8 +53,8 @@ test('bash completion offers commands, options, choices and files', () => {
   assert.deepEqual(complete(['blekit', 'serve', 'hr-']), ['hr-spec.yaml']);
 });
 
-test('zsh completion names every command with its description (syntax-checked when zsh exists)', (t) => {
-  const text = zshCompletion(buildProgram());
+test('zsh completion names every command with its description (syntax-checked when zsh exists)', async (t) => {
+  const text = zshCompletion(await buildProgram());
   assert.match(text, /^#compdef blekit/);
   assert.match(text, /'scan:scan for advertising devices/);
   assert.match(text, /\{-b,--backend\}'\[central backend\]:backend:\(dbus gatttool bgapi\)'/);

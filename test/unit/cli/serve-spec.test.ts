@@ -4,9 +4,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parseServeSpec, SpecError } from '../../../src/cli/serve-spec.js';
 
-const fixture = fileURLToPath(
-  new URL('../../../../test/lab/cli/fixtures/heart-rate.yaml', import.meta.url),
-);
+const fixture = fileURLToPath(new URL('../../../../examples/heart-rate.yaml', import.meta.url));
 
 function specError(text: string, file = 'spec.yaml'): SpecError {
   try {

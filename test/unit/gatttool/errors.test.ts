@@ -19,6 +19,7 @@ import {
   NotSupportedError,
   PermissionError,
   TimeoutError,
+  UNKNOWN_ATT_CODE,
 } from '../../../src/core/index.js';
 
 test('ATT errors keep the code gatttool names in words', () => {
@@ -42,11 +43,24 @@ test('ATT errors keep the code gatttool names in words', () => {
     0x80,
   );
   assert.equal(attCodeOf('something else'), undefined);
+  // BlueZ 5.66 spells 0x81 'occurred'; older gatttool 'occured'.
+  for (const words of ['A timeout occurred', 'A timeout occured']) {
+    const e81 = mapGatttoolError(`Characteristic value/descriptor read failed: ${words}`, 'r');
+    assert.ok(e81 instanceof AttError, words);
+    assert.equal(e81.attCode, 0x81);
+  }
+  // 0x9f, 0xfe ...: the peer answered with an ATT error whose code gatttool does not print.
   const unknown = mapGatttoolError(
     'Characteristic value/descriptor read failed: Unexpected error code',
     'r',
   );
-  assert.ok(unknown instanceof BackendError);
+  assert.ok(unknown instanceof AttError);
+  assert.equal(unknown.attCode, UNKNOWN_ATT_CODE);
+  assert.equal(unknown.attName, 'Unknown');
+  assert.match(
+    unknown.message,
+    /^ATT error \(code unknown\): r \(gatttool: .*Unexpected error code/,
+  );
 });
 
 test('socket and state errors map to the central typed errors', () => {

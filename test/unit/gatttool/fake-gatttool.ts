@@ -2,6 +2,7 @@
 // does over pipes (colour codes, '\r\x1b[K' before idle output, prompt redraws), so the
 // session can be tested on machines without Bluetooth. Test hooks: address ...:01 refuses,
 // ...:02 never answers; handle 0x0077 answers a read after 1.5 s; 'drop' loses the link silently.
+// Its database has a secondary service (0x000a..0x000c) that `primary` does not list.
 import { createInterface } from 'node:readline';
 
 const BLUE = '\x1b[0;94m';
@@ -72,6 +73,13 @@ createInterface({ input: process.stdin }).on('line', (raw) => {
         later(['Characteristic value/descriptor: ff '], 1500);
         break;
       }
+      if (a1 === '0x000a') {
+        // The secondary service's declaration: its UUID, little-endian.
+        later([
+          'Characteristic value/descriptor: 74 69 6b 65 6c 62 00 80 00 40 e0 b1 01 c0 00 00 ',
+        ]);
+        break;
+      }
       if (a1 === '0x0099') {
         later([
           `${RED}Error: ${OFF}Characteristic value/descriptor read failed: Attribute can't be read`,
@@ -111,6 +119,9 @@ createInterface({ input: process.stdin }).on('line', (raw) => {
           'handle: 0x0007, uuid: 00002803-0000-1000-8000-00805f9b34fb',
           'handle: 0x0008, uuid: 0000c003-b1e0-4000-8000-626c656b6974',
           'handle: 0x0009, uuid: 00002902-0000-1000-8000-00805f9b34fb',
+          'handle: 0x000a, uuid: 00002801-0000-1000-8000-00805f9b34fb',
+          'handle: 0x000b, uuid: 00002803-0000-1000-8000-00805f9b34fb',
+          'handle: 0x000c, uuid: 0000c005-b1e0-4000-8000-626c656b6974',
         ]);
       }
       break;
@@ -120,6 +131,7 @@ createInterface({ input: process.stdin }).on('line', (raw) => {
           'handle: 0x0002, char properties: 0x02, char value handle: 0x0003, uuid: 00002a00-0000-1000-8000-00805f9b34fb',
           'handle: 0x0004, char properties: 0x02, char value handle: 0x0005, uuid: 00002a01-0000-1000-8000-00805f9b34fb',
           'handle: 0x0007, char properties: 0x12, char value handle: 0x0008, uuid: 0000c003-b1e0-4000-8000-626c656b6974',
+          'handle: 0x000b, char properties: 0x02, char value handle: 0x000c, uuid: 0000c005-b1e0-4000-8000-626c656b6974',
         ]);
       }
       break;

@@ -192,10 +192,40 @@ test('hex values and ANSI stripping', () => {
   assert.equal(stripAnsi('\x1b[0;91mError: \x1b[0mx\x1b[K\x01\x02'), 'Error: x');
 });
 
-test('a runaway line fails with DecodeError instead of growing without bound', () => {
+test('a runaway line fails with DecodeError; its rest is dropped up to the line break', () => {
   const p = new GatttoolParser({ maxLineLength: 100 });
   assert.throws(() => p.feed('x'.repeat(101)), DecodeError);
+  // 'Connection successful' here is the tail of the runaway line, not a line of its own.
+  assert.deepEqual(p.feed('xx Connection successful\nConnection successful\n'), [
+    { kind: 'connected' },
+  ]);
+  // A complete overlong line inside one chunk: the chunk ended on a line break, so the next
+  // chunk starts a line.
+  assert.throws(() => p.feed(`${'y'.repeat(200)}\nMTU was exchanged successfully: 9\n`), {
+    name: 'DecodeError',
+    message: /200 characters in one line \(limit 100\)/,
+  });
   assert.deepEqual(p.feed('Connection successful\n'), [{ kind: 'connected' }]);
+});
+
+test('1 MiB without a line break in 64-char chunks ends in DecodeError at the limit', () => {
+  const p = new GatttoolParser();
+  const chunk = 'z'.repeat(64);
+  let fed = 0;
+  let error: unknown;
+  while (fed <= 1024 * 1024 + 64 && error === undefined) {
+    try {
+      p.feed(chunk);
+    } catch (e) {
+      error = e;
+    }
+    fed += chunk.length;
+  }
+  assert.ok(error instanceof DecodeError, String(error));
+  assert.equal(fed, 1024 * 1024 + 64, 'fails on the first chunk past 1 MiB');
+  assert.match(error.message, /1048640 characters without a line break \(limit 1048576\)/);
+  // The parser is usable once the runaway line ends.
+  assert.deepEqual(p.feed('zz\nConnection successful\n'), [{ kind: 'connected' }]);
 });
 
 test('arbitrary output never throws (except the length bound) and never loops', () => {
@@ -203,5 +233,59 @@ test('arbitrary output never throws (except the length bound) and never loops', 
     fc.property(fc.string({ maxLength: 300 }), (s) => {
       new GatttoolParser().feed(s);
     }),
+  );
+});
+
+// Lines shaped like gatttool's answers, with their fields filled at random (values that are
+// not hex, handles too long, UUIDs of any length), cut into random chunks.
+const fieldText = fc.oneof(
+  fc.stringMatching(/^[0-9a-fA-F]{0,6}$/),
+  fc.string({ maxLength: 12 }),
+  fc.constantFrom('0x', 'ffff', '0000', '-', ' ', '\x1b[0m', '\r'),
+);
+const shapedLine = fc
+  .tuple(
+    fc.constantFrom(
+      'Notification handle = 0x@ value: @',
+      'Indication   handle = 0x@ value: @',
+      'Characteristic value/descriptor: @',
+      'handle: 0x@ \t value: @',
+      'attr handle: 0x@, end grp handle: 0x@ uuid: @',
+      'Starting handle: 0x@ Ending handle: 0x@',
+      'handle: 0x@, start handle: 0x@, end handle: 0x@ uuid: @',
+      'handle: 0x@, char properties: 0x@, char value handle: 0x@, uuid: @',
+      'handle: 0x@, uuid: @',
+      'MTU was exchanged successfully: @',
+      'Error: @',
+      '\x1b[0;94m[@]\x1b[0m[LE]> @',
+    ),
+    fc.array(fieldText, { minLength: 4, maxLength: 4 }),
+  )
+  .map(([template, fields]) => {
+    let i = 0;
+    return template.replace(/@/g, () => fields[i++] ?? '');
+  });
+
+test('fuzz: gatttool-shaped lines with random fields, in random chunks: events or DecodeError', () => {
+  fc.assert(
+    fc.property(
+      fc.array(shapedLine, { maxLength: 12 }),
+      fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 20 }),
+      (lines, cuts) => {
+        const text = lines.join('\n') + '\n';
+        const p = new GatttoolParser({ maxLineLength: 200 });
+        let at = 0;
+        for (let k = 0; at < text.length; k++) {
+          const size = cuts[k % cuts.length] as number;
+          try {
+            p.feed(text.slice(at, at + size));
+          } catch (e) {
+            if (!(e instanceof DecodeError)) throw e;
+          }
+          at += size;
+        }
+      },
+    ),
+    { numRuns: 2000 },
   );
 });

@@ -105,17 +105,26 @@ describe('gatttool session (fake gatttool)', () => {
     await s.command('disconnect', { needsLink: false }, O('disconnect'));
   });
 
-  test('connect shows in the prompt colour; discovery assembles the database', async () => {
+  test('connect shows in the prompt colour; discovery assembles the database, secondary services too', async () => {
     conn = await connectOn(s, reasons);
     assert.equal(s.connected, true);
     const services = await conn.discover(false);
     assert.deepEqual(
-      services.map((x) => [x.uuid, x.startHandle, x.endHandle, x.characteristics.length]),
+      services.map((x) => [
+        x.uuid,
+        x.primary,
+        x.startHandle,
+        x.endHandle,
+        x.characteristics.length,
+      ]),
       [
-        ['00001800-0000-1000-8000-00805f9b34fb', 1, 5, 2],
-        ['0000c000-b1e0-4000-8000-626c656b6974', 6, 9, 1],
+        ['00001800-0000-1000-8000-00805f9b34fb', true, 1, 5, 2],
+        ['0000c000-b1e0-4000-8000-626c656b6974', true, 6, 9, 1],
+        // Only in char-desc: its UUID is read from its declaration at 0x000a.
+        ['0000c001-b1e0-4000-8000-626c656b6974', false, 10, 0xffff, 1],
       ],
     );
+    assert.equal(services[2]!.characteristics[0]!.valueHandle, 0x0c);
     const seq = services[1]!.characteristics[0]!;
     assert.equal(seq.valueHandle, 8);
     assert.equal(seq.properties.notify, true);

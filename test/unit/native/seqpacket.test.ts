@@ -176,7 +176,8 @@ test('with stallTimeoutMs, writes fail once the socket stays full that long', as
 
 test('a stall timeout does not fire while the reader keeps up', async () => {
   const [x, y] = seqpacketPair();
-  const a = new PacketSocket(x, { stallTimeoutMs: 200 });
+  // Generous, so a slow reader (ARM under qemu-user, a loaded Pi) is still one that keeps up.
+  const a = new PacketSocket(x, { stallTimeoutMs: 2000 });
   const b = new PacketSocket(y);
   let got = 0;
   b.on('packets', (ps) => (got += ps.length));

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { MessageBus } from 'dbus-next';
 import { InvalidArgumentError } from '../../../src/core/index.js';
 import { advertisementProperties } from '../../../src/peripheral/advertisement.js';
 import { pickAdapter, type AdapterInfo } from '../../../src/peripheral/adapter.js';
-import { ObjectTree } from '../../../src/peripheral/dbus/object-tree.js';
+import { ObjectTree } from '../../../src/dbus/client/object-tree.js';
 import { Agent } from '../../../src/peripheral/index.js';
 import { FakeBus } from './fake-bus.js';
 
@@ -65,7 +64,7 @@ const DEV = '/org/bluez/hci1/dev_00_AA_01_00_00_00';
 
 async function agentCall(agent: Agent, member: string, sig: string, body: unknown[]) {
   const bus = new FakeBus();
-  const tree = new ObjectTree(bus as unknown as MessageBus);
+  const tree = new ObjectTree(bus);
   tree.attach();
   tree.export('/a', agent.objectSpec());
   return bus.invoke('/a', AGENT, member, sig, body);

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { MessageBus } from 'dbus-next';
 import { AttError } from '../../../src/core/index.js';
-import { ObjectTree, splitSignature } from '../../../src/peripheral/dbus/object-tree.js';
+import { ObjectTree, splitSignature } from '../../../src/dbus/client/object-tree.js';
+import { Variant } from '../../../src/dbus/client/variant.js';
 import { GattApplication } from '../../../src/peripheral/gatt/application.js';
 import { characteristic, descriptor, onWrite, Service } from '../../../src/peripheral/index.js';
 import type { WriteRequest } from '../../../src/peripheral/index.js';
@@ -14,13 +14,13 @@ const OM = 'org.freedesktop.DBus.ObjectManager';
 
 function setup(): { bus: FakeBus; app: GattApplication; tree: ObjectTree; errors: unknown[] } {
   const bus = new FakeBus();
-  const tree = new ObjectTree(bus as unknown as MessageBus);
+  const tree = new ObjectTree(bus, { failedErrorName: 'org.bluez.Error.Failed' });
   tree.attach();
   const errors: unknown[] = [];
   const app = new GattApplication(
     {
       tree,
-      bus: bus as unknown as MessageBus,
+      bus,
       adapterPath: '/org/bluez/hci1',
       roundTrip: async () => undefined,
       soleDevice: () => undefined,
@@ -135,11 +135,10 @@ test('BlueZ can set Handle; notify emits a Value PropertiesChanged signal', asyn
   });
   await app.register();
   const ch = svc.characteristics[0]!;
-  const dbus = (await import('dbus-next')).default;
   await bus.invoke(ch.path, 'org.freedesktop.DBus.Properties', 'Set', 'ssv', [
     CHAR,
     'Handle',
-    new dbus.Variant('q', 0x2a),
+    new Variant('q', 0x2a),
   ]);
   assert.equal(ch.handle, 0x2a);
   await ch.notify([1, 2, 3]);

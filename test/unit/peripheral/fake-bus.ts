@@ -1,31 +1,70 @@
-import dbus from 'dbus-next';
-import type { Message as DBusMessage } from 'dbus-next';
+import { DbusError } from '../../../src/dbus/client/errors.js';
+import type { MethodHandler } from '../../../src/dbus/client/index.js';
+import { Variant } from '../../../src/dbus/client/variant.js';
+import {
+  MessageType,
+  encodeMessage,
+  type OutgoingMessage,
+  type WireMessage,
+} from '../../../src/dbus/message-codec.js';
 
-const { Message, MessageType } = dbus;
-
-/** Just enough of a MessageBus to drive ObjectTree and registrations without a daemon. */
+/**
+ * Just enough of blekit's DbusClient to drive ObjectTree and registrations without a daemon.
+ * What it sends is encoded as the real client would, so a value that does not marshal fails here
+ * the same way.
+ */
 export class FakeBus {
-  readonly sent: DBusMessage[] = [];
-  readonly calls: DBusMessage[] = [];
-  private handlers: ((m: DBusMessage) => boolean)[] = [];
+  readonly sent: WireMessage[] = [];
+  readonly calls: WireMessage[] = [];
+  private handlers: MethodHandler[] = [];
   private serial = 1;
-  /** Answers outgoing calls; return a body, or throw {type,text} for a D-Bus error. */
-  answer: (m: DBusMessage) => unknown[] = () => [];
+  /** Answers outgoing calls; return a body, or throw a DbusError for an error reply. */
+  answer: (m: WireMessage) => unknown[] = () => [];
 
-  send(m: DBusMessage): void {
-    this.sent.push(m);
+  private out(m: Omit<OutgoingMessage, 'serial'>): void {
+    encodeMessage({ ...m, serial: this.serial });
+    this.sent.push({
+      flags: 0,
+      serial: this.serial++,
+      signature: '',
+      body: [],
+      ...m,
+    } as WireMessage);
   }
-  addMethodHandler(fn: (m: DBusMessage) => boolean): void {
+  reply(call: WireMessage, signature = '', body: unknown[] = []): void {
+    this.out({ type: MessageType.methodReturn, replySerial: call.serial, signature, body });
+  }
+  replyError(call: WireMessage, errorName: string, text: string): void {
+    this.out({
+      type: MessageType.error,
+      replySerial: call.serial,
+      errorName,
+      signature: 's',
+      body: [text],
+    });
+  }
+  signal(path: string, iface: string, member: string, signature = '', body: unknown[] = []): void {
+    this.out({ type: MessageType.signal, path, interface: iface, member, signature, body });
+  }
+  addMethodHandler(fn: MethodHandler): void {
     this.handlers.push(fn);
   }
-  removeMethodHandler(fn: (m: DBusMessage) => boolean): void {
+  removeMethodHandler(fn: MethodHandler): void {
     this.handlers = this.handlers.filter((h) => h !== fn);
   }
-  async call(m: DBusMessage): Promise<DBusMessage> {
-    this.calls.push(m);
-    const body = this.answer(m);
-    return new Message({ type: MessageType.METHOD_RETURN, replySerial: '1', body, signature: '' });
+  async call(m: Omit<OutgoingMessage, 'serial'>): Promise<WireMessage> {
+    const msg = { flags: 0, serial: this.serial++, signature: '', body: [], ...m } as WireMessage;
+    this.calls.push(msg);
+    const body = this.answer(msg);
+    return { type: MessageType.methodReturn, flags: 0, serial: 0, signature: '', body };
   }
+  async addMatch(): Promise<() => Promise<void>> {
+    return async () => undefined;
+  }
+  on(): this {
+    return this;
+  }
+  close(): void {}
 
   /** Delivers a method call to our exported objects and waits for the reply we send. */
   async invoke(
@@ -34,9 +73,10 @@ export class FakeBus {
     member: string,
     signature = '',
     body: unknown[] = [],
-  ): Promise<DBusMessage> {
-    const msg = new Message({
-      type: MessageType.METHOD_CALL,
+  ): Promise<WireMessage> {
+    const msg: WireMessage = {
+      type: MessageType.methodCall,
+      flags: 0,
       serial: this.serial++,
       sender: ':1.99',
       path,
@@ -44,14 +84,12 @@ export class FakeBus {
       member,
       signature,
       body,
-    });
+    };
     const before = this.sent.length;
     const handled = this.handlers.some((h) => h(msg));
     if (!handled) throw new Error(`nobody handled ${iface}.${member} at ${path}`);
     for (let i = 0; i < 50; i++) {
-      const reply = this.sent
-        .slice(before)
-        .find((m) => String(m.replySerial) === String(msg.serial));
+      const reply = this.sent.slice(before).find((m) => m.replySerial === msg.serial);
       if (reply) return reply;
       await new Promise((r) => setImmediate(r));
     }
@@ -59,5 +97,7 @@ export class FakeBus {
   }
 }
 
+export { DbusError };
+
 export const opts = (o: Record<string, [string, unknown]>): Record<string, unknown> =>
-  Object.fromEntries(Object.entries(o).map(([k, [sig, v]]) => [k, new dbus.Variant(sig, v)]));
+  Object.fromEntries(Object.entries(o).map(([k, [sig, v]]) => [k, new Variant(sig, v)]));

@@ -90,15 +90,15 @@ test('AttErrors map to the D-Bus errors BlueZ turns into the same ATT code', () 
   ];
   for (const [code, name, text] of cases) {
     const r = toDBusReply(new AttError(code));
-    assert.equal(r.dbusName, name, `code 0x${code.toString(16)}`);
-    if (text) assert.equal(r.message, text);
+    assert.equal(r.type, name, `code 0x${code.toString(16)}`);
+    if (text) assert.equal(r.text, text);
     assert.ok(isExpressibleAttCode(code));
   }
   // Not expressible through BlueZ 5.66, and plain errors: 0x0e via an out-of-range code.
   for (const e of [new AttError(AttErrorCode.InsufficientEncryption), new Error('bug'), 'x']) {
     const r = toDBusReply(e);
-    assert.equal(r.dbusName, 'org.bluez.Error.Failed');
-    assert.equal(r.message, '0xff');
+    assert.equal(r.type, 'org.bluez.Error.Failed');
+    assert.equal(r.text, '0xff');
   }
   assert.equal(isExpressibleAttCode(0x0f), false);
 });

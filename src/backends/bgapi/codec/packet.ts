@@ -10,6 +10,7 @@ import {
   type EventParams,
   type ResponseParams,
 } from './messages.js';
+import { describeValue } from '../../../core/describe.js';
 
 /**
  * BGAPI v1 header, 4 bytes: [MT:1 TT:4 LH:3] [LL] [class] [command]. MT is 0 for commands and
@@ -105,7 +106,7 @@ function frame(event: boolean, cls: number, id: number, payload: Buffer): Buffer
 
 export function encodeCommand<N extends CommandName>(name: N, params: CommandParams<N>): Buffer {
   const def = COMMANDS[name];
-  if (!def) throw new InvalidArgumentError(`Unknown BGAPI command ${String(name)}`);
+  if (!def) throw new InvalidArgumentError(`Unknown BGAPI command ${describeValue(name)}`);
   return frame(false, def.cls, def.id, encodeFields(def.params, params, name));
 }
 
@@ -115,14 +116,14 @@ export function encodeResponse<N extends AnsweredCommandName>(
 ): Buffer {
   const def = COMMANDS[name];
   if (!def || def.returns === null) {
-    throw new InvalidArgumentError(`BGAPI command ${String(name)} has no response`);
+    throw new InvalidArgumentError(`BGAPI command ${describeValue(name)} has no response`);
   }
   return frame(false, def.cls, def.id, encodeFields(def.returns, params, `${name} response`));
 }
 
 export function encodeEvent<N extends EventName>(name: N, params: EventParams<N>): Buffer {
   const def = EVENTS[name];
-  if (!def) throw new InvalidArgumentError(`Unknown BGAPI event ${String(name)}`);
+  if (!def) throw new InvalidArgumentError(`Unknown BGAPI event ${describeValue(name)}`);
   return frame(true, def.cls, def.id, encodeFields(def.params, params, name));
 }
 

@@ -11,12 +11,17 @@ const SCRIPT = fileURLToPath(
   new URL('../../../../../test/lab/central/peers/bluez_example_peer.py', import.meta.url),
 );
 
-export function bluezExamplePeer(hci = 'hci1', address = HCI1_ADDR): ConformancePeer {
+/** `extraArgs`: ['--extras'] adds a secondary service and ATT-error reads (see the script). */
+export function bluezExamplePeer(
+  hci = 'hci1',
+  address = HCI1_ADDR,
+  extraArgs: string[] = [],
+): ConformancePeer {
   return linePeer({
     name: 'bluez-example-gatt-server',
     address,
     hci,
-    argv: ['/usr/bin/python3', '-u', SCRIPT, hci],
+    argv: ['/usr/bin/python3', '-u', SCRIPT, hci, ...extraArgs],
     checkAdvertisement(ad: AdvertisingData, name: string | undefined) {
       // What example-advertisement's TestAdvertisement puts on air.
       assert.equal(name, 'TestAdvertisement');

@@ -4,6 +4,7 @@
 # conformance service the central suite needs (see test/lab/central/peer.ts for its contract).
 # Commands on stdin, one per line: "adv on", "adv off", "quit"; each answers "ok <cmd>" or
 # "err <cmd> <reason>" on stdout. "ready" is printed once the GATT application is registered.
+# Usage: bluez_example_peer.py hciN [--extras]
 import importlib.machinery
 import importlib.util
 import struct
@@ -116,12 +117,49 @@ class ConformanceService(gs.Service):
         self.add_characteristic(CreditChrc(bus, 3, self, seq))
 
 
+SECONDARY_VALUE = b'in a secondary service'
+
+
+class ConstChrc(gs.Characteristic):
+    def __init__(self, bus, index, service, n, value):
+        gs.Characteristic.__init__(self, bus, index, uuid(n), ['read'], service)
+        self.value = value
+
+    def ReadValue(self, options):
+        return dbus.Array(self.value, signature='y')
+
+
+class AttErrorChrc(gs.Characteristic):
+    """Every read fails with ATT error `code` (bluetoothd takes the code from the message)."""
+
+    def __init__(self, bus, index, service, n, code):
+        gs.Characteristic.__init__(self, bus, index, uuid(n), ['read'], service)
+        self.code = code
+
+    def ReadValue(self, options):
+        raise dbus.exceptions.DBusException('0x%02x' % self.code, name='org.bluez.Error.Failed')
+
+
+def add_extras(bus, app):
+    """--extras: a secondary service (0xc010, read 0xc011) and reads failing with ATT 0x81 and
+    0x9f (0xc021, 0xc022 in primary 0xc020), which gatttool prints in words and not at all."""
+    secondary = gs.Service(bus, 10, uuid(0xc010), False)
+    secondary.add_characteristic(ConstChrc(bus, 0, secondary, 0xc011, SECONDARY_VALUE))
+    errors = gs.Service(bus, 11, uuid(0xc020), True)
+    errors.add_characteristic(AttErrorChrc(bus, 0, errors, 0xc021, 0x81))
+    errors.add_characteristic(AttErrorChrc(bus, 1, errors, 0xc022, 0x9f))
+    app.add_service(secondary)
+    app.add_service(errors)
+
+
 def main():
     adapter = '/org/bluez/' + sys.argv[1]
     dbus.mainloop.glib.DBusGMainLoop(set_as_default=True)
     bus = dbus.SystemBus()
     app = gs.Application(bus)
     app.add_service(ConformanceService(bus, 3))
+    if '--extras' in sys.argv[2:]:
+        add_extras(bus, app)
     advert = ad.TestAdvertisement(bus, 0)
     obj = bus.get_object('org.bluez', adapter)
     gatt_manager = dbus.Interface(obj, 'org.bluez.GattManager1')

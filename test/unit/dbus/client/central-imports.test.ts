@@ -1,6 +1,5 @@
-// The central's dbus backend runs on blekit's own client: importing it must not load dbus-next's
-// bus (its XML and introspection code cost the central ~5 MiB of RSS); dbus-next stays for the
-// fallback (BLEKIT_DBUS_TRANSPORT=dbus-next) and the peripheral, loaded only when used.
+// Both roles run on blekit's own D-Bus client: importing them must load no dbus-next module (its
+// XML and introspection code cost ~5 MiB of RSS, and it is no longer a dependency).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
@@ -11,8 +10,9 @@ const root = fileURLToPath(new URL('../../../../src/', import.meta.url));
 for (const [what, files] of [
   ['the central and its dbus backend', ['central/index.js', 'backends/dbus/index.js']],
   ["the 'blekit/central' entry", ['entry/central.js']],
+  ['the package root with the peripheral', ['index.js', 'peripheral/index.js']],
 ] as const) {
-  test(`importing ${what} loads no dbus-next module but Variant's`, () => {
+  test(`importing ${what} loads no dbus-next module`, () => {
     const script = `
     import { createRequire } from 'node:module';
     for (const f of ${JSON.stringify(files.map((f) => root + f))}) await import(f);
@@ -28,7 +28,7 @@ for (const [what, files] of [
     const loaded = JSON.parse(out) as string[];
     assert.deepEqual(
       loaded.filter((m) => m.startsWith('dbus-next/') || m.startsWith('xml2js/')),
-      ['dbus-next/lib/variant.js'],
+      [],
     );
   });
 }

@@ -15,7 +15,7 @@ import {
   setFdCloser,
   type ByteStream,
 } from '../../../../src/dbus/client/connection.js';
-import { DbusCallError } from '../../../../src/dbus/client/errors.js';
+import { DbusError } from '../../../../src/dbus/client/errors.js';
 import { MessageFramer } from '../../../../src/dbus/client/framing.js';
 import { Variant } from '../../../../src/dbus/client/variant.js';
 import { referencedFds } from '../../../../src/dbus/client/fds.js';
@@ -49,8 +49,12 @@ class FakeBus extends EventEmitter implements ByteStream {
     super();
   }
 
-  write(buf: Uint8Array): void {
+  /** Fds the client passed with its writes, in order. */
+  readonly sentFds: number[] = [];
+
+  write(buf: Uint8Array, fds: readonly number[] = []): void {
     if (this.isClosed) throw new Error('closed');
+    this.sentFds.push(...fds);
     let data = Buffer.concat([this.written, buf]);
     if (!this.authed) {
       for (;;) {
@@ -69,7 +73,7 @@ class FakeBus extends EventEmitter implements ByteStream {
       if (!this.authed) return;
     }
     this.written = Buffer.alloc(0);
-    for (const { message } of this.framer.push(data)) {
+    for (const { message } of this.framer.push(data, fds)) {
       this.received.push(message);
       if (message.member === 'Hello') this.reply(message, 's', [':1.42']);
       else if (message.type === MessageType.methodCall) this.script.onCall?.(message, this);
@@ -170,7 +174,7 @@ test('an error reply rejects with its D-Bus name and text, which mapDbusError ma
       }),
   });
   const err = await client.call(call).catch((e: unknown) => e);
-  assert.ok(err instanceof DbusCallError);
+  assert.ok(err instanceof DbusError);
   assert.equal(err.type, 'org.bluez.Error.Failed');
   assert.equal(err.text, 'Operation failed with ATT error: 0x81');
   const mapped = mapDbusError(err, 'ReadValue', 'gatt');
@@ -309,9 +313,21 @@ test('a malformed message is a DecodeError event and closes the connection', asy
   assert.equal(bus.isClosed, true);
 });
 
-test('a message that needs fds cannot be sent', async () => {
-  const { client } = await open();
+test('fds go out with their message when the bus agreed to pass them', async () => {
+  const { bus, client } = await open();
+  client.send({ ...call, flags: 1, signature: 'hsh', body: [7, 'x', 9] });
+  assert.deepEqual(bus.sentFds, [7, 9]);
+  assert.deepEqual(bus.received.at(-1)?.body, [7, 'x', 9]);
+  client.close();
+});
+
+test('a message that needs fds cannot be sent when the bus refused fd passing', async () => {
+  const { bus, client } = await open({
+    auth: (line) => (line === 'NEGOTIATE_UNIX_FD' ? 'ERROR' : defaultAuth(line)),
+  });
+  assert.equal(client.unixFds, false);
   await assert.rejects(client.call({ ...call, signature: 'h', body: [3] }), NotSupportedError);
+  assert.deepEqual(bus.sentFds, []);
   client.close();
 });
 

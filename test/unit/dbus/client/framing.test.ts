@@ -196,3 +196,13 @@ test('random bytes never crash or loop: a DecodeError or a wait', () => {
     { numRuns: 500 },
   );
 });
+
+test('a frame whose header-fields length overflows 32-bit alignment is a DecodeError', () => {
+  // Issue 18: this exact frame made the framer throw a RangeError.
+  const framer = new MessageFramer();
+  assert.throws(
+    () => framer.push(Buffer.from('6c010001000000000100000000000080', 'hex')),
+    DecodeError,
+  );
+  assert.throws(() => framer.push(Buffer.alloc(0)), DecodeError, 'and the stream stays broken');
+});

@@ -1,22 +1,21 @@
-import dbus from 'dbus-next';
-import type { Message as DBusMessage, MessageBus } from 'dbus-next';
+/**
+ * Objects a connection exports: method calls dispatched to their handlers with typed replies
+ * (a handler that throws a DbusError answers with its name), and the standard interfaces a
+ * peer such as bluetoothd expects of an application: Properties (Get, GetAll, Set,
+ * PropertiesChanged), ObjectManager (GetManagedObjects, InterfacesAdded/Removed) and
+ * Introspectable.
+ */
+import { MessageType, type WireMessage } from '../message-codec.js';
+import type { DbusClient } from './connection.js';
+import { DbusError } from './errors.js';
+import { isUnder } from './signals.js';
+import { Variant } from './variant.js';
 
-const { Message, Variant, MessageType } = dbus;
-
+export { isUnder };
 export const PROPERTIES_IFACE = 'org.freedesktop.DBus.Properties';
 export const OBJECT_MANAGER_IFACE = 'org.freedesktop.DBus.ObjectManager';
 const INTROSPECT_IFACE = 'org.freedesktop.DBus.Introspectable';
-
-/** An error a method handler throws to answer with a specific D-Bus error name. */
-export class DBusReplyError extends Error {
-  constructor(
-    readonly dbusName: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'DBusReplyError';
-  }
-}
+const INVALID_ARGS = 'org.freedesktop.DBus.Error.InvalidArgs';
 
 export interface PropertySpec {
   signature: string;
@@ -39,7 +38,7 @@ export interface MethodSpec {
   inSignature: string;
   outSignature: string;
   /** Returns the reply body (an array matching outSignature), sync or async. */
-  handler(args: unknown[], msg: DBusMessage): MethodResult | Promise<MethodResult>;
+  handler(args: unknown[], msg: WireMessage): MethodResult | Promise<MethodResult>;
   /** The caller expects no reply (e.g. LEAdvertisement1.Release). */
   noReply?: boolean;
 }
@@ -51,21 +50,30 @@ export interface InterfaceSpec {
 
 export type ObjectSpec = Record<string, InterfaceSpec>;
 
-/** What the tree needs from a bus: small, so tests can pass a fake. */
-export type BusLike = Pick<MessageBus, 'send' | 'addMethodHandler' | 'removeMethodHandler'>;
+/** What the tree needs from a connection: small, so tests can pass a fake. */
+export type BusLike = Pick<
+  DbusClient,
+  'reply' | 'replyError' | 'signal' | 'addMethodHandler' | 'removeMethodHandler'
+>;
 
-/**
- * Objects this process exports on the bus, answered through one method handler so that
- * Properties, ObjectManager and Introspectable behave the way BlueZ expects of an
- * application (dbus-next's own service classes need legacy decorators and have no
- * ObjectManager).
- */
+export interface ObjectTreeOptions {
+  /** The error name a handler's failure answers with, unless it threw a DbusError. */
+  failedErrorName?: string;
+}
+
+/** Objects this process exports, answered through one method handler of the connection. */
 export class ObjectTree {
   private readonly objects = new Map<string, ObjectSpec>();
-  private readonly handler = (msg: DBusMessage): boolean => this.onMessage(msg);
+  private readonly handler = (msg: WireMessage): boolean => this.onMessage(msg);
   private attached = false;
+  private readonly failedName: string;
 
-  constructor(private readonly bus: BusLike) {}
+  constructor(
+    private readonly bus: BusLike,
+    options: ObjectTreeOptions = {},
+  ) {
+    this.failedName = options.failedErrorName ?? 'org.freedesktop.DBus.Error.Failed';
+  }
 
   attach(): void {
     if (this.attached) return;
@@ -79,12 +87,43 @@ export class ObjectTree {
     this.attached = false;
   }
 
-  export(path: string, spec: ObjectSpec): void {
+  /**
+   * Exports an object. With `announce`, the nearest ObjectManager above it emits
+   * InterfacesAdded (peers that watch a tree learn of objects added after they read it).
+   */
+  export(path: string, spec: ObjectSpec, options: { announce?: boolean } = {}): void {
     this.objects.set(path, spec);
+    if (!options.announce) return;
+    const manager = this.managerOf(path);
+    if (manager === undefined) return;
+    this.bus.signal(manager, OBJECT_MANAGER_IFACE, 'InterfacesAdded', 'oa{sa{sv}}', [
+      path,
+      interfacesOf(spec),
+    ]);
   }
 
-  unexport(path: string): void {
+  /** Unexports an object; with `announce`, its ObjectManager emits InterfacesRemoved. */
+  unexport(path: string, options: { announce?: boolean } = {}): void {
+    const spec = this.objects.get(path);
+    if (!spec) return;
     this.objects.delete(path);
+    if (!options.announce) return;
+    const manager = this.managerOf(path);
+    if (manager === undefined) return;
+    this.bus.signal(manager, OBJECT_MANAGER_IFACE, 'InterfacesRemoved', 'oas', [
+      path,
+      Object.keys(spec).filter((n) => n !== OBJECT_MANAGER_IFACE),
+    ]);
+  }
+
+  /** The closest exported object strictly above `path` that is an ObjectManager. */
+  private managerOf(path: string): string | undefined {
+    let best: string | undefined;
+    for (const [p, spec] of this.objects) {
+      if (p === path || !isUnder(path, p) || !spec[OBJECT_MANAGER_IFACE]) continue;
+      if (best === undefined || p.length > best.length) best = p;
+    }
+    return best;
   }
 
   /** Removes every object at or under `root`. */
@@ -105,12 +144,7 @@ export class ObjectTree {
     const out: Record<string, Record<string, Record<string, unknown>>> = {};
     for (const [path, spec] of this.objects) {
       if (path === root || !isUnder(path, root)) continue;
-      const ifaces: Record<string, Record<string, unknown>> = {};
-      for (const [name, iface] of Object.entries(spec)) {
-        if (name === OBJECT_MANAGER_IFACE) continue;
-        ifaces[name] = propsOf(iface);
-      }
-      out[path] = ifaces;
+      out[path] = interfacesOf(spec);
     }
     return out;
   }
@@ -120,39 +154,38 @@ export class ObjectTree {
     const body: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(changed)) {
       const sig = spec?.properties?.[k]?.signature;
-      if (sig === undefined) throw new Error(`no property ${iface}.${k} at ${path}`);
+      if (sig === undefined) {
+        throw new DbusError(INVALID_ARGS, `no property ${iface}.${k} at ${path}`);
+      }
       body[k] = new Variant(sig, v);
     }
-    this.bus.send(
-      Message.newSignal(path, PROPERTIES_IFACE, 'PropertiesChanged', 'sa{sv}as', [iface, body, []]),
-    );
+    this.bus.signal(path, PROPERTIES_IFACE, 'PropertiesChanged', 'sa{sv}as', [iface, body, []]);
   }
 
-  private onMessage(msg: DBusMessage): boolean {
-    if (msg.type !== MessageType.METHOD_CALL) return false;
-    const spec = this.objects.get(msg.path);
+  private onMessage(msg: WireMessage): boolean {
+    if (msg.type !== MessageType.methodCall || msg.path === undefined) return false;
+    const path = msg.path;
+    const spec = this.objects.get(path);
     if (msg.interface === INTROSPECT_IFACE && msg.member === 'Introspect') {
-      if (!spec && !this.hasChildren(msg.path)) return false;
-      this.bus.send(Message.newMethodReturn(msg, 's', [this.introspect(msg.path)]));
+      if (!spec && !this.hasChildren(path)) return false;
+      this.reply(msg, () => [this.introspect(path)], 's', true);
       return true;
     }
     if (!spec) return false;
     if (msg.interface === PROPERTIES_IFACE) return this.onProperties(msg, spec);
     if (msg.interface === OBJECT_MANAGER_IFACE && msg.member === 'GetManagedObjects') {
       if (!spec[OBJECT_MANAGER_IFACE]) return false;
-      this.reply(msg, () => [this.managedObjects(msg.path)], 'a{oa{sa{sv}}}', true);
+      this.reply(msg, () => [this.managedObjects(path)], 'a{oa{sa{sv}}}', true);
       return true;
     }
     const iface = msg.interface ? spec[msg.interface] : undefined;
-    const method = iface?.methods?.[msg.member];
+    const method = msg.member === undefined ? undefined : iface?.methods?.[msg.member];
     if (!method) return false;
     if (msg.signature !== method.inSignature) {
-      this.bus.send(
-        newError(
-          msg,
-          'org.freedesktop.DBus.Error.InvalidArgs',
-          `expected signature "${method.inSignature}", got "${msg.signature}"`,
-        ),
+      this.bus.replyError(
+        msg,
+        INVALID_ARGS,
+        `expected signature "${method.inSignature}", got "${msg.signature}"`,
       );
       return true;
     }
@@ -160,7 +193,13 @@ export class ObjectTree {
     return true;
   }
 
-  private onProperties(msg: DBusMessage, spec: ObjectSpec): boolean {
+  private onProperties(msg: WireMessage, spec: ObjectSpec): boolean {
+    const expected = PROPERTY_SIGNATURES[msg.member ?? ''];
+    if (expected === undefined) return false;
+    if (msg.signature !== expected) {
+      this.bus.replyError(msg, INVALID_ARGS, `expected signature "${expected}"`);
+      return true;
+    }
     const [ifaceName, propName, value] = msg.body as [string, string?, unknown?];
     const iface = spec[ifaceName];
     if (msg.member === 'GetAll') {
@@ -169,13 +208,7 @@ export class ObjectTree {
     }
     const prop = propName !== undefined ? iface?.properties?.[propName] : undefined;
     if (!prop) {
-      this.bus.send(
-        newError(
-          msg,
-          'org.freedesktop.DBus.Error.InvalidArgs',
-          `no property ${ifaceName}.${String(propName)}`,
-        ),
-      );
+      this.bus.replyError(msg, INVALID_ARGS, `no property ${ifaceName}.${String(propName)}`);
       return true;
     }
     if (msg.member === 'Get') {
@@ -185,23 +218,30 @@ export class ObjectTree {
     if (msg.member === 'Set') {
       const setter = prop.set;
       if (!setter) {
-        this.bus.send(
-          newError(
-            msg,
-            'org.freedesktop.DBus.Error.PropertyReadOnly',
-            `${ifaceName}.${String(propName)} is read-only`,
-          ),
+        this.bus.replyError(
+          msg,
+          'org.freedesktop.DBus.Error.PropertyReadOnly',
+          `${ifaceName}.${String(propName)} is read-only`,
         );
         return true;
       }
-      this.reply(msg, () => setter((value as { value: unknown }).value), '', true);
+      const v = value as Variant;
+      if (v.signature !== prop.signature) {
+        this.bus.replyError(
+          msg,
+          INVALID_ARGS,
+          `${ifaceName}.${String(propName)} has type "${prop.signature}", got "${v.signature}"`,
+        );
+        return true;
+      }
+      this.reply(msg, () => setter(v.value), '', true);
       return true;
     }
     return false;
   }
 
   private reply(
-    msg: DBusMessage,
+    msg: WireMessage,
     run: () => MethodResult | Promise<MethodResult>,
     outSignature: string,
     wantReply: boolean,
@@ -210,7 +250,7 @@ export class ObjectTree {
       const body = result instanceof Reply ? result.body : (result ?? []);
       if (wantReply) {
         try {
-          this.bus.send(Message.newMethodReturn(msg, outSignature, body));
+          this.bus.reply(msg, outSignature, body);
         } catch (err) {
           // A value that does not marshal must fail this call, not the process or the bus.
           fail(err);
@@ -221,10 +261,14 @@ export class ObjectTree {
     const fail = (err: unknown): void => {
       if (!wantReply) return;
       const [name, text] =
-        err instanceof DBusReplyError
-          ? [err.dbusName, err.message]
-          : ['org.bluez.Error.Failed', err instanceof Error ? err.message : String(err)];
-      this.bus.send(newError(msg, name, text));
+        err instanceof DbusError
+          ? [err.type, err.text]
+          : [this.failedName, err instanceof Error ? err.message : String(err)];
+      try {
+        this.bus.replyError(msg, name, text);
+      } catch {
+        // The connection is gone: there is no one left to answer.
+      }
     };
     let result: MethodResult | Promise<MethodResult>;
     try {
@@ -277,13 +321,15 @@ export class ObjectTree {
   }
 }
 
-/** dbus-next's typings declare newError's first parameter as a string; it takes the call. */
-function newError(msg: DBusMessage, name: string, text: string): DBusMessage {
-  return (Message.newError as unknown as (m: DBusMessage, n: string, t: string) => DBusMessage)(
-    msg,
-    name,
-    text,
-  );
+const PROPERTY_SIGNATURES: Record<string, string> = { Get: 'ss', GetAll: 's', Set: 'ssv' };
+
+function interfacesOf(spec: ObjectSpec): Record<string, Record<string, unknown>> {
+  const ifaces: Record<string, Record<string, unknown>> = {};
+  for (const [name, iface] of Object.entries(spec)) {
+    if (name === OBJECT_MANAGER_IFACE) continue;
+    ifaces[name] = propsOf(iface);
+  }
+  return ifaces;
 }
 
 function propsOf(iface: InterfaceSpec): Record<string, unknown> {
@@ -293,10 +339,6 @@ function propsOf(iface: InterfaceSpec): Record<string, unknown> {
     if (v !== undefined) out[k] = new Variant(p.signature, v);
   }
   return out;
-}
-
-export function isUnder(path: string, root: string): boolean {
-  return path === root || path.startsWith(root === '/' ? '/' : root + '/');
 }
 
 /** Splits a D-Bus signature into its complete types ('a{sv}ay' -> ['a{sv}', 'ay']). */
