@@ -2,7 +2,7 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.lab/', 'src/mgmt/generated/'] },
+  { ignores: ['dist/', 'node_modules/', '.lab/', 'src/mgmt/generated/', 'docs/api/'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -25,9 +25,9 @@ export interface CentralBackend {
   start(options: BackendStartOptions): Promise<AdapterInfo>;
   /** Disconnects everything and releases every resource. Idempotent. */
   stop(): Promise<void>;
-  setPowered(on: boolean): Promise<void>;
+  setPowered(on: boolean, options?: BackendCallOptions): Promise<void>;
   /** Power-cycles the adapter (drops every connection). */
-  reset(): Promise<void>;
+  reset(options?: BackendCallOptions): Promise<void>;
 
   /** Starts scanning; `onReport` gets each report until stopScan(). One scan at a time. */
   startScan(options: BackendScanOptions, onReport: (report: ScanResult) => void): Promise<void>;
@@ -40,9 +40,10 @@ export interface CentralBackend {
   ): Promise<BackendConnection>;
 
   /** Forgets the bond (and any cached database) of one device, or of every device. */
-  removeBond(address?: string): Promise<void>;
+  removeBond(address?: string, options?: BackendCallOptions): Promise<void>;
 }
 
+/** What a backend can do; the neutral layer refuses the rest with NotSupportedError or InvalidArgumentError. */
 export interface BackendCapabilities {
   passiveScan: boolean;
   /** exchangeMtu() can request a value (otherwise the stack negotiates by itself). */
@@ -52,12 +53,16 @@ export interface BackendCapabilities {
   pairing: boolean;
 }
 
+/** Options of CentralBackend.start(). */
 export interface BackendStartOptions {
   adapter?: string | number;
   /** Power the adapter on when it is off; default true. */
   powerOn?: boolean;
+  /** Aborts when the caller stops waiting. */
+  signal?: AbortSignal;
 }
 
+/** The adapter a Central runs on, as every backend can describe it. */
 export interface AdapterInfo {
   /** 'hci0' style name. */
   name: string;
@@ -65,6 +70,7 @@ export interface AdapterInfo {
   powered: boolean;
 }
 
+/** Options of CentralBackend.startScan(), already validated and normalized. */
 export interface BackendScanOptions {
   active: boolean;
   /** Service UUID filter the backend may push down to the controller/stack (normalized). */
@@ -72,6 +78,7 @@ export interface BackendScanOptions {
   minRssi?: number;
 }
 
+/** Options of CentralBackend.connect(), already validated. */
 export interface BackendConnectOptions {
   addressType?: AddressType;
   timeoutMs: number;
@@ -87,33 +94,59 @@ export interface ConnectionEvents {
   onServicesChanged(): void;
 }
 
+/** How CentralBackend.subscribe() enables values: see SubscribeOptions. */
 export interface BackendSubscribeOptions {
   indicate: boolean;
   forceStartNotify: boolean;
 }
 
+/**
+ * Passed to every BackendConnection call that waits: `signal` aborts when the caller stops
+ * waiting (timeout or abort). A backend that can cancel the request (drop it from its queue,
+ * cancel a pairing) should; one that cannot may ignore it, and its late reply is discarded.
+ */
+export interface BackendCallOptions {
+  signal?: AbortSignal;
+}
+
+/** One live link to a peer, as a backend drives it; Device wraps it. Every call that waits receives the caller's signal in `options`. */
 export interface BackendConnection {
+  /** The peer's address, 'AA:BB:CC:DD:EE:FF'. */
   readonly address: string;
+  /** Whether the peer's address is public or random. */
   readonly addressType: AddressType;
+  /** False once the link is gone (onDisconnect has been called). */
   readonly connected: boolean;
 
-  disconnect(): Promise<void>;
+  /** Ends the link; resolves when it is down. */
+  disconnect(options?: BackendCallOptions): Promise<void>;
 
   /** Full discovery with handles; `refresh` ignores any cached database. */
-  discover(refresh: boolean): Promise<ServiceInfo[]>;
+  discover(refresh: boolean, options?: BackendCallOptions): Promise<ServiceInfo[]>;
 
-  read(characteristic: CharacteristicInfo): Promise<Buffer>;
-  write(characteristic: CharacteristicInfo, value: Buffer, withResponse: boolean): Promise<void>;
-  readDescriptor(handle: number): Promise<Buffer>;
-  writeDescriptor(handle: number, value: Buffer): Promise<void>;
+  /** Reads a characteristic's value (long reads included). */
+  read(characteristic: CharacteristicInfo, options?: BackendCallOptions): Promise<Buffer>;
+  /** Writes a characteristic's value: Write Request when `withResponse`, else Write Command. */
+  write(
+    characteristic: CharacteristicInfo,
+    value: Buffer,
+    withResponse: boolean,
+    options?: BackendCallOptions,
+  ): Promise<void>;
+  /** Reads the descriptor at `handle`. */
+  readDescriptor(handle: number, options?: BackendCallOptions): Promise<Buffer>;
+  /** Writes the descriptor at `handle`. */
+  writeDescriptor(handle: number, value: Buffer, options?: BackendCallOptions): Promise<void>;
 
   /** Enables notifications/indications; `onValue` gets every value in arrival order. */
   subscribe(
     characteristic: CharacteristicInfo,
     options: BackendSubscribeOptions,
     onValue: (value: Buffer) => void,
+    call?: BackendCallOptions,
   ): Promise<void>;
-  unsubscribe(characteristic: CharacteristicInfo): Promise<void>;
+  /** Disables notifications/indications and stops calling the subscribe callback. */
+  unsubscribe(characteristic: CharacteristicInfo, options?: BackendCallOptions): Promise<void>;
   /**
    * After the peer's database changed: whether the subscription to this (re-discovered)
    * characteristic still delivers, so it is kept instead of redone. Redoing one disables and
@@ -124,9 +157,11 @@ export interface BackendConnection {
   /** ATT MTU in use. */
   mtu(): number;
   /** Requests an MTU where the backend can; returns the negotiated value. */
-  exchangeMtu(mtu: number): Promise<number>;
-  rssi(): Promise<number>;
-  pair(level: SecurityLevel): Promise<void>;
+  exchangeMtu(mtu: number, options?: BackendCallOptions): Promise<number>;
+  /** The link's current RSSI in dBm. */
+  rssi(options?: BackendCallOptions): Promise<number>;
+  /** Pairs (and bonds) at the security level; resolves once the link is encrypted. */
+  pair(level: SecurityLevel, options?: BackendCallOptions): Promise<void>;
 }
 
 /** Makes a backend; the suite and Central take factories so each gets a fresh instance. */

@@ -1,6 +1,9 @@
 import { EventEmitter } from 'node:events';
+import { BoundedQueue, type BoundedStream } from '../core/bounded-queue.js';
+import { log, reportDrop } from '../core/log.js';
 import {
   AbortError,
+  type OperationOptions,
   BusyError,
   InvalidArgumentError,
   NotConnectedError,
@@ -9,18 +12,43 @@ import {
   withTimeout,
 } from '../core/index.js';
 import type { AdapterInfo, BackendConnection, CentralBackend } from './backend.js';
-import { Device, checkSecurityLevel } from './device.js';
+import {
+  DEFAULT_OPERATION_MS,
+  Device,
+  checkSecurityLevel,
+  runOperation,
+  type Operation,
+} from './device.js';
 import { advertisementChanged, compileScanFilter, matchesScanFilter } from './scan-filter.js';
-import type { ConnectOptions, ScanOptions, ScanResult } from './types.js';
+import type {
+  CentralEvents,
+  ConnectOptions,
+  ScanOptions,
+  ScanResult,
+  ScanStreamOptions,
+} from './types.js';
 import { isAdapterIndex, isAdapterName, MAX_ADAPTER_INDEX } from '../core/adapter-name.js';
 import { describeValue } from '../core/describe.js';
 
+/** Options of `new Central()`. */
 export interface CentralOptions {
   backend: CentralBackend;
   /** 'hci0', 0, or the adapter's address; default: the backend's first adapter. */
   adapter?: string | number;
+  /**
+   * Default time limit of every operation that waits and sets no `timeoutMs` of its own:
+   * start, setPowered, reset, clearBond and each connected Device's read, write, subscribe,
+   * pair... (ConnectOptions.operationTimeoutMs overrides it per device). Default 30 000 ms.
+   */
+  operationTimeoutMs?: number;
+  /**
+   * Aborts every pending operation of this Central and its devices, e.g. on SIGINT. Scans and
+   * connects take their own signal.
+   */
+  signal?: AbortSignal;
 }
 
+const trace = log('central');
 const DEFAULT_SCAN_MS = 10_000;
 const DEFAULT_CONNECT_MS = 30_000;
 /** Reports buffered for a slow async-iterator consumer before the oldest are dropped. */
@@ -45,15 +73,29 @@ function checkDuration(ms: unknown, what: string): number {
 }
 
 /**
- * The central role on one adapter, backend-neutral. Events: 'discover' (ScanResult) while a
- * scan runs, 'scanStart', 'scanStop'.
+ * The central role on one adapter, backend-neutral. Events ({@link CentralEvents}): 'discover'
+ * while a scan runs, 'scanStart', 'scanStop'. `await using central = new Central(...)` stops it
+ * when the scope ends.
+ *
+ * @example
+ * ```ts
+ * await using central = new Central({ backend: new DbusBackend() });
+ * await central.start();
+ * central.on('discover', (r) => console.log(r.address, r.rssi));
+ * await central.scan({ durationMs: 3000 });
+ * ```
  */
-export class Central extends EventEmitter {
+export class Central extends EventEmitter<CentralEvents> {
+  /** The backend this central drives (D-Bus, gatttool, BGAPI...). */
   readonly backend: CentralBackend;
   private readonly adapterOpt: string | number | undefined;
   private info: AdapterInfo | undefined;
   private scanning = false;
   private readonly devices = new Set<Device>();
+  /** Time limit of each operation that sets none; see CentralOptions.operationTimeoutMs. */
+  operationTimeoutMs: number;
+  /** @internal The signal every operation of this Central and its devices also obeys. */
+  readonly signal: AbortSignal | undefined;
 
   constructor(options: CentralOptions) {
     super();
@@ -61,35 +103,49 @@ export class Central extends EventEmitter {
     checkAdapter(options.adapter);
     this.backend = options.backend;
     this.adapterOpt = options.adapter;
+    this.operationTimeoutMs = checkDuration(
+      options.operationTimeoutMs ?? DEFAULT_OPERATION_MS,
+      'operationTimeoutMs',
+    );
+    this.signal = options.signal;
   }
 
+  /** The adapter once start() has resolved, else undefined. */
   get adapter(): AdapterInfo | undefined {
     return this.info;
   }
 
-  async start(): Promise<AdapterInfo> {
+  /** Opens the adapter (powering it on); resolves to what the backend knows of it. */
+  async start(options: OperationOptions = {}): Promise<AdapterInfo> {
     if (this.info) return this.info;
-    this.info = await this.backend.start({ adapter: this.adapterOpt, powerOn: true });
+    this.info = await this.op('start', options, (signal) =>
+      this.backend.start({ adapter: this.adapterOpt, powerOn: true, signal }),
+    );
+    const { name, address, powered } = this.info;
+    trace.debug(`started: ${this.backend.name} backend, ${name} ${address} powered=${powered}`);
     return this.info;
   }
 
   /** Disconnects every device, ends any scan and frees every backend resource. */
   async stop(): Promise<void> {
     const devices = [...this.devices];
+    trace.debug(`stopping: ${devices.length} device(s) to disconnect`);
     await Promise.allSettled(devices.map((d) => d.disconnect()));
     this.devices.clear();
     await this.backend.stop();
     this.info = undefined;
   }
 
-  async setPowered(on: boolean): Promise<void> {
+  /** Powers the adapter on or off (off drops every connection). */
+  async setPowered(on: boolean, options: OperationOptions = {}): Promise<void> {
     this.started();
-    await this.backend.setPowered(on);
+    await this.op('setPowered', options, (signal) => this.backend.setPowered(on, { signal }));
   }
 
-  async reset(): Promise<void> {
+  /** Power-cycles the adapter: every connection drops (devices with autoReconnect return). */
+  async reset(options: OperationOptions = {}): Promise<void> {
     this.started();
-    await this.backend.reset();
+    await this.op('reset', options, (signal) => this.backend.reset({ signal }));
   }
 
   /**
@@ -107,49 +163,45 @@ export class Central extends EventEmitter {
     return this.scan({ ...options, nameContains: name });
   }
 
-  /** The same scan as a live stream; breaking out of the loop ends the scan. */
-  async *scanStream(options: ScanOptions = {}): AsyncGenerator<ScanResult, void, undefined> {
-    const queue: ScanResult[] = [];
-    let wake: (() => void) | undefined;
-    let done = false;
-    let failure: unknown;
+  /**
+   * The same scan as a live stream; breaking out of the loop ends the scan, and so do the
+   * duration and the signal (the loop then ends normally). A consumer more than `bufferSize`
+   * (default 1024) reports behind loses the oldest: the stream's `dropped` counts them, and
+   * the first drop is reported as a BLEKIT_SCAN_DROPPED warning (see log.ts).
+   *
+   * @example
+   * ```ts
+   * const stream = central.scanStream({ durationMs: 10_000, serviceUuids: ['180d'] });
+   * for await (const r of stream) console.log(r.address, r.rssi);
+   * if (stream.dropped > 0) console.warn(`${stream.dropped} reports dropped`);
+   * ```
+   */
+  scanStream(options: ScanStreamOptions = {}): BoundedStream<ScanResult> {
     const stopper = new AbortController();
     const outer = options.signal;
     const onOuter = (): void => stopper.abort();
-    outer?.addEventListener('abort', onOuter, { once: true });
-    if (outer?.aborted) stopper.abort();
-    const run = this.runScan({ ...options, signal: stopper.signal }, undefined, (r) => {
-      if (queue.length >= STREAM_BUFFER) queue.shift();
-      queue.push(r);
-      wake?.();
-    }).then(
-      () => {
-        done = true;
-        wake?.();
+    let run: Promise<void> = Promise.resolve();
+    const queue: BoundedQueue<ScanResult> = new BoundedQueue<ScanResult>({
+      limit: options.bufferSize ?? STREAM_BUFFER,
+      overflow: 'dropOldest',
+      onDrop: (n) => reportDrop('central', 'BLEKIT_SCAN_DROPPED', 'scanStream', n),
+      onStart: () => {
+        outer?.addEventListener('abort', onOuter, { once: true });
+        if (outer?.aborted) stopper.abort();
+        run = this.runScan({ ...options, signal: stopper.signal }, undefined, (r) =>
+          queue.push(r),
+        ).then(
+          () => queue.end(),
+          (e: unknown) => queue.fail(e as Error),
+        );
       },
-      (e: unknown) => {
-        failure = e;
-        done = true;
-        wake?.();
-      },
-    );
-    try {
-      while (true) {
-        const next = queue.shift();
-        if (next) {
-          yield next;
-          continue;
-        }
-        if (done) break;
-        await new Promise<void>((r) => (wake = r));
-        wake = undefined;
-      }
-      if (failure) throw failure;
-    } finally {
+      onReturn: () => run,
+    });
+    queue.onDone(() => {
       outer?.removeEventListener('abort', onOuter);
       stopper.abort();
-      await run;
-    }
+    });
+    return queue;
   }
 
   /** `every` gets each matching report; `reported` only those the duplicates rule lets through. */
@@ -188,6 +240,9 @@ export class Central extends EventEmitter {
         onReport,
       );
       this.emit('scanStart');
+      if (trace.enabled) {
+        trace.debug(`scan started: ${active ? 'active' : 'passive'}, ${duration} ms`);
+      }
       try {
         await withTimeout(new Promise<never>(() => {}), duration, 'scan', signal);
       } catch (e) {
@@ -195,6 +250,7 @@ export class Central extends EventEmitter {
         if (!(e instanceof AbortError) && (e as Error).name !== 'TimeoutError') throw e;
       } finally {
         await this.backend.stopScan();
+        trace.debug(`scan stopped: ${last.size} device(s) seen`);
         this.emit('scanStop');
       }
     } finally {
@@ -230,16 +286,29 @@ export class Central extends EventEmitter {
         { addressType: options.addressType, timeoutMs, signal, retries },
         events,
       );
+    const started = Date.now();
+    trace.debug(`connecting to ${addr} (timeout ${timeoutMs} ms, ${retries} retries)`);
     const conn = await connectOnce(
       Device.events(() => holder.device),
       options.signal,
-    );
+    ).catch((e: unknown) => {
+      trace.debug(`connect to ${addr} failed: ${String(e)}`);
+      throw e;
+    });
+    trace.debug(`connected to ${addr} in ${Date.now() - started} ms`);
     const auto = options.autoReconnect;
     const device = new Device(
       (events) => connectOnce(events),
       conn,
       auto === true ? {} : auto || undefined,
       (d) => this.devices.delete(d),
+      {
+        timeoutMs: checkDuration(
+          options.operationTimeoutMs ?? this.operationTimeoutMs,
+          'operationTimeoutMs',
+        ),
+        signal: this.signal,
+      },
     );
     holder.device = device;
     this.devices.add(device);
@@ -255,15 +324,24 @@ export class Central extends EventEmitter {
   }
 
   /** Forgets the bond with one device, or with all when no address is given. */
-  async clearBond(address?: string): Promise<void> {
+  async clearBond(address?: string, options: OperationOptions = {}): Promise<void> {
     const addr = address === undefined ? undefined : normalizeAddress(address);
     this.started();
-    await this.backend.removeBond(addr);
+    await this.op('clearBond', options, (signal) => this.backend.removeBond(addr, { signal }));
   }
 
   /** Devices connected through this central. */
   connectedDevices(): Device[] {
     return [...this.devices].filter((d) => d.connected);
+  }
+
+  /** `await using` support: stop() when the scope ends. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+
+  private op<T>(what: string, options: OperationOptions, run: Operation<T>): Promise<T> {
+    return runOperation(what, options, this, run);
   }
 
   private started(): void {

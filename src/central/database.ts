@@ -16,6 +16,7 @@ function isObject(x: unknown): x is Record<string, unknown> {
  * UUID (must be unique), by service + characteristic UUID, and by value or declaration handle.
  */
 export class GattDatabase {
+  /** The services in handle order, as discovered. */
   readonly services: readonly ServiceInfo[];
   private readonly byHandle = new Map<number, CharacteristicInfo>();
   private readonly byUuid = new Map<string, CharacteristicInfo[]>();
@@ -42,6 +43,7 @@ export class GattDatabase {
     return this.services.flatMap((s) => s.characteristics);
   }
 
+  /** The service that holds characteristic `c`, if it is in this database. */
   serviceFor(c: CharacteristicInfo): ServiceInfo | undefined {
     return this.serviceOf.get(c);
   }

@@ -43,6 +43,7 @@ export class GattClient {
 
   constructor(private readonly backendFactory: CentralBackendFactory) {}
 
+  /** Connects to `address`; the value is the device id the other calls take. */
   connect(
     devId: number,
     addr: string,
@@ -64,6 +65,7 @@ export class GattClient {
     });
   }
 
+  /** Disconnects the device with this id. */
   disconnect(devId: number): Promise<FacadeResult> {
     return settle(async () => {
       await this.device(devId).disconnect();
@@ -76,20 +78,24 @@ export class GattClient {
     return settle(() => this.device(devId).discover());
   }
 
+  /** Reads by characteristic UUID or by value handle. */
   read(devId: number, chr?: string, handle?: number): Promise<FacadeResult<Buffer>> {
     return settle(() => this.device(devId).read(ref(chr, handle)));
   }
 
+  /** Write without response, by characteristic UUID or by value handle. */
   writeCmd(devId: number, chr: string | undefined, handle: number | undefined, value: BytesLike) {
     return settle(() =>
       this.device(devId).write(ref(chr, handle), value, { withoutResponse: true }),
     );
   }
 
+  /** Write with response, by characteristic UUID or by value handle. */
   writeReq(devId: number, chr: string | undefined, handle: number | undefined, value: BytesLike) {
     return settle(() => this.device(devId).write(ref(chr, handle), value));
   }
 
+  /** Calls `callback` with each notification of the characteristic. */
   subscribeNotification(
     devId: number,
     chrcUuid: string,
@@ -100,6 +106,7 @@ export class GattClient {
     });
   }
 
+  /** Stops the notifications of the characteristic. */
   unsubscribeNotification(devId: number, chrcUuid: string): Promise<FacadeResult> {
     return settle(() => this.device(devId).unsubscribe(chrcUuid));
   }

@@ -1,4 +1,9 @@
-import type { AddressType, AdvertisingData } from '../core/index.js';
+import type {
+  AddressType,
+  AdvertisingData,
+  OperationOptions,
+  SubscriptionLostError,
+} from '../core/index.js';
 
 /** pybtle's security levels: low = no encryption, medium = encrypted (unauthenticated), high = authenticated (MITM). */
 export type SecurityLevel = 'low' | 'medium' | 'high';
@@ -15,6 +20,7 @@ export interface ScanResult {
   timestamp: number;
 }
 
+/** Which advertising reports a scan keeps; every given condition must hold. */
 export interface ScanFilter {
   /** Substring the advertised name must contain (case-sensitive, like pygatt's filtered_scan). */
   nameContains?: string;
@@ -28,6 +34,7 @@ export interface ScanFilter {
   addresses?: string[];
 }
 
+/** Options of Central.scan() and scanStream(). */
 export interface ScanOptions extends ScanFilter {
   /** How long to scan, in ms; default 10 000. Infinity scans until the signal aborts. */
   durationMs?: number;
@@ -41,6 +48,13 @@ export interface ScanOptions extends ScanFilter {
   duplicates?: boolean;
 }
 
+/** Options of Central.scanStream(). */
+export interface ScanStreamOptions extends ScanOptions {
+  /** Reports buffered for a slow consumer before the oldest are dropped; default 1024. */
+  bufferSize?: number;
+}
+
+/** Options of Central.connect(). */
 export interface ConnectOptions {
   addressType?: AddressType;
   /** Whole connect, including retries and service resolution; default 30 000 ms. */
@@ -52,8 +66,14 @@ export interface ConnectOptions {
   autoReconnect?: boolean | AutoReconnectOptions;
   /** Pair after connecting when above 'low'. */
   securityLevel?: SecurityLevel;
+  /**
+   * Time limit of each operation of the new Device that sets none (read, write, subscribe,
+   * pair...); default: the Central's `operationTimeoutMs`.
+   */
+  operationTimeoutMs?: number;
 }
 
+/** How a Device reconnects after its link drops: exponential back-off. */
 export interface AutoReconnectOptions {
   /** First delay before reconnecting; doubles up to maxDelayMs. Default 500. */
   initialDelayMs?: number;
@@ -76,11 +96,13 @@ export interface CharacteristicProperties {
   writableAuxiliaries: boolean;
 }
 
+/** A descriptor as discovery found it. */
 export interface DescriptorInfo {
   uuid: string;
   handle: number;
 }
 
+/** A characteristic as discovery found it. */
 export interface CharacteristicInfo {
   uuid: string;
   /** Handle of the characteristic declaration. */
@@ -91,6 +113,7 @@ export interface CharacteristicInfo {
   descriptors: DescriptorInfo[];
 }
 
+/** A service as discovery found it, with its handle range and characteristics. */
 export interface ServiceInfo {
   uuid: string;
   primary: boolean;
@@ -106,12 +129,20 @@ export type CharacteristicRef =
   | { service: string | number; characteristic: string | number }
   | { handle: number | string };
 
-export interface WriteOptions {
+/** Options of Device.discover(). */
+export interface DiscoverOptions extends OperationOptions {
+  /** Re-read the database from the peer instead of returning the cached one. */
+  refresh?: boolean;
+}
+
+/** Options of Device.write(): how to write, and the call's signal and time limit. */
+export interface WriteOptions extends OperationOptions {
   /** Write Command (no response) instead of Write Request. */
   withoutResponse?: boolean;
 }
 
-export interface SubscribeOptions {
+/** Options of Device.subscribe(): how to enable values, and the call's signal and time limit. */
+export interface SubscribeOptions extends OperationOptions {
   /** Use indications even when notifications are offered. */
   indicate?: boolean;
   /**
@@ -122,6 +153,48 @@ export interface SubscribeOptions {
   forceStartNotify?: boolean;
 }
 
+/** Options of Device.notifications(): the subscribe options plus the stream's buffer. */
+export interface NotificationsOptions extends SubscribeOptions {
+  /** Values buffered for a slow consumer before the oldest are dropped; default 256. */
+  bufferSize?: number;
+}
+
+/** Receives each notified or indicated value, with the characteristic it came from. */
 export type NotificationCallback = (value: Buffer, characteristic: CharacteristicInfo) => void;
 
+/** Who ended a link: this side, the peer, the adapter (powered off, reset), or unknown. */
 export type DisconnectReason = 'local' | 'remote' | 'adapter' | 'unknown';
+
+/**
+ * The events of a {@link Central}: name to listener arguments. `central.on('discover', (r) => ...)`
+ * is typed from this map, so a misspelt name or a wrong listener fails to compile.
+ */
+export interface CentralEvents {
+  /** A scan report that passed the scan's filter and duplicates rule. */
+  discover: [result: ScanResult];
+  /** The backend started scanning (emitted once per scan()/scanStream()). */
+  scanStart: [];
+  /** The scan ended: its duration passed, its signal aborted, or the stream was left. */
+  scanStop: [];
+}
+
+/**
+ * The events of a {@link Device}: name to listener arguments. No 'error' event is ever emitted,
+ * so a Device without listeners never throws from an emit.
+ */
+export interface DeviceEvents {
+  /** The link dropped or disconnect() was called; `reason` says which side ended it. */
+  disconnect: [reason: DisconnectReason];
+  /** Auto-reconnect restored the link, rediscovered the database and re-enabled subscriptions. */
+  reconnect: [];
+  /** One auto-reconnect attempt (1-based `attempt`) failed; the next waits longer. */
+  reconnectFailed: [error: Error, attempt: number];
+  /** The peer's database changed: handles may have moved; the cached database was dropped. */
+  servicesChanged: [];
+  /**
+   * After a reconnect or a database change, a subscription could not be restored (the
+   * characteristic is gone, or enabling it again failed); its callbacks were dropped. With no
+   * listener, a BLEKIT_SUBSCRIPTION_LOST warning is emitted instead.
+   */
+  subscriptionLost: [error: SubscriptionLostError];
+}

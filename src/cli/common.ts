@@ -75,7 +75,7 @@ export function addCommonOptions(
     .option('--port <path>', 'serial port of the BGAPI dongle (bgapi backend)')
     .addOption(t)
     .option('--json', 'machine-readable output (see "JSON output" in blekit --help)')
-    .option('--debug', 'stack traces and backend details on stderr');
+    .option('--debug', 'stack traces and the library trace of every area on stderr');
 }
 
 /** Adds --address-type for commands that connect. */
@@ -119,10 +119,13 @@ export function action<A extends unknown[]>(
     const cmd = raw[raw.length - 1] as Command;
     const opts = cmd.opts<{ json?: boolean; debug?: boolean }>();
     const out = new Output({ json: opts.json, debug: opts.debug, ...programIo(cmd) });
+    const untrace = opts.debug ? out.traceTo() : undefined;
     try {
       await fn(out, ...(raw.slice(0, -1) as A));
     } catch (e) {
       process.exitCode = out.fail(e);
+    } finally {
+      untrace?.();
     }
   };
 }

@@ -1,3 +1,4 @@
+import { log, setLogger } from '../core/log.js';
 import { exitCodeFor, type ExitCodeValue } from './exit-codes.js';
 
 /** Where a command writes; tests pass string sinks. */
@@ -55,6 +56,8 @@ export function oneLine(err: unknown): string {
   return msg.replace(/\s*\n\s*/g, ' ').trim() || 'unknown error';
 }
 
+const cliLog = log('cli');
+
 /**
  * How a command talks: human text or JSON on stdout, progress and errors on stderr.
  * With --json, one-shot results are `{result:'ok', value}` and failures
@@ -97,8 +100,21 @@ export class Output {
     this.stderr.write(text + '\n');
   }
 
+  /** A line of the CLI's own trace: the library's 'cli' log area (see traceTo). */
   debugLog(text: string): void {
-    if (this.debug) this.stderr.write(`[debug] ${text}\n`);
+    cliLog.debug(text);
+  }
+
+  /**
+   * Sends the library's trace, every area, to stderr as `[debug] blekit:<area> ...` lines, and
+   * its warnings as `[warn] ...`: what --debug turns on. Returns the undo.
+   */
+  traceTo(): () => void {
+    setLogger((r) => {
+      const tag = r.level === 'warn' ? `[warn] ${r.code ?? ''}` : '[debug]';
+      this.stderr.write(`${tag} blekit:${r.area} ${r.message}\n`);
+    });
+    return () => setLogger(undefined);
   }
 
   /** Reports a failure (one line on stderr; the envelope too with --json); returns the exit code. */

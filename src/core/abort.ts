@@ -84,3 +84,68 @@ export function delay(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+/** Per-call limits of an operation that waits: a time limit and a caller's signal. */
+export interface OperationOptions {
+  /** Aborting rejects the call with AbortError (the signal's reason as `cause`). */
+  signal?: AbortSignal;
+  /** Time limit in ms (Infinity: none); past it the call rejects with TimeoutError. */
+  timeoutMs?: number;
+}
+
+/**
+ * Runs `run` under a time limit and any number of signals (a call's own and its owner's
+ * defaults). Unlike withTimeout, `run` receives a signal of its own that aborts the moment the
+ * caller stops waiting (time limit, abort), so the work underneath can cancel itself and
+ * release what it holds; its reason is the TimeoutError or AbortError the caller got.
+ */
+export function cancellable<T>(
+  what: string,
+  ms: number,
+  signals: readonly (AbortSignal | undefined)[],
+  run: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  checkMs(ms, true);
+  const outer = signals.filter((s): s is AbortSignal => s !== undefined);
+  for (const s of outer) throwIfAborted(s);
+  const inner = new AbortController();
+  return new Promise<T>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const listeners = outer.map((s) => {
+      const l = (): void => stop(abortErrorFor(s));
+      s.addEventListener('abort', l, { once: true });
+      return () => s.removeEventListener('abort', l);
+    });
+    const cleanup = (): void => {
+      if (timer !== undefined) clearTimeout(timer);
+      for (const remove of listeners) remove();
+    };
+    function stop(err: Error): void {
+      if (inner.signal.aborted) return;
+      cleanup();
+      inner.abort(err);
+      reject(err);
+    }
+    if (ms !== Infinity) {
+      timer = setTimeout(() => stop(new TimeoutError(`${what} timed out after ${ms} ms`)), ms);
+    }
+    let p: Promise<T>;
+    try {
+      p = run(inner.signal);
+    } catch (e) {
+      p = Promise.reject(e);
+    }
+    p.then(
+      (v) => {
+        if (inner.signal.aborted) return;
+        cleanup();
+        resolve(v);
+      },
+      (e: unknown) => {
+        if (inner.signal.aborted) return;
+        cleanup();
+        reject(e);
+      },
+    );
+  });
+}

@@ -4,6 +4,7 @@ import { InvalidArgumentError } from './errors.js';
 import { normalizeUuid, uuidAlias, uuidToBytes } from './uuid.js';
 import { describeValue } from './describe.js';
 
+/** Options of encodeAdvertisingData(). */
 export interface EncodeAdvertisingOptions {
   /** Reject output longer than this (31 for legacy advertising). No limit by default. */
   maxLength?: number;

@@ -4,6 +4,7 @@ import { describeValue } from './describe.js';
 /** LE address type: public (IEEE assigned) or random (static or private). */
 export type AddressType = 'public' | 'random';
 
+/** True for 'public' and 'random'. */
 export function isAddressType(s: unknown): s is AddressType {
   return s === 'public' || s === 'random';
 }

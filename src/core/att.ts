@@ -31,6 +31,7 @@ export const AttErrorCode = {
   OutOfRange: 0xff,
 } as const;
 
+/** Names of the ATT error codes in AttErrorCode. */
 export type AttErrorCodeName = keyof typeof AttErrorCode;
 
 /**

@@ -1,5 +1,6 @@
 import { attErrorName } from './att.js';
 
+/** Options every BleError takes: the underlying error as `cause`. */
 export interface BleErrorOptions {
   cause?: unknown;
 }
@@ -9,6 +10,7 @@ export interface BleErrorOptions {
  * (switch on it); `message` is for people and may change.
  */
 export class BleError extends Error {
+  /** Stable code for programs, e.g. 'ERR_BLE_TIMEOUT'. */
   readonly code: string;
 
   constructor(message: string, code = 'ERR_BLE', options?: BleErrorOptions) {
@@ -26,6 +28,7 @@ export class InvalidArgumentError extends BleError {
   }
 }
 
+/** A wait ran past its time limit (the `timeoutMs` of a call or a default). */
 export class TimeoutError extends BleError {
   constructor(message: string, options?: BleErrorOptions) {
     super(message, 'ERR_BLE_TIMEOUT', options);
@@ -41,6 +44,7 @@ export class AbortError extends BleError {
   }
 }
 
+/** The link is down, or the Central/Peripheral has not been started or is closed. */
 export class NotConnectedError extends BleError {
   constructor(message: string, options?: BleErrorOptions) {
     super(message, 'ERR_BLE_NOT_CONNECTED', options);
@@ -48,6 +52,7 @@ export class NotConnectedError extends BleError {
   }
 }
 
+/** No such adapter, device, service, characteristic or descriptor. */
 export class NotFoundError extends BleError {
   constructor(message: string, options?: BleErrorOptions) {
     super(message, 'ERR_BLE_NOT_FOUND', options);
@@ -55,6 +60,7 @@ export class NotFoundError extends BleError {
   }
 }
 
+/** This backend or stack cannot do it (see a backend's `capabilities`). */
 export class NotSupportedError extends BleError {
   constructor(message: string, options?: BleErrorOptions) {
     super(message, 'ERR_BLE_NOT_SUPPORTED', options);
@@ -62,6 +68,7 @@ export class NotSupportedError extends BleError {
   }
 }
 
+/** Refused by the system: D-Bus policy, missing capabilities, device file access. */
 export class PermissionError extends BleError {
   constructor(message: string, options?: BleErrorOptions) {
     super(message, 'ERR_BLE_PERMISSION', options);
@@ -79,6 +86,7 @@ export class BusyError extends BleError {
 
 /** A backend failure that maps to no more specific error; `backend` names which one. */
 export class BackendError extends BleError {
+  /** The backend that failed ('dbus', 'gatttool', 'bgapi'). */
   readonly backend?: string;
 
   constructor(message: string, options?: BleErrorOptions & { backend?: string }) {
@@ -90,6 +98,7 @@ export class BackendError extends BleError {
 
 /** Malformed bytes from the air, the kernel or a peer; `offset` is where decoding failed. */
 export class DecodeError extends BleError {
+  /** Byte offset in the input where decoding failed. */
   readonly offset?: number;
 
   constructor(message: string, options?: BleErrorOptions & { offset?: number }) {
@@ -107,6 +116,7 @@ export class DecodeError extends BleError {
 export class SubscriptionLostError extends BleError {
   /** UUID of the characteristic, and of its service when known. */
   readonly characteristic: string;
+  /** UUID of its service, when known. */
   readonly service?: string;
 
   constructor(
@@ -130,7 +140,9 @@ function hex2(n: number): string {
  * answered with an error whose code the backend could not learn.
  */
 export class AttError extends BleError {
+  /** The ATT error code, e.g. 0x0f. */
   readonly attCode: number;
+  /** The code's name in the Core spec, e.g. 'InsufficientEncryption'. */
   readonly attName: string;
 
   constructor(attCode: number, message?: string, options?: BleErrorOptions) {

@@ -57,6 +57,7 @@ export const CHARACTERISTIC_FLAGS = [
   'authorize',
 ] as const;
 
+/** A characteristic flag as BlueZ names it ('read', 'notify', 'encrypt-write'...). */
 export type CharacteristicFlag = (typeof CHARACTERISTIC_FLAGS)[number];
 
 const B = CharacteristicPropertyBit;
@@ -88,6 +89,7 @@ const FLAG_BITS: Record<CharacteristicFlag, number> = {
   authorize: 0,
 };
 
+/** True for a name in CHARACTERISTIC_FLAGS. */
 export function isCharacteristicFlag(s: unknown): s is CharacteristicFlag {
   return typeof s === 'string' && (CHARACTERISTIC_FLAGS as readonly string[]).includes(s);
 }

@@ -10,6 +10,7 @@
  */
 import { debuglog } from 'node:util';
 
+/** The library's trace areas: NODE_DEBUG=blekit:<area> turns one on. */
 export const LOG_AREAS = [
   'central',
   'dbus',
@@ -23,7 +24,9 @@ export const LOG_AREAS = [
   'cli',
   'lab',
 ] as const;
+/** One trace area, e.g. 'central'. */
 export type LogArea = (typeof LOG_AREAS)[number];
+/** Kinds of trace record: debug lines and warnings. */
 export type LogLevel = 'debug' | 'warn';
 
 /** One trace record as an application logger receives it. */
@@ -38,6 +41,7 @@ export interface LogRecord {
 /** An application's logger: receives every debug record and every warning. */
 export type LogSink = (record: LogRecord) => void;
 
+/** The trace of one area, from log(area). */
 export interface AreaLog {
   /** True when debug records of this area go anywhere: test it before building costly text. */
   readonly enabled: boolean;
@@ -81,4 +85,20 @@ export function log(area: LogArea): AreaLog {
   };
   areas.set(area, l);
   return l;
+}
+
+/**
+ * Reports that a bounded stream dropped items for a slow consumer: a warning (once per `code`)
+ * on the first drop, and a debug record for each one when the area's trace is on.
+ */
+export function reportDrop(area: LogArea, code: string, what: string, dropped: number): void {
+  const l = log(area);
+  if (dropped === 1) {
+    l.warn(
+      code,
+      `${what} dropped its oldest buffered item: the consumer is slower than the source; ` +
+        'read faster or pass a larger bufferSize (the stream counts drops in .dropped)',
+    );
+  }
+  if (l.enabled) l.debug(`${what}: ${dropped} dropped so far`);
 }

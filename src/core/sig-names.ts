@@ -332,6 +332,7 @@ function table(kind: SigUuidKind, names: Record<number, string>): [number, SigNa
   return Object.entries(names).map(([k, name]) => [Number(k), { kind, name }]);
 }
 
+/** A Bluetooth SIG assigned number: its name and what kind of UUID it is. */
 export interface SigNameEntry {
   kind: SigUuidKind;
   name: string;

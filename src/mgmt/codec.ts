@@ -14,6 +14,7 @@ import { FLAG_SETS } from './generated/protocol.js';
 
 /** Address type of a device in mgmt: BR/EDR, LE public or LE random. */
 export type MgmtAddressType = 'bredr' | 'le-public' | 'le-random';
+/** The address types mgmt commands take and events carry. */
 export const ADDRESS_TYPES: readonly MgmtAddressType[] = ['bredr', 'le-public', 'le-random'];
 
 /** An EIR/AD blob as received: the bytes, and their decoding when they are well formed. */
@@ -24,6 +25,7 @@ export interface EirData {
   adError?: string;
 }
 
+/** Names of the bit sets the mgmt doc defines (settings, flags...). */
 export type FlagSetName = keyof typeof FLAG_SETS;
 
 type Obj = Record<string, unknown>;

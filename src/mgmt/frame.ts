@@ -40,6 +40,7 @@ function index(list: Record<string, Omit<MessageSpec, 'name'>>): {
 const commands = index(COMMANDS as unknown as Record<string, Omit<MessageSpec, 'name'>>);
 const events = index(EVENTS as unknown as Record<string, Omit<MessageSpec, 'name'>>);
 
+/** The table entry of a mgmt command (code, parameters, reply); NotFoundError for an unknown name. */
 export function commandSpec(name: string): Spec {
   const s = commands.byName.get(name);
   if (!s) throw new InvalidArgumentError(`Unknown mgmt command "${name}"`);
@@ -50,13 +51,16 @@ export function commandByCode(code: number): Spec | undefined {
   return commands.byCode.get(code);
 }
 
+/** The table entry of a mgmt event (code, parameters); NotFoundError for an unknown name. */
 export function eventSpec(name: string): Spec {
   const s = events.byName.get(name);
   if (!s) throw new InvalidArgumentError(`Unknown mgmt event "${name}"`);
   return s;
 }
 
+/** Every mgmt command name, in code order. */
 export const COMMAND_NAMES = [...commands.byName.keys()] as CommandName[];
+/** Every mgmt event name, in code order. */
 export const EVENT_NAMES = [...events.byName.keys()] as EventName[];
 
 export function checkIndex(i: unknown): number {

@@ -11,9 +11,13 @@ export function statusName(status: number): string {
 
 /** The kernel answered a command with a failure status (Command Status or Command Complete). */
 export class MgmtError extends BleError {
+  /** The mgmt status code (0x01..). */
   readonly status: number;
+  /** The status code's name, e.g. 'Invalid Parameters'. */
   readonly statusName: string;
+  /** The command that failed, e.g. 'SetPowered'. */
   readonly command: string;
+  /** The controller index it was sent to (0xFFFF: none). */
   readonly index: number;
   /** Return parameters that came with a failed Command Complete (some commands send them). */
   readonly data: Buffer;

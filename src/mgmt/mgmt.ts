@@ -3,6 +3,7 @@
  * emitter and as async iterators. The kernel tags replies only with opcode and controller
  * index, so requests sharing both are sent one at a time; others go out concurrently.
  */
+import { log } from '../core/log.js';
 import { EventEmitter } from 'node:events';
 import {
   AbortError,
@@ -11,7 +12,7 @@ import {
   InvalidArgumentError,
   TimeoutError,
 } from '../core/errors.js';
-import { EventQueue } from './event-queue.js';
+import { BoundedQueue } from '../core/bounded-queue.js';
 import {
   NON_CONTROLLER,
   checkIndex,
@@ -35,12 +36,14 @@ import type {
 } from './types.js';
 import { describeValue } from '../core/describe.js';
 
+/** Per-call options of Mgmt.send() and waitFor(). */
 export interface SendOptions {
   /** Give up after this long (default: the Mgmt's `timeoutMs`, itself 20 s by default). */
   timeoutMs?: number;
   signal?: AbortSignal;
 }
 
+/** Options of Mgmt.open(). */
 export interface MgmtOptions {
   /** Stand-in for the kernel socket (tests, simulators); by default the real control channel. */
   transport?: MgmtTransport;
@@ -48,6 +51,7 @@ export interface MgmtOptions {
   timeoutMs?: number;
 }
 
+/** Options of Mgmt.events(). */
 export interface EventsOptions {
   signal?: AbortSignal;
   /** Only events of this controller index. */
@@ -80,13 +84,23 @@ interface Pending {
 const ABANDON_GRACE_MS = 30_000;
 const DEFAULT_TIMEOUT_MS = 20_000;
 
+const trace = log('mgmt');
+
+/** For the trace: which command a Command Complete/Status answers, and its status. */
+function replyNote(ev: AnyMgmtEvent): string {
+  if (ev.name !== 'CommandComplete' && ev.name !== 'CommandStatus') return '';
+  const { commandOpcode, status } = ev.params;
+  return ` (opcode 0x${commandOpcode.toString(16).padStart(4, '0')}, status ${status})`;
+}
+
 const keyOf = (code: number, index: number): string => `${code}:${index}`;
 
+/** The kernel's Bluetooth Management API on its control socket: typed commands (send), events as listeners or async iterators (events, waitFor). See the README's Management API section for an example. */
 export class Mgmt {
   private readonly transport: MgmtTransport;
   private readonly emitter = new EventEmitter();
   private readonly queues = new Map<string, Pending[]>();
-  private readonly iterators = new Set<EventQueue<AnyMgmtEvent>>();
+  private readonly iterators = new Set<BoundedQueue<AnyMgmtEvent>>();
   private readonly defaultTimeoutMs: number;
   private closedError: Error | undefined;
 
@@ -105,6 +119,7 @@ export class Mgmt {
     transport.onError((err) => this.fail(err));
   }
 
+  /** True after close() or a socket failure. */
   get closed(): boolean {
     return this.closedError !== undefined;
   }
@@ -220,18 +235,21 @@ export class Mgmt {
     }
   }
 
+  /** Adds a listener for one event name (typed by MgmtListeners); unknown names throw. */
   on<K extends keyof MgmtListeners>(name: K, listener: MgmtListeners[K]): this {
     if (!isListenerName(name)) throw new InvalidArgumentError(`Unknown mgmt event "${name}"`);
     this.emitter.on(name, listener as (...a: unknown[]) => void);
     return this;
   }
 
+  /** Like on(), for the next event only. */
   once<K extends keyof MgmtListeners>(name: K, listener: MgmtListeners[K]): this {
     if (!isListenerName(name)) throw new InvalidArgumentError(`Unknown mgmt event "${name}"`);
     this.emitter.once(name, listener as (...a: unknown[]) => void);
     return this;
   }
 
+  /** Removes a listener added with on() or once(). */
   off<K extends keyof MgmtListeners>(name: K, listener: MgmtListeners[K]): this {
     this.emitter.off(name, listener as (...a: unknown[]) => void);
     return this;
@@ -254,7 +272,13 @@ export class Mgmt {
     const wanted = names === '*' ? null : new Set(typeof names === 'string' ? [names] : names);
     for (const n of wanted ?? []) eventSpec(n);
     const index = options.index === undefined ? undefined : checkIndex(options.index);
-    const queue = new EventQueue<AnyMgmtEvent>(options.bufferSize ?? 1024, options.signal);
+    const limit = options.bufferSize ?? 1024;
+    const queue = new BoundedQueue<AnyMgmtEvent>({
+      limit,
+      signal: options.signal,
+      overflow: () =>
+        new BleError(`Event consumer fell ${limit} events behind`, 'ERR_MGMT_OVERFLOW'),
+    });
     if (this.closedError) {
       queue.end();
       return queue;
@@ -278,6 +302,11 @@ export class Mgmt {
     this.shutdown(new BleError('The mgmt socket is closed', 'ERR_MGMT_CLOSED'));
   }
 
+  /** `using mgmt = await Mgmt.open()` closes it when the scope ends. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
   private fail(err: Error): void {
     if (this.closedError) return;
     const wrapped = new BleError(`mgmt socket failed: ${err.message}`, 'ERR_MGMT_SOCKET', {
@@ -289,6 +318,7 @@ export class Mgmt {
 
   private shutdown(reason: Error): void {
     if (this.closedError) return;
+    trace.debug(`closed: ${reason.message}`);
     this.closedError = reason;
     for (const q of this.queues.values()) {
       for (const p of q) if (p.state !== 'abandoned') p.settle(reason);
@@ -305,6 +335,7 @@ export class Mgmt {
     const head = q?.[0];
     if (!q || !head || head.state !== 'queued') return;
     head.state = 'sent';
+    trace.debug(`-> ${head.name} index ${head.index === NON_CONTROLLER ? '-' : head.index}`);
     try {
       this.transport.write(head.frame);
     } catch (e) {
@@ -334,6 +365,7 @@ export class Mgmt {
       this.emitter.emit('decodeError', e, Buffer.from(frame));
       return;
     }
+    if (trace.enabled) trace.debug(`<- ${ev.name} index ${ev.index}${replyNote(ev)}`);
     if (ev.name === 'CommandComplete' || ev.name === 'CommandStatus') this.onReply(ev);
     this.emitter.emit('event', ev);
     this.emitter.emit(ev.name, ev);

@@ -7,6 +7,7 @@ import { BleError } from '../core/errors.js';
 import { openHciControlSocket } from '../native/hci.js';
 import type { PacketSocket } from '../native/seqpacket.js';
 
+/** What Mgmt talks to: the kernel's control socket, or a stand-in that moves whole frames. */
 export interface MgmtTransport {
   /** Sends one whole frame; throws if the kernel refuses it. */
   write(frame: Buffer): void;

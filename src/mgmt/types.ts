@@ -6,13 +6,16 @@ import type { AdvertisingDataInput } from '../core/advertising.js';
 import type { EirData, FlagSetName, MgmtAddressType } from './codec.js';
 import type { COMMANDS, EVENTS, FLAG_SETS } from './generated/protocol.js';
 
+/** The name of a mgmt command, e.g. 'SetPowered'. */
 export type CommandName = keyof typeof COMMANDS;
+/** The name of a mgmt event, e.g. 'DeviceFound'. */
 export type EventName = keyof typeof EVENTS;
 
 /** A named bit of a bitmask; bits the doc does not name come as `bitN`. */
 export type FlagName<S extends FlagSetName> =
   Exclude<(typeof FLAG_SETS)[S][number], null> | `bit${number}`;
 
+/** A controller setting bit by name ('powered', 'le', ...). */
 export type Setting = FlagName<'settings'>;
 
 type Simplify<T> = { [K in keyof T]: T[K] } & {};
@@ -70,9 +73,11 @@ type Req<Fs extends readonly unknown[]> = Exclude<Fs[number], Hidden | { optiona
 type Opt<Fs extends readonly unknown[]> = Extract<Exclude<Fs[number], Hidden>, { optional: true }>;
 type NameOf<F> = F extends { name: infer N extends string } ? N : never;
 
+/** The object a list of decoded fields becomes. */
 export type OutObj<Fs extends readonly unknown[]> = Simplify<
   { [F in Req<Fs> as NameOf<F>]: OutOf<F> } & { [F in Opt<Fs> as NameOf<F>]?: OutOf<F> }
 >;
+/** The object a list of fields to encode is given as. */
 export type InObj<Fs extends readonly unknown[]> = Simplify<
   { [F in Req<Fs> as NameOf<F>]: InOf<F> } & { [F in Opt<Fs> as NameOf<F>]?: InOf<F> }
 >;
@@ -104,4 +109,5 @@ export interface RawMgmtEvent {
   data: Buffer;
 }
 
+/** Any event the kernel sends: a known one, typed by name, or a raw one. */
 export type AnyMgmtEvent = { [E in EventName]: MgmtEvent<E> }[EventName] | RawMgmtEvent;

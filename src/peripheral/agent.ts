@@ -3,6 +3,7 @@ import { DbusError, type ObjectSpec } from '../dbus/client/index.js';
 import { deviceFromPath } from './gatt/requests.js';
 import type { RemoteDevice } from './gatt/types.js';
 
+/** The IO capabilities an agent can declare to BlueZ (they decide the pairing method). */
 export const AGENT_CAPABILITIES = [
   'DisplayOnly',
   'DisplayYesNo',
@@ -11,6 +12,7 @@ export const AGENT_CAPABILITIES = [
   'KeyboardDisplay',
 ] as const;
 
+/** One of AGENT_CAPABILITIES. */
 export type AgentCapability = (typeof AGENT_CAPABILITIES)[number];
 
 type Answer<T> = T | Promise<T>;
@@ -55,10 +57,12 @@ const six = (n: unknown): string => String(n).padStart(6, '0');
 
 /** A pairing agent; register it with `peripheral.registerAgent(agent)`. */
 export class Agent {
+  /** The IO capability declared to BlueZ. */
   readonly capability: AgentCapability;
   private readonly opts: AgentOptions;
   /** Set while registered: the object path BlueZ calls. */
   path: string | undefined;
+  /** True once BlueZ has released the agent (it is no longer asked). */
   released = false;
 
   constructor(opts: AgentOptions = {}) {

@@ -10,6 +10,7 @@ import { GattApplication, type ApplicationHost } from './gatt/application.js';
 import type { LocalService, SubscriptionEvent } from './gatt/local.js';
 import type { RemoteDevice, ServiceLike } from './gatt/types.js';
 
+/** Options of Peripheral.open(). */
 export interface PeripheralOptions {
   /** 'hci1', '/org/bluez/hci1' or the adapter's address; default the first adapter. */
   adapter?: string;
@@ -21,6 +22,7 @@ export interface PeripheralOptions {
   readvertiseOnDisconnect?: boolean;
 }
 
+/** The events of a Peripheral: name to listener arguments. */
 export interface PeripheralEvents {
   connect: [device: RemoteDevice];
   disconnect: [device: RemoteDevice];
@@ -42,7 +44,9 @@ let instances = 0;
  *   await p.advertise({ localName: 'HR', serviceUuids: ['180d'] });
  */
 export class Peripheral extends EventEmitter<PeripheralEvents> {
+  /** @internal The D-Bus objects this peripheral exports. */
   readonly tree: ObjectTree;
+  /** @internal The object path everything of this peripheral lives under. */
   readonly root: string;
   private readonly apps: GattApplication[] = [];
   private readonly adverts = new Set<Advertisement>();
@@ -57,7 +61,9 @@ export class Peripheral extends EventEmitter<PeripheralEvents> {
   };
 
   private constructor(
+    /** The D-Bus connection in use. */
     readonly bus: PeripheralBus,
+    /** The adapter this peripheral serves on. */
     readonly adapter: Adapter,
     private readonly watch: DeviceWatch,
     private readonly ownsBus: boolean,
@@ -86,6 +92,7 @@ export class Peripheral extends EventEmitter<PeripheralEvents> {
     }
   }
 
+  /** Opens the adapter over the system bus and starts watching centrals connect; close() (or `await using`) undoes it all. */
   static async open(opts: PeripheralOptions = {}): Promise<Peripheral> {
     checkAdapterSelector(opts.adapter);
     const bus = opts.bus ?? (await openSystemBus());
@@ -105,6 +112,7 @@ export class Peripheral extends EventEmitter<PeripheralEvents> {
     return this.watch.devices;
   }
 
+  /** The GATT applications registered so far (addService() uses the first). */
   get applications(): readonly GattApplication[] {
     return this.apps;
   }
@@ -158,6 +166,7 @@ export class Peripheral extends EventEmitter<PeripheralEvents> {
     return out;
   }
 
+  /** Registers one service (a Service instance or a definition object) with BlueZ and resolves to its LocalService; see addServices(). */
   async addService(s: ServiceLike): Promise<LocalService> {
     const [svc] = await this.addServices([s]);
     return svc as LocalService;
@@ -249,6 +258,7 @@ export class Peripheral extends EventEmitter<PeripheralEvents> {
     }
   }
 
+  /** Unregisters an agent registered with registerAgent(). */
   async unregisterAgent(agent: Agent): Promise<void> {
     const path = agent.path;
     if (!path) return;

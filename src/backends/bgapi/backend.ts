@@ -1,3 +1,4 @@
+import { log } from '../../core/log.js';
 import {
   BusyError,
   NotConnectedError,
@@ -34,6 +35,7 @@ import { BgapiLink } from './link.js';
 import { validateConnectionParameters, validateScanParameters } from './params.js';
 import { openSerialPort, type BgapiPort } from './transport.js';
 
+/** GAP scan parameters of the BGAPI backend (pygatt's defaults). */
 export interface BgapiScanParameters {
   /** Scan interval in units of 0.625 ms (4..16384); default 75 like pygatt. */
   scanInterval?: number;
@@ -43,6 +45,7 @@ export interface BgapiScanParameters {
   discoverMode?: 'limited' | 'generic' | 'observation';
 }
 
+/** Connection parameters the BGAPI backend asks the dongle for. */
 export interface BgapiConnectionParameters {
   /** Connection interval bounds in units of 1.25 ms (6..3200); defaults 60 and 76 like pygatt. */
   intervalMin?: number;
@@ -53,6 +56,7 @@ export interface BgapiConnectionParameters {
   latency?: number;
 }
 
+/** Options of `new BgapiBackend()`. */
 export interface BgapiBackendOptions extends BgapiScanParameters, BgapiConnectionParameters {
   /** Serial port (or pty) path; default: the dongle with USB ID 2458:0001 (see start()). */
   port?: string;
@@ -68,6 +72,7 @@ export interface BgapiBackendOptions extends BgapiScanParameters, BgapiConnectio
 
 /** Extra per-call knobs when the backend is used directly rather than through Central. */
 export type BgapiScanOptions = BackendScanOptions & BgapiScanParameters;
+/** Connect options of the BGAPI backend: the common ones plus connection parameters. */
 export type BgapiConnectOptions = BackendConnectOptions & BgapiConnectionParameters;
 
 /** Time for the dongle to come back after a reset when it re-enumerates on USB. */
@@ -83,6 +88,7 @@ const REOPEN_DELAY_MS = 1_000;
  */
 export class BgapiBackend implements CentralBackend, ConnectionHost {
   readonly name = 'bgapi';
+  /** What a BLED112 can do through this backend. */
   readonly capabilities: BackendCapabilities = {
     passiveScan: true,
     mtuExchange: false,
@@ -106,6 +112,7 @@ export class BgapiBackend implements CentralBackend, ConnectionHost {
     validateConnectionParameters(options);
   }
 
+  /** The open link to the dongle; NotConnectedError before start(). */
   get link(): BgapiLink {
     if (!this.linkRef || this.linkRef.closed)
       throw new NotConnectedError('BGAPI backend not started');
@@ -130,7 +137,11 @@ export class BgapiBackend implements CentralBackend, ConnectionHost {
       ? await this.options.openPort()
       : await openSerialPort({ path: this.options.port, index: this.index });
     this.portPath = port.path;
-    this.linkRef = new BgapiLink(port, this.options.trace);
+    // The frame trace costs a JSON.stringify per frame: only when someone reads it.
+    const bgapiLog = log('bgapi');
+    const traceFrames =
+      this.options.trace ?? (bgapiLog.enabled ? (l) => bgapiLog.debug(l) : undefined);
+    this.linkRef = new BgapiLink(port, traceFrames);
     this.linkRef.on('event', this.onEvent);
     this.linkRef.once('close', () => this.onLinkClosed());
   }
@@ -184,6 +195,7 @@ export class BgapiBackend implements CentralBackend, ConnectionHost {
     this.linkRef = undefined;
   }
 
+  /** The dongle has no power switch: off ends scans and connections, on is a no-op. */
   async setPowered(on: boolean): Promise<void> {
     // A dongle has no power switch over BGAPI; "off" ends everything it is doing.
     if (on) return;
@@ -199,12 +211,14 @@ export class BgapiBackend implements CentralBackend, ConnectionHost {
     await this.initialise();
   }
 
+  /** Lets pairings store a bond (sm_set_bondable_mode). */
   setBondable(on: boolean): Promise<void> {
     return this.link
       .command('sm_set_bondable_mode', { bondable: on ? 1 : 0 })
       .then(() => undefined);
   }
 
+  /** Records the dongle's bond handle of a peer, so removeBond() can delete it. */
   rememberBond(address: string, bond: number): void {
     this.bonds.set(address, bond);
   }
@@ -235,6 +249,7 @@ export class BgapiBackend implements CentralBackend, ConnectionHost {
     this.scanSink = onReport;
   }
 
+  /** Ends the GAP discovery procedure; reports stop. */
   async stopScan(): Promise<void> {
     if (!this.scanSink) return;
     this.scanSink = undefined;
@@ -299,6 +314,7 @@ export class BgapiBackend implements CentralBackend, ConnectionHost {
     });
   }
 
+  /** Connects (gap_connect_direct) and waits for the connection event, with retries on transient failures. */
   async connect(
     address: string,
     options: BgapiConnectOptions,

@@ -58,6 +58,7 @@ export class BgapiConnection implements BackendConnection {
 
   constructor(
     private readonly host: ConnectionHost,
+    /** The dongle's connection handle. */
     readonly handle: number,
     readonly address: string,
     readonly addressType: AddressType,

@@ -16,4 +16,5 @@ export {
   type BgapiPort,
   type SerialOptions,
 } from './transport.js';
+/** The BGAPI wire codec: message tables, packet framing and the stream parser. */
 export * as bgapiCodec from './codec/index.js';

@@ -42,6 +42,7 @@ export class BgapiLink extends EventEmitter {
   readonly counters = { commands: 0, responses: 0, events: 0, raw: 0 };
 
   constructor(
+    /** The byte pipe to the dongle. */
     readonly port: BgapiPort,
     private readonly trace?: (line: string) => void,
   ) {
@@ -50,6 +51,7 @@ export class BgapiLink extends EventEmitter {
     port.onClose((err) => this.onClosed(err));
   }
 
+  /** True once the port has closed. */
   get closed(): boolean {
     return this.closedWith !== undefined;
   }
@@ -137,6 +139,7 @@ export class BgapiLink extends EventEmitter {
     return { promise, cancel };
   }
 
+  /** Closes the port; pending commands reject. */
   async close(): Promise<void> {
     await this.port.close();
     this.onClosed();

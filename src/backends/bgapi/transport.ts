@@ -46,8 +46,10 @@ export interface BgapiPort {
 
 /** Silicon Labs BLED112 USB IDs (CDC ACM, so it appears as /dev/ttyACMn on Linux). */
 export const BLED112_VENDOR_ID = '2458';
+/** USB product ID of the BLED112. */
 export const BLED112_PRODUCT_ID = '0001';
 
+/** How to open the dongle's serial port. */
 export interface SerialOptions {
   /** Port path; default: the first (or index-th) serial device with the BLED112 USB IDs. */
   path?: string;

@@ -4,6 +4,7 @@
  * line (asynchronous output). Every wait has a time limit, and the child never outlives us.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { log } from '../../core/log.js';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import {
   AbortError,
@@ -18,6 +19,8 @@ import {
 import { mapGatttoolError } from './errors.js';
 import { GatttoolParser, type GatttoolEvent } from './parser.js';
 import { describeValue } from '../../core/describe.js';
+
+const gatttoolLog = log('gatttool');
 
 export interface SessionOptions {
   /** gatttool executable; default 'gatttool' (from PATH). */
@@ -247,6 +250,7 @@ export class GatttoolSession {
 
   private onOutput(s: string): void {
     this.logText(s);
+    if (gatttoolLog.enabled) gatttoolLog.debug(`< ${s.trimEnd()}`);
     let events: GatttoolEvent[];
     try {
       events = this.parser.feed(s);
@@ -288,6 +292,7 @@ export class GatttoolSession {
 
   private write(line: string): void {
     this.logText(`\n# > ${line}\n`);
+    gatttoolLog.debug(`> ${line}`);
     this.child.stdin.write(line + '\n');
   }
 

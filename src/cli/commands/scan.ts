@@ -38,7 +38,7 @@ async function scanToJson(
   out: Output,
   o: ScanCliOptions,
   options: ScanOptions,
-  stream: (opts: ScanOptions) => AsyncGenerator<ScanResult>,
+  stream: (opts: ScanOptions) => AsyncIterable<ScanResult>,
 ): Promise<number> {
   const seen = new Set<string>();
   out.note(`scanning${o.timeout ? ` for ${o.timeout} s` : ' until interrupted'} (Ctrl-C to stop)`);
@@ -121,7 +121,7 @@ async function liveTable(
   o: ScanCliOptions,
   adapter: string,
   options: ScanOptions,
-  stream: (opts: ScanOptions) => AsyncGenerator<ScanResult>,
+  stream: (opts: ScanOptions) => AsyncIterable<ScanResult>,
 ): Promise<void> {
   const table = new ScanTable();
   const log = createLogUpdate(out.stdout as NodeJS.WriteStream);

@@ -26,15 +26,18 @@ function definitionOf(s: ServiceLike): ServiceDefinition {
  * re-registers it (BlueZ reads an application's objects only when it is registered).
  */
 export class GattApplication {
+  /** Its services, in registration order. */
   readonly services: LocalService[] = [];
   private registered = false;
 
   /** @internal Created by Peripheral.createApplication. */
   constructor(
     private readonly host: ApplicationHost,
+    /** Its D-Bus object path. */
     readonly path: string,
   ) {}
 
+  /** True while BlueZ has it registered. */
   get isRegistered(): boolean {
     return this.registered;
   }
@@ -119,6 +122,7 @@ export class GattApplication {
     this.registered = true;
   }
 
+  /** Unregisters it from BlueZ; its services stop being served. */
   async unregister(): Promise<void> {
     if (!this.registered) return;
     this.registered = false;

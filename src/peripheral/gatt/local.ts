@@ -49,6 +49,7 @@ export interface AttributeHost {
   reportHandlerError(err: unknown, where: string): void;
 }
 
+/** A central enabled or disabled notifications of a characteristic. */
 export interface SubscriptionEvent {
   characteristic: LocalCharacteristic;
   /** Known from AcquireNotify, or inferred when a single central is connected. */
@@ -73,6 +74,7 @@ abstract class Attribute<
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- EventEmitter's own constraint
   E extends AttributeEvents & Record<keyof E, any[]>,
 > extends EventEmitter<E> {
+  /** The UUID, normalized to 128-bit lower case. */
   readonly uuid: string;
   protected stored: Buffer;
   protected readonly onReadHandler?: ReadHandler;
@@ -175,11 +177,14 @@ abstract class Attribute<
   }
 }
 
+/** A descriptor the peripheral serves. */
 export class LocalDescriptor extends Attribute<AttributeEvents> {
+  /** Its flags as registered. */
   readonly flags: readonly DescriptorFlag[];
 
   constructor(
     def: DescriptorDefinition,
+    /** The characteristic it belongs to. */
     readonly characteristic: LocalCharacteristic,
   ) {
     super(def);
@@ -208,16 +213,22 @@ export class LocalDescriptor extends Attribute<AttributeEvents> {
   }
 }
 
+/** Options of LocalCharacteristic.notify(). */
 export interface NotifyOptions {
   /** For indications: wait for a client's confirmation this long (ms). Default 30000. */
   timeoutMs?: number;
   signal?: AbortSignal;
 }
 
+/** A characteristic the peripheral serves: notify() sends values, 'write' events and writes() report writes. */
 export class LocalCharacteristic extends Attribute<CharacteristicEvents> {
+  /** Its flags as registered. */
   readonly flags: readonly CharacteristicFlag[];
+  /** Its descriptors (BlueZ adds the CCCD itself). */
   readonly descriptors: LocalDescriptor[];
+  /** Notifications may go over BlueZ's AcquireNotify socket (needs the native addon). */
   readonly fastNotify: boolean;
+  /** Writes without response may arrive over BlueZ's AcquireWrite socket (needs the native addon). */
   readonly fastWrite: boolean;
   private notifySocket: PacketSocket | undefined;
   private writeSocket: PacketSocket | undefined;
@@ -227,6 +238,7 @@ export class LocalCharacteristic extends Attribute<CharacteristicEvents> {
 
   constructor(
     def: CharacteristicDefinition,
+    /** The service it belongs to. */
     readonly service: LocalService,
   ) {
     super(def);
@@ -247,6 +259,7 @@ export class LocalCharacteristic extends Attribute<CharacteristicEvents> {
     return this.notifySocket !== undefined && !this.notifySocket.isClosed;
   }
 
+  /** Its descriptor with this UUID, if any. */
   descriptor(uuid: string | number): LocalDescriptor | undefined {
     const u = normalizeUuid(uuid);
     return this.descriptors.find((d) => d.uuid === u);
@@ -428,20 +441,28 @@ export class LocalCharacteristic extends Attribute<CharacteristicEvents> {
   }
 }
 
+/** A service the peripheral serves, as registered: from a Service class or a definition object. */
 export class LocalService extends EventEmitter<{
   subscribe: [ev: SubscriptionEvent];
   unsubscribe: [ev: SubscriptionEvent];
 }> {
+  /** The UUID, normalized to 128-bit lower case. */
   readonly uuid: string;
+  /** False for a secondary service. */
   readonly primary: boolean;
+  /** Its characteristics, in the order given. */
   readonly characteristics: LocalCharacteristic[];
+  /** Services it includes. */
   readonly includes: LocalService[] = [];
+  /** The handle BlueZ assigned (0 until registered, unless one was asked for). */
   handle: number;
+  /** Its D-Bus object path once added to an application. */
   path = '';
 
   /** @internal Build through GattApplication.addService. */
   constructor(
     def: ServiceDefinition,
+    /** What it was made from: the Service instance or the definition object. */
     readonly source: unknown,
   ) {
     super();

@@ -125,6 +125,7 @@ export function onWrite(target: string) {
   };
 }
 
+/** Options of a Service class's constructor. */
 export interface ServiceOptions {
   /** Default true. */
   primary?: boolean;
@@ -137,7 +138,9 @@ export interface ServiceOptions {
  * `this.characteristic('methodName')` gives the live characteristic (notify, events).
  */
 export abstract class Service {
+  /** The service UUID as given. */
   readonly uuid: string | number;
+  /** The options as given. */
   readonly options: ServiceOptions;
 
   constructor(uuid: string | number, options: ServiceOptions = {}) {

@@ -1,5 +1,6 @@
 import type { BytesLike, CharacteristicFlag } from '../../core/index.js';
 
+/** The flags a descriptor can have, as BlueZ names them. */
 export const DESCRIPTOR_FLAGS = [
   'read',
   'write',
@@ -12,6 +13,7 @@ export const DESCRIPTOR_FLAGS = [
   'authorize',
 ] as const;
 
+/** One of DESCRIPTOR_FLAGS. */
 export type DescriptorFlag = (typeof DESCRIPTOR_FLAGS)[number];
 
 /** The central behind a request, as far as BlueZ tells us. */
@@ -22,6 +24,7 @@ export interface RemoteDevice {
   address: string;
 }
 
+/** What a read handler learns about the read. */
 export interface ReadRequest {
   /** Where the client starts reading (long reads). blekit slices the value you return. */
   offset: number;
@@ -32,6 +35,7 @@ export interface ReadRequest {
   link?: string;
 }
 
+/** What a write handler (or a 'write' listener) learns about the write. */
 export interface WriteRequest {
   value: Buffer;
   offset: number;
@@ -49,8 +53,10 @@ export interface WriteRequest {
 
 /** Returns the WHOLE value; blekit applies the request's offset. */
 export type ReadHandler = (req: ReadRequest) => BytesLike | Promise<BytesLike>;
+/** Handles a write; throwing an AttError answers the client with that error. */
 export type WriteHandler = (req: WriteRequest) => void | Promise<void>;
 
+/** A descriptor of a service given as an object. */
 export interface DescriptorDefinition {
   uuid: string | number;
   /** Default ['read']. */
@@ -64,6 +70,7 @@ export interface DescriptorDefinition {
   handle?: number;
 }
 
+/** A characteristic of a service given as an object. */
 export interface CharacteristicDefinition {
   uuid: string | number;
   /** Default ['read']. */
@@ -85,6 +92,7 @@ export interface CharacteristicDefinition {
   fastWrite?: boolean;
 }
 
+/** A service given as an object (the other way is a Service class). */
 export interface ServiceDefinition {
   uuid: string | number;
   /** Default true. */

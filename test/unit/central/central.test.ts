@@ -137,3 +137,31 @@ test('clearBond validates and forwards one address or all', async () => {
   await central.clearBond();
   assert.deepEqual(backend.bondsRemoved, [PEER, undefined]);
 });
+
+test('await using stops the central and disconnects the device when the scope ends', async () => {
+  const backend = new FakeBackend();
+  let kept: { connected: boolean } | undefined;
+  {
+    await using central = new Central({ backend });
+    await central.start();
+    await using device = await central.connect(PEER);
+    kept = device;
+    assert.ok(device.connected);
+  }
+  assert.equal(kept?.connected, false);
+  assert.deepEqual(backend.connections[0]?.log, ['disconnect']);
+  assert.equal(backend.started, false);
+});
+
+test('scanStream keeps the newest reports for a slow consumer and counts what it dropped', async () => {
+  const { central, backend } = await started();
+  const stream = central.scanStream({ durationMs: 5_000, duplicates: true, bufferSize: 2 });
+  const first = stream.next();
+  while (!backend.sink) await new Promise((r) => setImmediate(r));
+  for (let i = 1; i <= 5; i++) backend.sink(report(PEER, `n${i}`));
+  assert.equal((await first).value?.name, 'n1');
+  assert.equal((await stream.next()).value?.name, 'n4');
+  assert.equal(stream.dropped, 2);
+  await stream.return?.();
+  assert.equal(backend.scanning, false);
+});

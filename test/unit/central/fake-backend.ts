@@ -2,6 +2,7 @@
 import { NotConnectedError, NotSupportedError, type AddressType } from '../../../src/core/index.js';
 import type {
   AdapterInfo,
+  BackendCallOptions,
   BackendConnection,
   BackendConnectOptions,
   BackendScanOptions,
@@ -89,6 +90,30 @@ export class FakeConnection implements BackendConnection {
   private check(): void {
     if (!this.connected) throw new NotConnectedError('fake: not connected');
   }
+  /** Operations ('read', 'subscribe', 'pair'...) that wait until releaseHeld() or an abort. */
+  readonly held = new Set<string>();
+  /** Held operations ignore their signal (a backend that cannot cancel) and finish later. */
+  ignoreSignal = false;
+  private waiting: (() => void)[] = [];
+  releaseHeld(): void {
+    this.held.clear();
+    for (const w of this.waiting.splice(0)) w();
+  }
+  private async gate(op: string, call?: BackendCallOptions): Promise<void> {
+    if (!this.held.has(op)) return;
+    const signal = this.ignoreSignal ? undefined : call?.signal;
+    await new Promise<void>((resolve, reject) => {
+      this.waiting.push(resolve);
+      signal?.addEventListener(
+        'abort',
+        () => {
+          this.log.push(`cancel ${op}`);
+          reject(signal.reason as Error);
+        },
+        { once: true },
+      );
+    });
+  }
   async disconnect(): Promise<void> {
     this.log.push('disconnect');
     this.drop('local');
@@ -98,18 +123,26 @@ export class FakeConnection implements BackendConnection {
     this.connected = false;
     this.events.onDisconnect(reason);
   }
-  async discover(): Promise<ServiceInfo[]> {
+  async discover(_refresh?: boolean, call?: BackendCallOptions): Promise<ServiceInfo[]> {
     this.check();
+    await this.gate('discover', call);
     this.log.push('discover');
     return structuredClone(this.db);
   }
-  async read(c: CharacteristicInfo): Promise<Buffer> {
+  async read(c: CharacteristicInfo, call?: BackendCallOptions): Promise<Buffer> {
     this.check();
+    await this.gate('read', call);
     this.log.push(`read ${c.valueHandle}`);
     return this.values.get(c.valueHandle) ?? Buffer.alloc(0);
   }
-  async write(c: CharacteristicInfo, v: Buffer, withResponse: boolean): Promise<void> {
+  async write(
+    c: CharacteristicInfo,
+    v: Buffer,
+    withResponse: boolean,
+    call?: BackendCallOptions,
+  ): Promise<void> {
     this.check();
+    await this.gate('write', call);
     this.log.push(`write ${c.valueHandle} ${v.toString('hex')} ${withResponse ? 'req' : 'cmd'}`);
     this.values.set(c.valueHandle, v);
   }
@@ -124,8 +157,10 @@ export class FakeConnection implements BackendConnection {
     c: CharacteristicInfo,
     _o: BackendSubscribeOptions,
     onValue: (v: Buffer) => void,
+    call?: BackendCallOptions,
   ): Promise<void> {
     this.check();
+    await this.gate('subscribe', call);
     this.log.push(`subscribe ${c.valueHandle}`);
     const refusal = this.refuseSubscribe.get(c.valueHandle);
     if (refusal) throw refusal;
@@ -148,10 +183,12 @@ export class FakeConnection implements BackendConnection {
   async exchangeMtu(): Promise<number> {
     throw new NotSupportedError('fake');
   }
-  async rssi(): Promise<number> {
+  async rssi(call?: BackendCallOptions): Promise<number> {
+    await this.gate('rssi', call);
     return -50;
   }
-  async pair(level: SecurityLevel): Promise<void> {
+  async pair(level: SecurityLevel, call?: BackendCallOptions): Promise<void> {
+    await this.gate('pair', call);
     this.log.push(`pair ${level}`);
   }
 }

@@ -166,3 +166,17 @@ test('scan: NDJSON when piped, filters validated before the scan', async () => {
   const rssi = await cli(['scan', '--rssi', '-300']);
   assert.equal(rssi.code, 2);
 });
+
+test('--debug prints the library trace of every area on stderr, and only with --debug', async () => {
+  const quiet = await cli(['read', ADDR, '180d/2a38', '--json']);
+  assert.doesNotMatch(quiet.stderr, /\[debug\]/);
+  const r = await cli(['read', ADDR, '180d/2a38', '--json', '--debug']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /^\[debug\] blekit:cli backend dbus/m);
+  assert.match(r.stderr, /^\[debug\] blekit:central started: fake backend, hci0/m);
+  assert.match(r.stderr, /^\[debug\] blekit:central connected to 00:AA:01:01:00:01 in \d+ ms$/m);
+  assert.match(r.stderr, /^\[debug\] blekit:central 00:AA:01:01:00:01: disconnect\(\) called$/m);
+  // The trace goes back off with the command.
+  const after = await cli(['read', ADDR, '180d/2a38', '--json']);
+  assert.doesNotMatch(after.stderr, /\[debug\]/);
+});

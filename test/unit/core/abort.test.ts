@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { delay, throwIfAborted, withTimeout } from '../../../src/core/abort.js';
+import { cancellable, delay, throwIfAborted, withTimeout } from '../../../src/core/abort.js';
 import { AbortError, InvalidArgumentError, TimeoutError } from '../../../src/core/errors.js';
 
 const never = <T>() => new Promise<T>(() => undefined);
@@ -102,4 +102,46 @@ test('delay waits, and rejects with AbortError on abort', async () => {
   await assert.rejects(delay(1, done.signal), AbortError);
   await assert.rejects(delay(-1), InvalidArgumentError);
   await assert.rejects(delay(Infinity), InvalidArgumentError);
+});
+
+test('cancellable hands run a signal that aborts with the error the caller got', async () => {
+  let inner: AbortSignal | undefined;
+  await assert.rejects(
+    cancellable('op', 20, [], (s) => {
+      inner = s;
+      return never();
+    }),
+    TimeoutError,
+  );
+  assert.ok(inner?.aborted);
+  assert.ok(inner?.reason instanceof TimeoutError);
+  const a = new AbortController();
+  const b = new AbortController();
+  const p = cancellable('op', Infinity, [a.signal, undefined, b.signal], (s) => {
+    inner = s;
+    return never();
+  });
+  b.abort('second');
+  await assert.rejects(p, (e: unknown) => e instanceof AbortError && e.cause === 'second');
+  assert.ok(inner.aborted);
+});
+
+test('cancellable settles like run when it finishes first, and checks its inputs', async () => {
+  let inner: AbortSignal | undefined;
+  const ac = new AbortController();
+  assert.equal(
+    await cancellable('op', 1000, [ac.signal], async (s) => {
+      inner = s;
+      return 3;
+    }),
+    3,
+  );
+  ac.abort();
+  assert.equal(inner?.aborted, false);
+  await assert.rejects(
+    cancellable('op', 1000, [], () => Promise.reject(new Error('x'))),
+    /x/,
+  );
+  assert.throws(() => cancellable('op', -1, [], async () => 1), InvalidArgumentError);
+  assert.throws(() => cancellable('op', 10, [AbortSignal.abort()], async () => 1), AbortError);
 });

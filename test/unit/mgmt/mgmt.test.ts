@@ -12,6 +12,7 @@ import { controlSocketError } from '../../../src/native/hci.js';
 import { encodeEvent, encodeReply } from '../../../src/mgmt/frame.js';
 import { Mgmt, MgmtError } from '../../../src/mgmt/index.js';
 import type { MgmtEvent } from '../../../src/mgmt/types.js';
+import { setLogger } from '../../../src/core/log.js';
 import { FakeKernel } from './fake-kernel.js';
 
 const settings = (s: string[]): Buffer =>
@@ -290,4 +291,26 @@ test('control socket errors are typed by errno', () => {
   assert.equal(other.code, 'ERR_MGMT_SOCKET');
   assert.match(other.message, /errno 24/);
   assert.equal((other as Error & { cause?: unknown }).cause instanceof Error, true);
+});
+
+test('the mgmt trace names each command sent and each reply, and using disposes', async () => {
+  const records: string[] = [];
+  setLogger((r) => {
+    if (r.area === 'mgmt') records.push(r.message);
+  });
+  try {
+    const k = new FakeKernel();
+    k.onCommand = (c) => k.complete(c.code, c.index, 0, settings(['powered']));
+    {
+      using m = new Mgmt(k);
+      await m.send('SetPowered', 0, { powered: true });
+    }
+    assert.deepEqual(records, [
+      '-> SetPowered index 0',
+      '<- CommandComplete index 0 (opcode 0x0005, status 0)',
+      'closed: The mgmt socket is closed',
+    ]);
+  } finally {
+    setLogger(undefined);
+  }
 });
