@@ -44,9 +44,10 @@ const result = await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  // Native or optional packages load from node_modules as they are; pure JavaScript ones are
-  // bundled so their dozens of files cost one.
-  external: ['serialport', '@serialport/*', 'dbus-next', 'usocket', 'mqtt', 'aedes'],
+  // Native or optional packages load from node_modules as they are; pure JavaScript ones
+  // (commander, yaml, zod, cli-table3, log-update) are bundled so their dozens of files cost
+  // one, which is also why they are devDependencies: an install of blekit fetches none of them.
+  external: ['serialport', '@serialport/*', 'mqtt', 'aedes'],
   // Bundled CommonJS dependencies (commander, yaml's helpers) may call require().
   banner: {
     js: "import { createRequire as __blekitRequire } from 'node:module'; const require = __blekitRequire(import.meta.url);",
