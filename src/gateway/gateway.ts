@@ -32,8 +32,11 @@ export interface GatewayOptions {
   prefix?: string;
   /** Home Assistant discovery prefix; default 'homeassistant'; false turns discovery off. */
   discoveryPrefix?: string | false;
-  /** Active scanning asks for scan responses; default false (passive: listen only). */
-  active?: boolean;
+  /**
+   * 'passive' listens only; 'active' also asks for scan responses; 'auto' (default) is passive
+   * where the backend can (BlueZ's D-Bus API scans actively only) and active otherwise.
+   */
+  scan?: 'auto' | 'passive' | 'active';
   /** At most one publication per device and topic per this many ms; default 1000. */
   minIntervalMs?: number;
   /** A device unseen this long is published absent; default 60 000. */
@@ -184,19 +187,41 @@ export class Gateway extends EventEmitter {
     return this.loop ?? Promise.resolve();
   }
 
+  /** Whether the scan is active (asks for scan responses); known once scanning started. */
+  activeScan?: boolean;
+
   private async scanLoop(signal: AbortSignal): Promise<void> {
+    const mode = this.o.scan ?? 'auto';
+    try {
+      await this.scanWith(mode === 'active', signal);
+    } catch (e) {
+      if (signal.aborted) return;
+      if (
+        mode !== 'auto' ||
+        !(e instanceof InvalidArgumentError) ||
+        this.stats_.advertisements > 0
+      ) {
+        throw e;
+      }
+      trace.warn('active-scan', `passive scan refused (${e.message}): scanning actively`);
+      try {
+        await this.scanWith(true, signal);
+      } catch (e2) {
+        if (!signal.aborted) throw e2;
+      }
+    }
+  }
+
+  private async scanWith(active: boolean, signal: AbortSignal): Promise<void> {
+    this.activeScan = active;
     const stream = this.o.central.scanStream({
       ...this.o.filter,
       durationMs: Infinity,
       signal,
-      active: this.o.active ?? false,
+      active,
       duplicates: true,
     });
-    try {
-      for await (const r of stream) this.onReport(r);
-    } catch (e) {
-      if (!signal.aborted) throw e;
-    }
+    for await (const r of stream) this.onReport(r);
   }
 
   private publish(topic: string, payload: unknown, retain = false): void {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { InvalidArgumentError as CommanderArgError, type Command } from 'commander';
+import { InvalidArgumentError as CommanderArgError, Option, type Command } from 'commander';
 import { isAddress, parseHex } from '../../core/index.js';
 import { Gateway, type GatewayOptions } from '../../gateway/index.js';
 import {
@@ -22,7 +22,7 @@ interface GatewayCliOptions extends CommonOptions {
   prefix: string;
   discoveryPrefix: string;
   discovery: boolean;
-  active?: boolean;
+  scan: 'auto' | 'passive' | 'active';
   interval: number;
   presenceTimeout: number;
   bindKey: [string, string][];
@@ -84,7 +84,11 @@ export function registerGateway(program: Command): void {
     .option('--prefix <topic>', 'topic prefix', 'blekit')
     .option('--discovery-prefix <topic>', 'Home Assistant discovery prefix', 'homeassistant')
     .option('--no-discovery', 'no Home Assistant discovery')
-    .option('--active', 'active scan (asks for scan responses); default passive')
+    .addOption(
+      new Option('--scan <mode>', 'passive listens only; auto: passive where the backend can')
+        .choices(['auto', 'passive', 'active'])
+        .default('auto'),
+    )
     .option(
       '--interval <ms>',
       'at most one message per device and topic per this many ms',
@@ -130,7 +134,7 @@ Examples:
             ...(o.id !== undefined ? { id: o.id } : {}),
             prefix: o.prefix,
             discoveryPrefix: o.discovery ? o.discoveryPrefix : false,
-            active: o.active ?? false,
+            scan: o.scan,
             minIntervalMs: o.interval,
             presenceTimeoutMs: o.presenceTimeout * 1000,
             bindKeys: Object.fromEntries(o.bindKey),
@@ -141,7 +145,11 @@ Examples:
           event(
             out,
             'ready',
-            { gateway: gw.topics.gatewayId, url: gw.url, adapter: central.adapter?.name ?? null },
+            {
+              gateway: gw.topics.gatewayId,
+              url: gw.url,
+              adapter: central.adapter?.name ?? null,
+            },
             `gateway ${gw.topics.gatewayId} on ${central.adapter?.name ?? '?'} publishing to ${gw.url} (Ctrl-C to stop)`,
           );
           const stopped = new Promise<void>((resolve) => {

@@ -14,6 +14,8 @@ const KEY = 'AA01010001';
 class FakeScan {
   readonly adapter = { name: 'hci9' };
   options?: ScanOptions;
+  calls: (boolean | undefined)[] = [];
+  constructor(private readonly passiveRefused = false) {}
   private queue: ScanResult[] = [];
   private wake?: () => void;
 
@@ -24,6 +26,8 @@ class FakeScan {
 
   async *scanStream(options: ScanOptions): AsyncGenerator<ScanResult> {
     this.options = options;
+    this.calls.push(options.active);
+    if (this.passiveRefused && !options.active) throw new InvalidArgumentError('active only');
     const aborted = new Promise<void>((resolve) =>
       options.signal?.addEventListener('abort', () => resolve()),
     );
@@ -181,6 +185,24 @@ test('decodes iBeacon and encrypted BTHome with a bind key', async () => {
     await gw.stop();
     client.end(true);
   }
+});
+
+test('auto scan falls back to active where the backend cannot scan passively', async () => {
+  const scan = new FakeScan(true);
+  const gw = new Gateway({ central: scan, id: 'test3', embedded: { port: 0 } });
+  await gw.start();
+  try {
+    await until('active scan', () => scan.calls.length === 2);
+    assert.deepEqual(scan.calls, [false, true]);
+    assert.equal(gw.activeScan, true);
+  } finally {
+    await gw.stop();
+  }
+  const strict = new FakeScan(true);
+  const gw2 = new Gateway({ central: strict, id: 'test4', embedded: { port: 0 }, scan: 'passive' });
+  await gw2.start();
+  await assert.rejects(gw2.done, InvalidArgumentError);
+  await gw2.stop();
 });
 
 test('bad options are refused before any I/O', () => {
