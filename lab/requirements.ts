@@ -15,6 +15,8 @@ export const LAB_PACKAGES: Readonly<Record<string, string>> = {
   iproute2: 'loopback inside the VM',
   tmux: 'terminal tests of the CLI',
   'xz-utils': 'unpacking compressed kernel modules',
+  mosquitto: 'an independent MQTT broker (gateway tests)',
+  'mosquitto-clients': 'mosquitto_sub, an independent MQTT client (gateway tests)',
 };
 
 export class LabSetupError extends Error {

@@ -6,6 +6,9 @@ export * from './backends/gatttool/index.js';
 export * from './backends/bgapi/index.js';
 export * from './peripheral/index.js';
 export * from './mgmt/index.js';
+export * from './formats/index.js';
+export * from './gateway/index.js';
+export { bthomeAdvertisement, type BthomeAdvertisementOptions } from './peripheral/bthome.js';
 export { nativeAvailable, nativeStatus, type NativeStatus } from './native/seqpacket.js';
 // Both roles describe an adapter: the central's view is the minimal one every backend can give;
 // the peripheral's is BlueZ's full Adapter1 view.

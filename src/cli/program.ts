@@ -76,6 +76,13 @@ const COMMANDS: readonly {
     load: async () => (await import('./commands/mgmt.js')).registerMgmt,
   },
   {
+    name: 'gateway',
+    term: 'gateway [options]',
+    summary:
+      'bridge BLE advertisements to MQTT (BTHome, iBeacon, Eddystone, Home Assistant discovery)',
+    load: async () => (await import('./commands/gateway.js')).registerGateway,
+  },
+  {
     name: 'bgapi-emulator',
     term: 'bgapi-emulator [options]',
     summary:

@@ -1,0 +1,267 @@
+// The gateway end to end: a blekit BTHome sensor on hci1, `blekit gateway` on hci0, Debian's
+// mosquitto as the broker and mosquitto_sub as the independent client that checks the topics,
+// the decoded values, Home Assistant discovery, the retained status and the last will.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { after, before, test } from 'node:test';
+import { blekitBin } from '../../support/bin.js';
+import { assertInLab, run } from '../../support/proc.js';
+
+const SENSOR = fileURLToPath(new URL('./bthome-sensor.js', import.meta.url));
+const DEVICE = 'blekit/devices/00AA01010001';
+const VALUES = [
+  { object: 'temperature', value: 21.5 },
+  { object: 'humidity', value: 40 },
+  { object: 'motion', value: true },
+];
+
+interface Proc {
+  child: ChildProcess;
+  lines: string[];
+  output: () => string;
+  waitFor(pred: (line: string) => boolean, ms: number, what: string): Promise<string>;
+  exited: Promise<number | null>;
+}
+
+function start(cmd: string, args: string[]): Proc {
+  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  let err = '';
+  let buf = '';
+  const waiters = new Set<() => void>();
+  child.stdout?.on('data', (b: Buffer) => {
+    buf += b.toString();
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      lines.push(buf.slice(0, nl));
+      buf = buf.slice(nl + 1);
+    }
+    for (const w of waiters) w();
+  });
+  child.stderr?.on('data', (b: Buffer) => (err += b.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  return {
+    child,
+    lines,
+    exited,
+    output: () => `${lines.join('\n')}\nstderr: ${err}`,
+    waitFor: (pred, ms, what) =>
+      new Promise((resolve, reject) => {
+        const check = (): void => {
+          const hit = lines.find(pred);
+          if (hit === undefined) return;
+          waiters.delete(check);
+          clearTimeout(timer);
+          resolve(hit);
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`no ${what} in ${ms} ms:\n${lines.join('\n')}\nstderr: ${err}`));
+        }, ms);
+        waiters.add(check);
+        check();
+      }),
+  };
+}
+
+async function stop(
+  p: Proc | undefined,
+  signal: NodeJS.Signals = 'SIGTERM',
+): Promise<number | null> {
+  if (!p) return null;
+  if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill(signal);
+  const kill = setTimeout(() => p.child.kill('SIGKILL'), 15_000);
+  const code = await p.exited;
+  clearTimeout(kill);
+  return code;
+}
+
+/** One `topic payload` line from mosquitto_sub -v, the payload parsed. */
+function message(line: string): { topic: string; payload: Record<string, unknown> } {
+  const sp = line.indexOf(' ');
+  return { topic: line.slice(0, sp), payload: JSON.parse(line.slice(sp + 1)) };
+}
+
+/** What a client connecting now receives first on the topic: the retained message. */
+async function retained(port: number, topic: string): Promise<Record<string, unknown>> {
+  const r = await run(
+    'mosquitto_sub',
+    ['-p', String(port), '-t', topic, '-C', '1', '-W', '10'],
+    15_000,
+  );
+  assert.equal(r.code, 0, `no retained message on ${topic}: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+const onTopic =
+  (topic: string, pred: (p: Record<string, unknown>) => boolean = () => true) =>
+  (l: string): boolean => {
+    if (!l.startsWith(`${topic} `)) return false;
+    return pred(message(l).payload);
+  };
+
+let broker: Proc | undefined;
+let sensor: Proc | undefined;
+
+before(async () => {
+  assertInLab();
+  broker = start('mosquitto', ['-p', '1884']);
+  // Ready once a client can connect.
+  for (let i = 0; i < 50; i++) {
+    const r = await run('mosquitto_pub', ['-p', '1884', '-t', 'probe', '-m', 'x'], 5000);
+    if (r.code === 0) break;
+    await new Promise((res) => setTimeout(res, 200));
+  }
+  sensor = start(process.execPath, [SENSOR, 'hci1', JSON.stringify(VALUES)]);
+  await sensor.waitFor((l) => l.includes('advertising'), 60_000, 'sensor advertising');
+});
+
+after(async () => {
+  await stop(sensor);
+  await stop(broker);
+});
+
+test(
+  'gateway to mosquitto: values, discovery, retained status and presence, last will',
+  { timeout: 400_000 },
+  async () => {
+    const sub = start('mosquitto_sub', [
+      '-p',
+      '1884',
+      '-v',
+      '-t',
+      'blekit/#',
+      '-t',
+      'homeassistant/#',
+    ]);
+    const gw = start(process.execPath, [
+      blekitBin,
+      'gateway',
+      '--adapter',
+      'hci0',
+      '--mqtt',
+      'mqtt://127.0.0.1:1884',
+      '--id',
+      'lab',
+      '--interval',
+      '500',
+      '--json',
+    ]);
+    try {
+      const ready = JSON.parse(
+        await gw.waitFor((l) => l.includes('"ready"'), 150_000, 'gateway ready'),
+      );
+      assert.equal(ready.gateway, 'lab');
+
+      const b = message(
+        await sub.waitFor(onTopic(`${DEVICE}/bthome`), 90_000, 'bthome message'),
+      ).payload;
+      assert.deepEqual(b.values, { temperature: 21.5, humidity: 40, motion: true });
+      assert.equal(b.encrypted, false);
+      assert.equal(b.gateway, 'lab');
+      assert.equal(typeof b.rssi, 'number');
+
+      const temp = message(
+        await sub.waitFor(
+          onTopic('homeassistant/sensor/blekit_00AA01010001/temperature/config'),
+          10_000,
+          'HA temperature',
+        ),
+      ).payload;
+      assert.equal(temp.device_class, 'temperature');
+      assert.equal(temp.unit_of_measurement, '°C');
+      assert.equal(temp.state_topic, `${DEVICE}/bthome`);
+      assert.equal(temp.availability_topic, 'blekit/gateways/lab/status');
+      const motion = message(
+        await sub.waitFor(
+          onTopic('homeassistant/binary_sensor/blekit_00AA01010001/motion/config'),
+          10_000,
+          'HA motion',
+        ),
+      ).payload;
+      assert.equal(motion.device_class, 'motion');
+      await sub.waitFor(
+        onTopic(`${DEVICE}/advertisement`, (p) => p.name === 'blekit th'),
+        10_000,
+        'advertisement',
+      );
+
+      // A new value reaches the broker.
+      sensor?.child.stdin?.write(`${JSON.stringify([{ object: 'temperature', value: -3.25 }])}\n`);
+      await sub.waitFor(
+        onTopic(
+          `${DEVICE}/bthome`,
+          (p) => (p.values as { temperature?: number }).temperature === -3.25,
+        ),
+        30_000,
+        'updated temperature',
+      );
+
+      // Retained: a client connecting now gets the status, presence and discovery at once.
+      assert.equal((await retained(1884, 'blekit/gateways/lab/status')).state, 'online');
+      const presence = await retained(1884, `${DEVICE}/presence`);
+      assert.equal(presence.present, true);
+      assert.equal(presence.address, '00:AA:01:01:00:01');
+      assert.equal(
+        (await retained(1884, 'homeassistant/sensor/blekit_00AA01010001/humidity/config'))
+          .device_class,
+        'humidity',
+      );
+
+      // Killed without a goodbye: the broker publishes the last will.
+      gw.child.kill('SIGKILL');
+      await gw.exited;
+      await sub.waitFor(
+        onTopic('blekit/gateways/lab/status', (p) => p.state === 'offline'),
+        30_000,
+        'last will',
+      );
+      assert.equal((await retained(1884, 'blekit/gateways/lab/status')).state, 'offline');
+    } finally {
+      await stop(gw, 'SIGKILL');
+      await stop(sub);
+    }
+  },
+);
+
+test(
+  'embedded broker: mosquitto_sub reads the gateway with no broker installed',
+  { timeout: 300_000 },
+  async () => {
+    const gw = start(process.execPath, [
+      blekitBin,
+      'gateway',
+      '--adapter',
+      'hci0',
+      '--listen',
+      '127.0.0.1:1885',
+      '--id',
+      'emb',
+      '--json',
+    ]);
+    let sub: Proc | undefined;
+    try {
+      await gw.waitFor((l) => l.includes('"ready"'), 150_000, 'gateway ready');
+      assert.equal((await retained(1885, 'blekit/gateways/emb/status')).state, 'online');
+      sub = start('mosquitto_sub', ['-p', '1885', '-v', '-t', 'blekit/#', '-t', 'homeassistant/#']);
+      const b = message(
+        await sub.waitFor(onTopic(`${DEVICE}/bthome`), 90_000, 'bthome message'),
+      ).payload;
+      assert.equal(typeof (b.values as { temperature?: number }).temperature, 'number');
+      assert.equal(b.gateway, 'emb');
+      await sub.waitFor(
+        onTopic('homeassistant/sensor/blekit_00AA01010001/temperature/config'),
+        10_000,
+        'HA config',
+      );
+      assert.equal((await retained(1885, `${DEVICE}/presence`)).present, true);
+      assert.equal(await stop(gw, 'SIGINT'), 0, gw.output());
+      const stopped = JSON.parse(gw.lines.find((l) => l.includes('"stopped"')) ?? '{}');
+      assert.ok(stopped.published > 0, gw.output());
+    } finally {
+      await stop(sub);
+      await stop(gw, 'SIGKILL');
+    }
+  },
+);
