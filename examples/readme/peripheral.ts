@@ -15,7 +15,10 @@ class Battery extends Service {
 const peripheral = await Peripheral.open({ adapter: 'hci1' });
 const battery = new Battery();
 await peripheral.addService(battery);
-await peripheral.registerAgent(new Agent({ capability: 'NoInputNoOutput', onConfirm: () => true }));
+// Just Works pairing reaches the agent as a confirmation or an authorization request.
+await peripheral.registerAgent(
+  new Agent({ capability: 'NoInputNoOutput', onConfirm: () => true, onAuthorize: () => true }),
+);
 await peripheral.advertise({ localName: 'blekit battery', serviceUuids: ['180f'] });
 await battery.notify('batteryLevel', Uint8Array.of(99)); // to every subscriber
 // SIGINT/SIGTERM or peripheral.close() unregisters everything

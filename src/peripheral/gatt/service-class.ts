@@ -50,13 +50,87 @@ interface Declarations {
 const decls = new WeakMap<object, Declarations>();
 const bound = new WeakMap<object, LocalService>();
 
+/** Declarations made by legacy (experimentalDecorators) decorators, per class prototype. */
+const legacyDecls = new WeakMap<object, Declarations>();
+
+const emptyDecls = (): Declarations => ({ chars: [], descs: [], writes: new Map() });
+
+/**
+ * The declarations of one Service instance. Standard decorators add theirs from per-instance
+ * initializers; legacy ones ran once per class, so an instance starts from those of its
+ * prototype chain, base class first.
+ */
 function declsOf(o: object): Declarations {
   let d = decls.get(o);
   if (!d) {
-    d = { chars: [], descs: [], writes: new Map() };
+    d = emptyDecls();
+    const chain: Declarations[] = [];
+    for (let p = Object.getPrototypeOf(o); p; p = Object.getPrototypeOf(p)) {
+      const l = legacyDecls.get(p);
+      if (l) chain.unshift(l);
+    }
+    for (const l of chain) {
+      d.chars.push(...l.chars.map((c) => ({ ...c, descriptors: [] })));
+      d.descs.push(...l.descs);
+      for (const [k, w] of l.writes) {
+        if (d.writes.has(k)) throw new InvalidArgumentError(`two write handlers for ${k}`);
+        d.writes.set(k, w);
+      }
+    }
     decls.set(o, d);
   }
   return d;
+}
+
+/**
+ * A GATT method decorator in both dialects: TypeScript's standard decorators (TS 5+,
+ * `(method, context)`) and legacy `experimentalDecorators` (NestJS, TypeORM projects:
+ * `(prototype, name, descriptor)`). Both record the same declaration; which one ran is told
+ * by the arguments.
+ */
+/** A method of any class (the shape TypeScript's decorator context types require). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyMethod = (this: any, ...args: any) => any;
+
+export interface GattMethodDecorator<M extends AnyMethod> {
+  /** Standard decorators. */
+  <This extends Service>(method: M, context: ClassMethodDecoratorContext<This, M>): void;
+  /** Legacy experimentalDecorators. */
+  <T extends AnyMethod>(
+    prototype: Service,
+    name: string,
+    descriptor: TypedPropertyDescriptor<T>,
+  ): void;
+}
+
+type Record1 = (d: Declarations, name: string, method: never) => void;
+
+/** Builds a decorator of both dialects from what it records. */
+function gattDecorator<M extends AnyMethod>(record: Record1): GattMethodDecorator<M> {
+  return ((...args: unknown[]) => {
+    const [first, second, third] = args;
+    if (typeof second === 'object' && second !== null && 'kind' in second) {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any class, any method
+      const context = second as ClassMethodDecoratorContext<any, any>;
+      const name = memberName(context);
+      context.addInitializer(function (this: object) {
+        record(declsOf(this), name, first as never);
+      });
+      return;
+    }
+    const method = (third as PropertyDescriptor | undefined)?.value;
+    if (typeof first !== 'object' || first === null || typeof second !== 'string') {
+      throw new InvalidArgumentError(
+        'GATT decorators go on public instance methods with string names',
+      );
+    }
+    if (typeof method !== 'function') {
+      throw new InvalidArgumentError(`GATT decorators go on methods: ${second} is not one`);
+    }
+    let d = legacyDecls.get(first);
+    if (!d) legacyDecls.set(first, (d = emptyDecls()));
+    record(d, second, method as never);
+  }) as GattMethodDecorator<M>;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any class, any method
@@ -71,58 +145,44 @@ function memberName(context: ClassMethodDecoratorContext<any, any>): string {
 
 /**
  * Declares the decorated method as a characteristic; the method is its read handler (return
- * undefined to serve the stored value). Flags default to ['read'].
+ * undefined to serve the stored value). Flags default to ['read']. Works with standard
+ * decorators and with `experimentalDecorators` alike.
  *
- *   class HeartRate extends Service {
- *     constructor() { super('180d'); }
- *     @characteristic('2a37', { flags: ['read', 'notify'] })
- *     measurement() { return undefined; }
- *   }
+ * @example
+ * ```ts
+ * class HeartRate extends Service {
+ *   constructor() { super('180d'); }
+ *   @characteristic('2a37', { flags: ['read', 'notify'] })
+ *   measurement() { return undefined; }
+ * }
+ * ```
  */
-export function characteristic(uuid: string | number, options: CharOptions = {}) {
-  return function <This extends Service>(
-    method: ReadMethod<This>,
-    context: ClassMethodDecoratorContext<This, ReadMethod<This>>,
-  ): void {
-    const name = memberName(context);
-    context.addInitializer(function (this: This) {
-      declsOf(this).chars.push({
-        name,
-        uuid,
-        options,
-        read: method as ReadMethod<unknown>,
-        descriptors: [],
-      });
-    });
-  };
+export function characteristic(
+  uuid: string | number,
+  options: CharOptions = {},
+): GattMethodDecorator<ReadMethod<Service>> {
+  return gattDecorator((d, name, read: ReadMethod<unknown>) => {
+    d.chars.push({ name, uuid, options, read, descriptors: [] });
+  });
 }
 
 /** Declares a descriptor of the characteristic method `of`; the method is its read handler. */
-export function descriptor(uuid: string | number, of: string, options: DescOptions = {}) {
-  return function <This extends Service>(
-    method: ReadMethod<This>,
-    context: ClassMethodDecoratorContext<This, ReadMethod<This>>,
-  ): void {
-    const name = memberName(context);
-    context.addInitializer(function (this: This) {
-      declsOf(this).descs.push({ name, uuid, options, read: method as ReadMethod<unknown>, of });
-    });
-  };
+export function descriptor(
+  uuid: string | number,
+  of: string,
+  options: DescOptions = {},
+): GattMethodDecorator<ReadMethod<Service>> {
+  return gattDecorator((d, name, read: ReadMethod<unknown>) => {
+    d.descs.push({ name, uuid, options, read, of });
+  });
 }
 
 /** Makes the decorated method the write handler of the characteristic or descriptor method `target`. */
-export function onWrite(target: string) {
-  return function <This extends Service>(
-    method: WriteMethod<This>,
-    context: ClassMethodDecoratorContext<This, WriteMethod<This>>,
-  ): void {
-    memberName(context);
-    context.addInitializer(function (this: This) {
-      const w = declsOf(this).writes;
-      if (w.has(target)) throw new InvalidArgumentError(`two write handlers for ${target}`);
-      w.set(target, method as WriteMethod<unknown>);
-    });
-  };
+export function onWrite(target: string): GattMethodDecorator<WriteMethod<Service>> {
+  return gattDecorator((d, _name, method: WriteMethod<unknown>) => {
+    if (d.writes.has(target)) throw new InvalidArgumentError(`two write handlers for ${target}`);
+    d.writes.set(target, method);
+  });
 }
 
 /** Options of a Service class's constructor. */
