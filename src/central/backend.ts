@@ -125,7 +125,8 @@ export interface BackendConnection {
   mtu(): number;
   /** Requests an MTU where the backend can; returns the negotiated value. */
   exchangeMtu(mtu: number): Promise<number>;
-  rssi(): Promise<number>;
+  /** dBm, or undefined when the controller has no reading ("not available"). */
+  rssi(): Promise<number | undefined>;
   pair(level: SecurityLevel): Promise<void>;
 }
 

@@ -259,7 +259,8 @@ export class Device extends EventEmitter {
     return this.live().exchangeMtu(mtu);
   }
 
-  rssi(): Promise<number> {
+  /** The connection's RSSI in dBm; undefined when the controller has no reading. */
+  rssi(): Promise<number | undefined> {
     return this.live().rssi();
   }
 

@@ -10,3 +10,4 @@ export * from './advertising.js';
 export * from './abort.js';
 export * from './log.js';
 export * from './gatt-properties.js';
+export * from './rssi.js';

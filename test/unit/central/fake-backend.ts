@@ -148,8 +148,10 @@ export class FakeConnection implements BackendConnection {
   async exchangeMtu(): Promise<number> {
     throw new NotSupportedError('fake');
   }
-  async rssi(): Promise<number> {
-    return -50;
+  /** What rssi() answers; undefined plays a controller without a reading. */
+  rssiValue: number | undefined = -50;
+  async rssi(): Promise<number | undefined> {
+    return this.rssiValue;
   }
   async pair(level: SecurityLevel): Promise<void> {
     this.log.push(`pair ${level}`);
