@@ -158,8 +158,8 @@ export interface BackendConnection {
   mtu(): number;
   /** Requests an MTU where the backend can; returns the negotiated value. */
   exchangeMtu(mtu: number, options?: BackendCallOptions): Promise<number>;
-  /** The link's current RSSI in dBm. */
-  rssi(options?: BackendCallOptions): Promise<number>;
+  /** The link's current RSSI in dBm, or undefined when the controller has no reading. */
+  rssi(options?: BackendCallOptions): Promise<number | undefined>;
   /** Pairs (and bonds) at the security level; resolves once the link is encrypted. */
   pair(level: SecurityLevel, options?: BackendCallOptions): Promise<void>;
 }

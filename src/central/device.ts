@@ -461,8 +461,11 @@ export class Device extends EventEmitter<DeviceEvents> {
     return this.op('exchangeMtu', options, (signal) => this.live().exchangeMtu(mtu, { signal }));
   }
 
-  /** The link's current RSSI in dBm (backends with `capabilities.connectionRssi`). */
-  async rssi(options: OperationOptions = {}): Promise<number> {
+  /**
+   * The link's current RSSI in dBm (backends with `capabilities.connectionRssi`); undefined
+   * when the controller has no reading (HCI's 127, "not available").
+   */
+  async rssi(options: OperationOptions = {}): Promise<number | undefined> {
     return this.op('rssi', options, (signal) => this.live().rssi({ signal }));
   }
 

@@ -11,3 +11,4 @@ export * from './abort.js';
 export * from './log.js';
 export * from './gatt-properties.js';
 export type { BoundedStream } from './bounded-queue.js';
+export * from './rssi.js';

@@ -6,6 +6,7 @@ import {
   delay,
   normalizeAddress,
   parseAdvertisingData,
+  rssiOrUndefined,
   throwIfAborted,
   type AddressType,
 } from '../../core/index.js';
@@ -279,7 +280,9 @@ export class BgapiBackend implements CentralBackend, ConnectionHost {
     const sink = this.scanSink;
     if (!sink) return;
     const o = this.scanOpts;
-    if (o?.minRssi !== undefined && p.rssi < o.minRssi) return;
+    const rssi = rssiOrUndefined(p.rssi);
+    // Like the central's own filter: a report without a reading does not meet a minimum.
+    if (o?.minRssi !== undefined && (rssi === undefined || rssi < o.minRssi)) return;
     if (p.bond !== NO_BOND) this.bonds.set(p.sender, p.bond);
     let entry = this.seen.get(p.sender);
     if (!entry) {
@@ -308,7 +311,7 @@ export class BgapiBackend implements CentralBackend, ConnectionHost {
       address: p.sender,
       addressType: p.addressType === GapAddressType.random ? 'random' : 'public',
       ...(name !== undefined ? { name } : {}),
-      rssi: p.rssi,
+      ...(rssi !== undefined ? { rssi } : {}),
       advertisement,
       timestamp: Date.now(),
     });

@@ -2,6 +2,7 @@ import {
   InvalidArgumentError,
   NotConnectedError,
   NotSupportedError,
+  rssiOrUndefined,
   validateHandle,
   withTimeout,
   type AddressType,
@@ -426,10 +427,10 @@ export class BgapiConnection implements BackendConnection {
     throw new NotSupportedError('BLED112 firmware keeps the ATT MTU at 23');
   }
 
-  async rssi(): Promise<number> {
+  async rssi(): Promise<number | undefined> {
     this.check();
     const r = await this.link.command('connection_get_rssi', { connection: this.handle });
-    return r.rssi;
+    return rssiOrUndefined(r.rssi);
   }
 
   /** Encrypts the link (Just Works); 'medium' also stores a bond on the dongle. */

@@ -3,6 +3,7 @@ import {
   flagsToProperties,
   isCharacteristicFlag,
   normalizeUuid,
+  rssiOrUndefined,
   CharacteristicPropertyBit as Bit,
   type AddressType,
   type AdvertisingData,
@@ -194,6 +195,7 @@ export function scanResultFromDevice(p: Props, now = Date.now()): ScanResult {
     timestamp: now,
   };
   if (typeof p.Name === 'string') r.name = p.Name;
-  if (typeof p.RSSI === 'number') r.rssi = p.RSSI;
+  const rssi = rssiOrUndefined(typeof p.RSSI === 'number' ? p.RSSI : undefined);
+  if (rssi !== undefined) r.rssi = rssi;
   return r;
 }

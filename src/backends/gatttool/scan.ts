@@ -12,6 +12,7 @@ import {
   isAddress,
   normalizeAddress,
   parseAdvertisingData,
+  rssiOrUndefined,
   withTimeout,
   type BleError,
 } from '../../core/index.js';
@@ -58,8 +59,7 @@ export async function mgmtScan(
       address: ev.params.address,
       addressType: ev.params.addressType === 'le-random' ? 'random' : 'public',
       name: ad.localName ?? ad.shortName,
-      // Passed on as the controller gave it, like bluetoothd does (127 = "not available").
-      rssi: ev.params.rssi,
+      rssi: rssiOrUndefined(ev.params.rssi),
       advertisement: ad,
       timestamp: Date.now(),
     });

@@ -187,6 +187,10 @@ describe('BGAPI backend against the emulator (in memory)', () => {
   test('rssi, pairing with a bond, deleting one bond and all bonds', async () => {
     const { central, device, conn, fake, backend } = await connected();
     assert.equal(await device.rssi(), -50);
+    // No reading: the emulator answers 127 ("not available"), which the host reports as absent.
+    conn.rssiValue = undefined;
+    assert.equal(await device.rssi(), undefined);
+    conn.rssiValue = -50;
     await device.pair('medium');
     assert.ok(conn.log.includes('pair medium'));
     await assert.rejects(device.pair('high'), NotSupportedError);

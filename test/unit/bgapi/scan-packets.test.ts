@@ -74,6 +74,16 @@ describe('BGAPI scan packets (emulator side)', () => {
     );
   });
 
+  test('a report without a reading goes out as 127 ("not available"), never as dBm', async () => {
+    const { sink, packets } = await scanningEmulator(false);
+    for (const rssi of [undefined, 127, -40, -300]) sink({ ...result(ad({})), rssi });
+    await tick();
+    assert.deepEqual(
+      packets.map((p) => p.rssi),
+      [127, 127, -40, -127],
+    );
+  });
+
   test('a passive scan gets the advertisement packet only', async () => {
     const { sink, packets } = await scanningEmulator(false);
     sink(result(ad({ localName: 'blekit-cf', completeName: true })));
@@ -147,5 +157,41 @@ describe('BGAPI scan packets (backend side)', () => {
     );
     // What the older scan response said that the advertisement does not is still reported.
     assert.equal(last?.txPower, 4);
+  });
+
+  test('RSSI 127 on the wire is reported as absent, and fails a minimum RSSI', async () => {
+    const { backend, toHost } = loopback();
+    await backend.start({});
+    const scan = async (minRssi?: number) => {
+      const got: ScanResult[] = [];
+      await backend.startScan({ active: false, minRssi }, (r) => got.push(r));
+      for (const rssi of [127, -60])
+        toHost(
+          encodeEvent('gap_scan_response', {
+            rssi,
+            packetType: ScanPacketType.connectable,
+            sender: PEER,
+            addressType: GapAddressType.public,
+            bond: NO_BOND,
+            data: Buffer.alloc(0),
+          }),
+        );
+      await tick();
+      await backend.stopScan();
+      return got;
+    };
+    const all = await scan();
+    assert.deepEqual(
+      all.map((r) => ['rssi' in r, r.rssi]),
+      [
+        [false, undefined],
+        [true, -60],
+      ],
+    );
+    assert.deepEqual(
+      (await scan(-100)).map((r) => r.rssi),
+      [-60],
+    );
+    await backend.stop();
   });
 });

@@ -132,4 +132,7 @@ test('advertising data is rebuilt from Device1 properties', () => {
   const bare = scanResultFromDevice({ Address: '00:AA:01:01:00:01' });
   assert.equal(bare.addressType, 'public');
   assert.equal(bare.rssi, undefined);
+  // 127 is HCI's "not available", which BlueZ passes on as if it were a reading.
+  const unavailable = scanResultFromDevice({ Address: '00:AA:01:01:00:01', RSSI: 127 });
+  assert.equal('rssi' in unavailable, false);
 });

@@ -183,9 +183,11 @@ export class FakeConnection implements BackendConnection {
   async exchangeMtu(): Promise<number> {
     throw new NotSupportedError('fake');
   }
-  async rssi(call?: BackendCallOptions): Promise<number> {
+  /** What rssi() answers; undefined plays a controller without a reading. */
+  rssiValue: number | undefined = -50;
+  async rssi(call?: BackendCallOptions): Promise<number | undefined> {
     await this.gate('rssi', call);
-    return -50;
+    return this.rssiValue;
   }
   async pair(level: SecurityLevel, call?: BackendCallOptions): Promise<void> {
     await this.gate('pair', call);

@@ -4,6 +4,7 @@ import {
   TimeoutError,
   encodeAdvertisingData,
   normalizeAddress,
+  rssiToHci,
   splitAdStructures,
 } from '../../../core/index.js';
 import type { BackendConnection, CentralBackend } from '../../../central/backend.js';
@@ -219,13 +220,13 @@ export class DongleEmulator {
       }
       case 'connection_get_rssi': {
         const l = this.links.get(c.params.connection);
-        let rssi = l ? (this.lastRssi.get(l.address) ?? -127) : -127;
+        let rssi = l ? this.lastRssi.get(l.address) : undefined;
         if (l?.conn && this.o.backend.capabilities.connectionRssi) {
           rssi = await l.conn.rssi().catch(() => rssi);
         }
         return this.respond(c.name, {
           connection: c.params.connection,
-          rssi: Math.max(-128, Math.min(127, rssi)),
+          rssi: rssiToHci(rssi),
         });
       }
       case 'connection_update': {
@@ -448,7 +449,7 @@ export class DongleEmulator {
     packets.forEach((p, i) => {
       if (i > 0 && !this.scanParams.active) return;
       this.event('gap_scan_response', {
-        rssi: Math.max(-128, Math.min(127, r.rssi ?? -127)),
+        rssi: rssiToHci(r.rssi),
         packetType: i === 0 ? ScanPacketType.connectable : ScanPacketType.scanResponse,
         sender: r.address,
         addressType: GapAddressType[r.addressType],
