@@ -100,9 +100,11 @@ describe('BGAPI backend extras through the emulator', () => {
     const device = await central.connect(peer.address, { timeoutMs: 60_000 });
     try {
       // BlueZ's D-Bus API has no connection RSSI, so the emulator answers connection_get_rssi
-      // with the last advertising RSSI (btvirt reports 127, "not available"): it must match.
+      // with the last advertising RSSI; btvirt has none (127, "not available"), so both are
+      // absent, never 127 dBm.
       const rssi = await device.rssi();
       assert.equal(rssi, list[0]?.rssi);
+      assert.notEqual(rssi, 127, 'RSSI 127 ("not available") surfaced as dBm');
     } finally {
       await device.disconnect();
     }

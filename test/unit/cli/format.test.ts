@@ -6,7 +6,7 @@ import { scanRecord, servicesJson, servicesText } from '../../../src/cli/format.
 import { ScanTable } from '../../../src/cli/scan-view.js';
 import { sampleDb } from '../central/fake-backend.js';
 
-function report(address: string, name: string | undefined, rssi: number): ScanResult {
+function report(address: string, name: string | undefined, rssi?: number): ScanResult {
   const ad = emptyAdvertisingData();
   ad.serviceUuids.push(normalizeUuid('180d'));
   ad.manufacturerData.set(0xffff, Buffer.from([1, 2]));
@@ -31,6 +31,19 @@ test('scan records are JSON-ready', () => {
   assert.deepEqual(rec.manufacturerData, { '0xffff': '0102' });
   assert.deepEqual(rec.serviceUuids, ['0000180d-0000-1000-8000-00805f9b34fb']);
   assert.equal(rec.timestamp, '1970-01-01T00:00:00.000Z');
+  assert.equal(rec.rssi, -40);
+});
+
+test('a report without an RSSI reading shows null in JSON and an empty table cell', () => {
+  assert.equal(scanRecord(report('00:AA:01:01:00:01', 'hr')).rssi, null);
+  const t = new ScanTable();
+  t.update(report('00:AA:01:01:00:01', 'hr'));
+  const row =
+    t
+      .render(120)
+      .split('\n')
+      .find((l) => l.includes('00:AA:01:01:00:01')) ?? '';
+  assert.match(row, /│ hr\s*│\s*│ 180d/);
 });
 
 test('the live table keeps one row per device and updates it in place', () => {
