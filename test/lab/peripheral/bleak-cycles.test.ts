@@ -35,6 +35,8 @@ async function bleakCycles(label: string): Promise<Tally> {
     `${label}: ${errors.length} of ${cycles.length} cycles failed; median ${ms[ms.length >> 1]} ms\n  ${errors.join('\n  ')}`,
   );
   assert.equal(code, 0, stderr);
+  const gone = client.lines.find((l) => l.event === 'stack-gone');
+  assert.equal(gone, undefined, `bluetoothd went away mid-run (see bluetoothd.log, dmesg.txt)`);
   assert.equal(cycles.length, CYCLES, JSON.stringify(client.lines.slice(0, 3)));
   for (const l of cycles.filter((c) => c.ok === true))
     assert.equal(l.value, '57', JSON.stringify(l));

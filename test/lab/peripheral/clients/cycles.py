@@ -54,6 +54,10 @@ async def main():
             failures += 1
         res['ms'] = round((time.monotonic() - t0) * 1000)
         out(res)
+        if 'org.freedesktop.DBus.Error' in res.get('error', ''):
+            # bluetoothd itself is gone (seen: BlueZ 5.66 segfaulting mid-run): nothing to count.
+            out({'event': 'stack-gone', 'error': res['error']})
+            return
         # Let bluetoothd settle the disconnect as a user's loop would between attempts.
         await asyncio.sleep(0.5)
     out({'event': 'done', 'failures': failures, 'cycles': count})
