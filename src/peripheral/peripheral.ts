@@ -18,7 +18,7 @@ export interface PeripheralOptions {
   bus?: PeripheralBus;
   /** Unregister everything on SIGINT/SIGTERM, then let the signal do its default. Default true. */
   handleSignals?: boolean;
-  /** Register the last advertisement again after a central disconnects. Default false. */
+  /** After a central disconnects, register the last advertisement again if BlueZ dropped it. Default false. */
   readvertiseOnDisconnect?: boolean;
 }
 
@@ -212,14 +212,12 @@ export class Peripheral extends EventEmitter<PeripheralEvents> {
   private async readvertise(): Promise<void> {
     const opts = this.lastAdvertisement;
     if (!opts || this.closed) return;
+    // While BlueZ still holds the advertisement the kernel resumes it by itself when the link
+    // drops. Removing and adding it again only made advertising stop and start while the
+    // central was reconnecting, and bleak lost connects (issue 21). Register again only when
+    // BlueZ released it.
+    if ([...this.adverts].some((a) => a.options === opts && a.isActive)) return;
     try {
-      for (const a of [...this.adverts]) {
-        if (a.options === opts) {
-          this.adverts.delete(a);
-          await a.stop();
-        }
-      }
-      if (this.closed || this.lastAdvertisement !== opts) return;
       await this.advertise(opts);
     } catch (err) {
       this.emit('handlerError', err, 'readvertise');
