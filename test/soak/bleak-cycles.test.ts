@@ -6,9 +6,9 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { Peripheral } from '../../../src/peripheral/index.js';
-import { assertInLab, HCI1_ADDR } from '../../support/proc.js';
-import { PY, forgetPeers, runClient, waitClean } from './support.js';
+import { Peripheral } from '../../src/peripheral/index.js';
+import { assertInLab, HCI1_ADDR } from '../support/proc.js';
+import { PY, forgetPeers, runClient, waitClean } from '../lab/peripheral/support.js';
 
 // Cycles per peripheral: one takes ~2-3 s in the VM, so 60 keeps each side near 3 minutes.
 const CYCLES = Number(process.env.BLEKIT_BLEAK_CYCLES ?? 60);
