@@ -1,6 +1,6 @@
 import { uuidToBytes } from '../../../core/index.js';
 import type { CharacteristicInfo, ServiceInfo } from '../../../central/types.js';
-import { GattType, uuid16Bytes } from '../../../central/att-discovery.js';
+import { GattUuid16, uuid16Bytes } from '../../../protocol/index.js';
 
 /** One attribute of the peer's database as the emulator rebuilds it from a discovery. */
 export type Attribute =
@@ -34,7 +34,7 @@ export function attributeTable(services: ServiceInfo[]): Map<number, Attribute> 
     t.set(s.startHandle, {
       handle: s.startHandle,
       kind: 'service',
-      type: uuid16Bytes(s.primary ? GattType.primaryService : GattType.secondaryService),
+      type: uuid16Bytes(s.primary ? GattUuid16.PrimaryService : GattUuid16.SecondaryService),
       value: uuidToBytes(s.uuid),
       service: s,
     });
@@ -45,7 +45,7 @@ export function attributeTable(services: ServiceInfo[]): Map<number, Attribute> 
       t.set(c.handle, {
         handle: c.handle,
         kind: 'declaration',
-        type: uuid16Bytes(GattType.characteristic),
+        type: uuid16Bytes(GattUuid16.Characteristic),
         value: Buffer.concat([decl, uuidToBytes(c.uuid)]),
         char: c,
       });
@@ -62,7 +62,7 @@ export function attributeTable(services: ServiceInfo[]): Map<number, Attribute> 
           kind: 'descriptor',
           type,
           char: c,
-          cccd: type.length === 2 && type.readUInt16LE(0) === GattType.cccd,
+          cccd: type.length === 2 && type.readUInt16LE(0) === GattUuid16.Cccd,
         });
       }
     }

@@ -26,7 +26,7 @@ import {
   type ResponseParams,
 } from '../codec/index.js';
 import { BGAPI_MTU } from '../connection.js';
-import { GattType } from '../../../central/att-discovery.js';
+import { GattUuid16 } from '../../../protocol/index.js';
 import { attributeTable, inRange, type Attribute } from './attributes.js';
 
 /** What system_get_info and system_boot report: BLED112 firmware 1.3.2, protocol 1. */
@@ -605,7 +605,7 @@ export class DongleEmulator {
     switch (c.name) {
       case 'attclient_read_by_group_type': {
         const type = c.params.uuid.length === 2 ? c.params.uuid.readUInt16LE(0) : -1;
-        if (type !== GattType.primaryService && type !== GattType.secondaryService) {
+        if (type !== GattUuid16.PrimaryService && type !== GattUuid16.SecondaryService) {
           return this.completed(l, BgapiResult.attUnsupportedGroupType, c.params.start);
         }
         return this.groupsFound(l, t, c.params.start, c.params.end, type);

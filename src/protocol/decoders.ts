@@ -1,8 +1,9 @@
-import { DecodeError, uuidAlias } from '../core/index.js';
+import { DecodeError } from '../core/errors.js';
+import { uuidAlias } from '../core/uuid.js';
 import { readFloat32 } from './sfloat.js';
 
 /** A value decoded by its SIG format: machine fields and one line for people. */
-export interface Decoded {
+export interface DecodedValue {
   /** The format's SIG name, e.g. 'Heart Rate Measurement'. */
   format: string;
   value: unknown;
@@ -352,7 +353,7 @@ export function hasDecoder(uuid: string): boolean {
  * Decodes a value by its characteristic's (or descriptor's) SIG format. Undefined when the
  * format is not one blekit knows; DecodeError when the bytes do not fit the format.
  */
-export function decodeValue(uuid: string, value: Buffer): Decoded | undefined {
+export function decodeValue(uuid: string, value: Buffer): DecodedValue | undefined {
   const alias = uuidAlias(uuid);
   const entry = alias === undefined ? undefined : DECODERS.get(alias);
   if (!entry) return undefined;
@@ -364,7 +365,7 @@ export function decodeValue(uuid: string, value: Buffer): Decoded | undefined {
 export function tryDecode(
   uuid: string,
   value: Buffer,
-): { decoded?: Decoded; decodeError?: string } {
+): { decoded?: DecodedValue; decodeError?: string } {
   try {
     const decoded = decodeValue(uuid, value);
     return decoded ? { decoded } : {};

@@ -7,7 +7,7 @@ import {
   flagsToProperties,
   isCharacteristicFlag,
   propertiesToFlags,
-} from '../../../src/core/gatt-properties.js';
+} from '../../../src/protocol/gatt-properties.js';
 import { InvalidArgumentError } from '../../../src/core/errors.js';
 
 test('propertiesToFlags vectors', () => {

@@ -1,7 +1,7 @@
 import { AdType, URI_SCHEMES } from './ad-types.js';
 import type { AdStructure, AdvertisingData } from './advertising.js';
-import { DecodeError, InvalidArgumentError } from './errors.js';
-import { uuidFromBytes } from './uuid.js';
+import { DecodeError, InvalidArgumentError } from '../core/errors.js';
+import { uuidFromBytes } from '../core/uuid.js';
 
 /** An empty AdvertisingData (all collections present and empty). */
 export function emptyAdvertisingData(): AdvertisingData {

@@ -1,6 +1,7 @@
 /**
  * Advertising data (AD structures, Core Supplement Part A): the decoded shape here, the codec in
- * ad-decode.ts and ad-encode.ts.
+ * ad-decode.ts and ad-encode.ts. This file imports nothing, so the codec's files and their
+ * users can all depend on it without a cycle.
  */
 /** One AD structure: its type code and its data bytes (without the length and type). */
 export interface AdStructure {
@@ -59,6 +60,3 @@ export interface AdvertisingDataInput {
   uri?: string;
   raw?: { type: number; data: Uint8Array }[];
 }
-
-export { emptyAdvertisingData, parseAdvertisingData, splitAdStructures } from './ad-decode.js';
-export { encodeAdvertisingData, type EncodeAdvertisingOptions } from './ad-encode.js';

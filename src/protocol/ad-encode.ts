@@ -1,8 +1,8 @@
 import { AdType, URI_SCHEMES } from './ad-types.js';
 import type { AdStructure, AdvertisingDataInput } from './advertising.js';
-import { InvalidArgumentError } from './errors.js';
-import { normalizeUuid, uuidAlias, uuidToBytes } from './uuid.js';
-import { describeValue } from './describe.js';
+import { InvalidArgumentError } from '../core/errors.js';
+import { normalizeUuid, uuidAlias, uuidToBytes } from '../core/uuid.js';
+import { describeValue } from '../core/describe.js';
 
 /** Options of encodeAdvertisingData(). */
 export interface EncodeAdvertisingOptions {

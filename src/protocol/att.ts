@@ -1,3 +1,10 @@
+/** ATT_MTU every LE link starts with, before an Exchange MTU (Core Vol 3 Part F 3.2.8). */
+export const ATT_DEFAULT_MTU = 23;
+/** Largest ATT_MTU a client may ask for: 512 bytes of value plus a 5-byte header. */
+export const ATT_MAX_MTU = 517;
+/** Longest attribute value ATT allows (Core Vol 3 Part F 3.2.9). */
+export const MAX_ATTRIBUTE_LENGTH = 512;
+
 /**
  * ATT error codes (Bluetooth Core spec, Vol 3 Part F 3.4.1.1) and the
  * common profile and service error codes (Core Specification Supplement, Part B).

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { DecodeError, normalizeUuid } from '../../../src/core/index.js';
-import { decodeValue, hasDecoder, tryDecode } from '../../../src/cli/decoders.js';
-import { readFloat32, readSfloat } from '../../../src/cli/sfloat.js';
+import { decodeValue, hasDecoder, tryDecode } from '../../../src/protocol/decoders.js';
+import { readFloat32, readSfloat } from '../../../src/protocol/sfloat.js';
 
 const u = (x: string): string => normalizeUuid(x);
 const hex = (s: string): Buffer => Buffer.from(s, 'hex');

@@ -1,5 +1,5 @@
-import { InvalidArgumentError } from './errors.js';
-import { describeValue } from './describe.js';
+import { InvalidArgumentError } from '../core/errors.js';
+import { describeValue } from '../core/describe.js';
 
 /** Characteristic Properties bits of a characteristic declaration (Core Vol 3 Part G 3.3.1.1). */
 export const CharacteristicPropertyBit = {

@@ -6,8 +6,8 @@ import {
   parseAdvertisingData,
   splitAdStructures,
   type AdvertisingData,
-} from '../../../src/core/advertising.js';
-import { AdFlags } from '../../../src/core/ad-types.js';
+} from '../../../src/protocol/index.js';
+import { AdFlags } from '../../../src/protocol/ad-types.js';
 import { DecodeError, InvalidArgumentError } from '../../../src/core/errors.js';
 import { normalizeUuid } from '../../../src/core/uuid.js';
 

@@ -1,4 +1,4 @@
-import { DecodeError } from '../core/index.js';
+import { DecodeError } from '../core/errors.js';
 
 /**
  * IEEE 11073-20601 medical number formats used by SIG health profiles: FLOAT (8-bit exponent,
@@ -21,6 +21,7 @@ function scaled(mantissa: number, exponent: number): number {
   return mantissa * 10 ** exponent;
 }
 
+/** Reads an IEEE 11073 FLOAT (4 bytes) at offset: NaN for NaN, NRes and reserved, ±Infinity. */
 export function readFloat32(buf: Buffer, offset: number): number {
   if (offset + 4 > buf.length) throw new DecodeError('FLOAT needs 4 bytes', { offset });
   const raw = buf.readUInt32LE(offset);
@@ -31,6 +32,7 @@ export function readFloat32(buf: Buffer, offset: number): number {
   return scaled(mantissa, buf.readInt8(offset + 3));
 }
 
+/** Reads an IEEE 11073 SFLOAT (2 bytes) at offset, with the same special values as readFloat32. */
 export function readSfloat(buf: Buffer, offset: number): number {
   if (offset + 2 > buf.length) throw new DecodeError('SFLOAT needs 2 bytes', { offset });
   const raw = buf.readUInt16LE(offset);
