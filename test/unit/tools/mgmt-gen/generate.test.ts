@@ -2,12 +2,17 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { generateProtocol } from '../../../src/mgmt/gen/generate.js';
-import { camelName, pascalName } from '../../../src/mgmt/gen/parse-doc.js';
-import { COMMANDS, EVENTS, FLAG_SETS, STATUS_NAMES } from '../../../src/mgmt/generated/protocol.js';
+import { generateProtocol } from '../../../../tools/mgmt-gen/generate.js';
+import { camelName, pascalName } from '../../../../tools/mgmt-gen/parse-doc.js';
+import {
+  COMMANDS,
+  EVENTS,
+  FLAG_SETS,
+  STATUS_NAMES,
+} from '../../../../src/mgmt/generated/protocol.js';
 
-// dist/test/unit/mgmt → project root
-const root = fileURLToPath(new URL('../../../../', import.meta.url));
+// dist/test/unit/tools/mgmt-gen → project root
+const root = fileURLToPath(new URL('../../../../../', import.meta.url));
 
 test('the committed table is exactly what the generator makes from the stored doc', () => {
   const committed = readFileSync(`${root}src/mgmt/generated/protocol.ts`, 'utf8');
@@ -19,7 +24,7 @@ test('generation is deterministic', () => {
 });
 
 test('every command and event code of the doc is in the table', () => {
-  const doc = readFileSync(`${root}src/mgmt/spec/mgmt-api.txt`, 'utf8');
+  const doc = readFileSync(`${root}tools/mgmt-gen/spec/mgmt-api.txt`, 'utf8');
   const docCommands = [...doc.matchAll(/^\tCommand Code:\s+0x([0-9a-f]{4})/gim)].map((m) =>
     parseInt(m[1]!, 16),
   );

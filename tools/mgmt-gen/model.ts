@@ -1,6 +1,6 @@
-import type { FlagSetSpec, MessageSpec } from '../fields.js';
+import type { FlagSetSpec, MessageSpec } from '../../src/mgmt/fields.js';
 
-export type { FieldSpec, FlagSetSpec, MessageSpec } from '../fields.js';
+export type { FieldSpec, FlagSetSpec, MessageSpec } from '../../src/mgmt/fields.js';
 
 /** Everything the generator reads from mgmt-api.txt. */
 export interface ProtocolModel {

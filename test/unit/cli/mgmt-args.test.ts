@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InvalidArgumentError } from '../../../src/core/errors.js';
-import { parseCliParams } from '../../../src/mgmt/cli-args.js';
+import { parseCliParams } from '../../../src/cli/mgmt-args.js';
 import { encodeCommand } from '../../../src/mgmt/frame.js';
-import { toJsonValue } from '../../../src/mgmt/json.js';
+import { toJsonValue } from '../../../src/cli/mgmt-json.js';
 
 test('--name value pairs are converted by field type', () => {
   assert.deepEqual(parseCliParams('SetPowered', ['--powered', 'on']), { powered: 1 });

@@ -1,14 +1,15 @@
 /**
- * Regenerates src/mgmt/generated/protocol.ts from the stored doc:
- *   npx tsc -p . && node dist/src/mgmt/gen/main.js [--check]
+ * Regenerates src/mgmt/generated/protocol.ts from the stored doc (build-time only, so it lives
+ * outside src/ and out of the package):
+ *   npm run gen:mgmt [-- --check]
  * With --check it only reports whether the committed file is current (exit 1 if not).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { generateProtocol } from './generate.js';
 
-// dist/src/mgmt/gen/main.js → the project root is four levels up.
-const root = fileURLToPath(new URL('../../../../', import.meta.url));
+// dist/tools/mgmt-gen/main.js → the project root is three levels up.
+const root = fileURLToPath(new URL('../../../', import.meta.url));
 const out = `${root}src/mgmt/generated/protocol.ts`;
 const text = generateProtocol(root);
 

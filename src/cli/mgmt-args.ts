@@ -4,8 +4,8 @@
  */
 import { parseHex } from '../core/bytes.js';
 import { InvalidArgumentError } from '../core/errors.js';
-import type { FieldSpec } from './fields.js';
-import { commandSpec } from './frame.js';
+import type { FieldSpec } from '../mgmt/fields.js';
+import { commandSpec } from '../mgmt/frame.js';
 
 const camel = (s: string): string => s.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 
