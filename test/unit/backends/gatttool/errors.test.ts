@@ -4,12 +4,15 @@ import {
   attCodeOf,
   isTransientConnectError,
   mapGatttoolError,
-} from '../../../src/backends/gatttool/errors.js';
-import { checkCliOptions } from '../../../src/backends/gatttool/backend.js';
-import { parsePairedDevices } from '../../../src/backends/gatttool/bonds.js';
-import { assembleServices, hasCharacteristics } from '../../../src/backends/gatttool/discovery.js';
-import { lescanError, parseLescanLine } from '../../../src/backends/gatttool/scan.js';
-import { checkCommandLine } from '../../../src/backends/gatttool/session.js';
+} from '../../../../src/backends/gatttool/errors.js';
+import { checkCliOptions } from '../../../../src/backends/gatttool/backend.js';
+import { parsePairedDevices } from '../../../../src/backends/gatttool/bonds.js';
+import {
+  assembleServices,
+  hasCharacteristics,
+} from '../../../../src/backends/gatttool/discovery.js';
+import { lescanError, parseLescanLine } from '../../../../src/backends/gatttool/scan.js';
+import { checkCommandLine } from '../../../../src/backends/gatttool/session.js';
 import {
   AttError,
   BackendError,
@@ -20,7 +23,7 @@ import {
   PermissionError,
   TimeoutError,
   UNKNOWN_ATT_CODE,
-} from '../../../src/core/index.js';
+} from '../../../../src/core/index.js';
 
 test('ATT errors keep the code gatttool names in words', () => {
   const e = mapGatttoolError(

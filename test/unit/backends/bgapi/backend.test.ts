@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Central } from '../../../src/central/index.js';
+import { Central } from '../../../../src/central/index.js';
 import {
   AttError,
   InvalidArgumentError,
   NotSupportedError,
   emptyAdvertisingData,
-} from '../../../src/core/index.js';
-import { BgapiBackend } from '../../../src/backends/bgapi/index.js';
-import { loopback } from './loopback.js';
+} from '../../../../src/core/index.js';
+import { BgapiBackend } from '../../../../src/backends/bgapi/index.js';
+import { loopback } from '../../bgapi-emulator/loopback.js';
 
 const PEER = '00:AA:01:01:00:01';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { BgapiStreamParser, decodeFrame } from '../../../src/backends/bgapi/codec/index.js';
+import { BgapiStreamParser, decodeFrame } from '../../../../src/backends/bgapi/codec/index.js';
 import { EVENT_VECTORS, RESPONSE_VECTORS, hexBytes } from './vectors.js';
 
 const FRAMES = [...RESPONSE_VECTORS, ...EVENT_VECTORS].map(([, , hex]) => hexBytes(hex));

@@ -1,10 +1,13 @@
-import type { CentralBackend } from '../../../central/backend.js';
-import { withTimeout } from '../../../core/index.js';
+// The BGAPI dongle emulator: a BLED112 as its host sees it on a pty, its radio work done by any
+// CentralBackend (the D-Bus backend in the lab). state.ts holds the dongle; handlers/ carries out
+// the commands, one module per BGAPI class.
+import type { CentralBackend } from '../central/backend.js';
+import { withTimeout } from '../core/index.js';
 import { DongleEmulator } from './dongle.js';
 import { openPtyRelay } from './pty.js';
 
 export { DongleEmulator, EMULATED_VERSION, type DongleEmulatorOptions } from './dongle.js';
-export { attributeTable, type Attribute } from './attributes.js';
+export { attributeTable, type Attribute } from './att-table.js';
 export { openPtyRelay, type PtyRelay } from './pty.js';
 
 export interface PtyEmulator {

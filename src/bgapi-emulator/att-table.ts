@@ -1,6 +1,6 @@
-import { uuidToBytes } from '../../../core/index.js';
-import type { CharacteristicInfo, ServiceInfo } from '../../../central/types.js';
-import { GattUuid16, uuid16Bytes } from '../../../protocol/index.js';
+import { uuidToBytes } from '../core/index.js';
+import type { CharacteristicInfo, ServiceInfo } from '../central/types.js';
+import { GattUuid16, uuid16Bytes } from '../protocol/index.js';
 
 /** One attribute of the peer's database as the emulator rebuilds it from a discovery. */
 export type Attribute =

@@ -1,7 +1,7 @@
 // The BGAPI backend wired to the dongle emulator in memory, with the fake central backend
 // doing the "radio" work: the whole BGAPI conversation runs without a pty or Bluetooth.
 import { BgapiBackend } from '../../../src/backends/bgapi/index.js';
-import { DongleEmulator } from '../../../src/backends/bgapi/emulator/dongle.js';
+import { DongleEmulator } from '../../../src/bgapi-emulator/dongle.js';
 import type { BgapiPort } from '../../../src/backends/bgapi/transport.js';
 import { FakeBackend } from '../central/fake-backend.js';
 

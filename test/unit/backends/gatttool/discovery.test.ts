@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { assembleServices, secondaryRanges } from '../../../src/backends/gatttool/discovery.js';
+import { assembleServices, secondaryRanges } from '../../../../src/backends/gatttool/discovery.js';
 
 const attr = (handle: number, type: string) => ({
   kind: 'descriptor' as const,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { DecodeError, InvalidArgumentError } from '../../../src/core/index.js';
+import { DecodeError, InvalidArgumentError } from '../../../../src/core/index.js';
 import {
   COMMANDS,
   EVENTS,
@@ -14,7 +14,7 @@ import {
   type AnsweredCommandName,
   type CommandName,
   type EventName,
-} from '../../../src/backends/bgapi/codec/index.js';
+} from '../../../../src/backends/bgapi/codec/index.js';
 import { COMMAND_VECTORS, EVENT_VECTORS, RESPONSE_VECTORS, hexBytes } from './vectors.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- vectors are untyped tables */

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { BackendError } from '../../../core/index.js';
+import { BackendError } from '../core/index.js';
 
 /**
  * A pseudo-terminal whose far end (the "dongle" side) is our stdin/stdout pipe pair.

@@ -9,7 +9,7 @@ import {
   parseAdvertisingData,
   type AdvertisingData,
 } from '../../../src/core/index.js';
-import { DongleEmulator } from '../../../src/backends/bgapi/emulator/dongle.js';
+import { DongleEmulator } from '../../../src/bgapi-emulator/dongle.js';
 import {
   BgapiStreamParser,
   GapAddressType,

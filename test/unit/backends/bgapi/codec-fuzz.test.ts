@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { payloadBounds } from '../../../src/backends/bgapi/codec/fields.js';
-import { decodeFrame, encodeHeader } from '../../../src/backends/bgapi/codec/packet.js';
-import { COMMANDS, EVENTS } from '../../../src/backends/bgapi/codec/messages.js';
-import { DecodeError } from '../../../src/core/errors.js';
+import { payloadBounds } from '../../../../src/backends/bgapi/codec/fields.js';
+import { decodeFrame, encodeHeader } from '../../../../src/backends/bgapi/codec/packet.js';
+import { COMMANDS, EVENTS } from '../../../../src/backends/bgapi/codec/messages.js';
+import { DecodeError } from '../../../../src/core/errors.js';
 
 type Fields = Parameters<typeof payloadBounds>[0];
 

@@ -2,9 +2,9 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { test } from 'node:test';
-import { mgmtScan } from '../../../src/backends/gatttool/scan.js';
-import type { ScanResult } from '../../../src/central/types.js';
-import type { Mgmt } from '../../../src/mgmt/index.js';
+import { mgmtScan } from '../../../../src/backends/gatttool/scan.js';
+import type { ScanResult } from '../../../../src/central/types.js';
+import type { Mgmt } from '../../../../src/mgmt/index.js';
 
 test('a Device Found with RSSI 127 ("not available") reports no RSSI; a reading passes', async () => {
   const mgmt = Object.assign(new EventEmitter(), { send: async () => ({}) });

@@ -9,8 +9,8 @@ import {
   parseHexBytes,
   stripAnsi,
   type GatttoolEvent,
-} from '../../../src/backends/gatttool/parser.js';
-import { DecodeError } from '../../../src/core/index.js';
+} from '../../../../src/backends/gatttool/parser.js';
+import { DecodeError } from '../../../../src/core/index.js';
 
 const ADDR = '00:AA:01:01:00:01';
 const IDLE = '[                 ][LE]> ';

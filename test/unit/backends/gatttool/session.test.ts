@@ -5,17 +5,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { GatttoolConnection } from '../../../src/backends/gatttool/connection.js';
-import type { GatttoolEvent } from '../../../src/backends/gatttool/parser.js';
-import { GatttoolSession } from '../../../src/backends/gatttool/session.js';
-import type { DisconnectReason } from '../../../src/central/types.js';
+import { GatttoolConnection } from '../../../../src/backends/gatttool/connection.js';
+import type { GatttoolEvent } from '../../../../src/backends/gatttool/parser.js';
+import { GatttoolSession } from '../../../../src/backends/gatttool/session.js';
+import type { DisconnectReason } from '../../../../src/central/types.js';
 import {
   AttError,
   InvalidArgumentError,
   NotConnectedError,
   NotSupportedError,
   TimeoutError,
-} from '../../../src/core/index.js';
+} from '../../../../src/core/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'blekit-gatttool-'));
 const FAKE = join(dir, 'gatttool');
