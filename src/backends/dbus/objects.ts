@@ -117,6 +117,7 @@ export function buildDeviceGatt(tree: ObjectTree, devPath: string): DeviceGatt {
         primary: s.Primary !== false,
         startHandle: handle,
         endHandle: handle,
+        includes: [],
         characteristics: [],
       });
       continue;
