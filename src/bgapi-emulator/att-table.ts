@@ -5,6 +5,7 @@ import { GattUuid16, uuid16Bytes } from '../protocol/index.js';
 /** One attribute of the peer's database as the emulator rebuilds it from a discovery. */
 export type Attribute =
   | { handle: number; kind: 'service'; type: Buffer; value: Buffer; service: ServiceInfo }
+  | { handle: number; kind: 'include'; type: Buffer; value: Buffer }
   | { handle: number; kind: 'declaration'; type: Buffer; value: Buffer; char: CharacteristicInfo }
   | { handle: number; kind: 'value'; type: Buffer; char: CharacteristicInfo }
   | { handle: number; kind: 'descriptor'; type: Buffer; char: CharacteristicInfo; cccd: boolean };
@@ -67,7 +68,31 @@ export function attributeTable(services: ServiceInfo[]): Map<number, Attribute> 
       }
     }
   }
+  for (const s of services) includeDeclarations(s, t);
   return new Map([...t.entries()].sort((a, b) => a[0] - b[0]));
+}
+
+/**
+ * A service's Include declarations. Over D-Bus their handles are unknown; a server puts them
+ * right after the service declaration, before any characteristic, so they get those handles.
+ */
+function includeDeclarations(s: ServiceInfo, t: Map<number, Attribute>): void {
+  s.includes.forEach((inc, i) => {
+    const handle = inc.handle ?? s.startHandle + 1 + i;
+    if (t.has(handle)) return;
+    const value = Buffer.alloc(4);
+    value.writeUInt16LE(inc.startHandle, 0);
+    value.writeUInt16LE(inc.endHandle, 2);
+    // ATT carries the included service's UUID only when it is a 16-bit one.
+    const uuid = uuidToBytes(inc.uuid);
+    const type = uuid16Bytes(GattUuid16.Include);
+    t.set(handle, {
+      handle,
+      kind: 'include',
+      type,
+      value: Buffer.concat([value, uuid.length === 2 ? uuid : Buffer.alloc(0)]),
+    });
+  });
 }
 
 /** Attributes with handles in [start, end], in handle order. */

@@ -30,10 +30,32 @@ export interface FoundDeclaration {
 }
 
 /** Assembles discovery results into services, characteristics and descriptors with handles. */
+/**
+ * An Include declaration (0x2802) as Read By Type returns it: its handle and the included
+ * range, with the UUID when the service's UUID is 16-bit (ATT leaves a 128-bit one out; it is
+ * then taken from the service found at that range).
+ */
+export interface FoundInclude {
+  handle: number;
+  start: number;
+  end: number;
+  uuid?: string;
+}
+
+/** Reads an Include declaration's value: start and end handle, then a 16-bit UUID or nothing. */
+export function parseIncludeValue(handle: number, value: Buffer): FoundInclude | undefined {
+  if (value.length !== 4 && value.length !== 6) return undefined;
+  const start = value.readUInt16LE(0);
+  const end = value.readUInt16LE(2);
+  const uuid = value.length === 6 ? uuidFromBytes(value.subarray(4)) : undefined;
+  return { handle, start, end, ...(uuid ? { uuid } : {}) };
+}
+
 export function assembleDatabase(
   groups: FoundGroup[],
   declarations: FoundDeclaration[],
   information: Map<number, Buffer>,
+  includes: readonly FoundInclude[] = [],
 ): ServiceInfo[] {
   const decls = declarations
     .filter((d) => d.value.length === 5 || d.value.length === 19)
@@ -47,6 +69,15 @@ export function assembleDatabase(
         primary: g.primary,
         startHandle: g.start,
         endHandle: g.end,
+        includes: includes
+          .filter((inc) => inc.handle > g.start && inc.handle <= g.end)
+          .sort((a, b) => a.handle - b.handle)
+          .flatMap((inc) => {
+            const target = groups.find((o) => o.start === inc.start);
+            const uuid = inc.uuid ?? (target ? uuidFromBytes(target.uuid) : undefined);
+            if (uuid === undefined) return [];
+            return [{ handle: inc.handle, uuid, startHandle: inc.start, endHandle: inc.end }];
+          }),
         characteristics: mine.map((d, i) => {
           const valueHandle = d.value.readUInt16LE(1);
           const last = (mine[i + 1]?.handle ?? g.end + 1) - 1;

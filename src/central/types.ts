@@ -119,7 +119,22 @@ export interface ServiceInfo {
   primary: boolean;
   startHandle: number;
   endHandle: number;
+  /** The services this one includes (its Include declarations), in handle order. */
+  includes: IncludedService[];
   characteristics: CharacteristicInfo[];
+}
+
+/** A service included by another (an Include declaration, 0x2802): which one, by its handles. */
+export interface IncludedService {
+  /**
+   * Handle of the Include declaration itself. Absent where the stack does not tell it: BlueZ's
+   * D-Bus API names the included service but not the declaration.
+   */
+  handle?: number;
+  uuid: string;
+  /** The included service's handle range; it is also in the list of services. */
+  startHandle: number;
+  endHandle: number;
 }
 
 /** Where a characteristic is: its UUID, a service + UUID pair when a UUID repeats, or its value handle. */

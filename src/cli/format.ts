@@ -74,6 +74,7 @@ export function servicesJson(services: readonly ServiceInfo[]): Record<string, u
     primary: s.primary,
     startHandle: s.startHandle,
     endHandle: s.endHandle,
+    includes: s.includes.map((i) => ({ ...i, name: uuidName(i.uuid) ?? null })),
     characteristics: s.characteristics.map(characteristicJson),
   }));
 }
@@ -84,6 +85,11 @@ export function servicesText(services: readonly ServiceInfo[]): string {
   for (const s of services) {
     const range = `${formatHandle(s.startHandle)}-${formatHandle(s.endHandle)}`;
     lines.push(`${range}  ${s.primary ? 'service' : 'secondary service'} ${uuidLabel(s.uuid)}`);
+    for (const i of s.includes) {
+      const at = i.handle === undefined ? '      ' : formatHandle(i.handle);
+      const included = `${formatHandle(i.startHandle)}-${formatHandle(i.endHandle)}`;
+      lines.push(`${at}  ·  includes ${included} ${uuidLabel(i.uuid)}`);
+    }
     s.characteristics.forEach((c, i) => {
       const lastC = i === s.characteristics.length - 1;
       const props = propertyList(c.properties).join(', ');

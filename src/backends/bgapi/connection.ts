@@ -34,7 +34,9 @@ import {
 } from '../../protocol/index.js';
 import {
   assembleDatabase,
+  parseIncludeValue,
   type FoundDeclaration,
+  type FoundInclude,
   type FoundGroup,
 } from '../../central/att-discovery.js';
 import type { BgapiLink } from './link.js';
@@ -217,26 +219,18 @@ export class BgapiConnection implements BackendConnection {
         },
       );
     }
-    const declarations: FoundDeclaration[] = [];
+    let declarations: FoundDeclaration[] = [];
+    let includes: FoundInclude[] = [];
     const information = new Map<number, Buffer>();
     if (groups.length > 0) {
       const end = Math.max(...groups.map((g) => g.end));
-      await this.procedure(
-        'read_by_type',
-        () =>
-          this.link.command('attclient_read_by_type', {
-            connection: this.handle,
-            start: 1,
-            end,
-            uuid: uuid16Bytes(GattUuid16.Characteristic),
-          }),
-        (e) => {
-          if (e.name === 'attclient_attribute_value') {
-            declarations.push({ handle: e.params.atthandle, value: e.params.value });
-            return 'more';
-          }
-          return BgapiConnection.completed(e, 'characteristic discovery', BgapiResult.attNotFound);
-        },
+      includes = (
+        await this.readByType(GattUuid16.Include, end, 'included service discovery')
+      ).flatMap((d) => parseIncludeValue(d.handle, d.value) ?? []);
+      declarations = await this.readByType(
+        GattUuid16.Characteristic,
+        end,
+        'characteristic discovery',
       );
       await this.procedure(
         'find_information',
@@ -255,8 +249,31 @@ export class BgapiConnection implements BackendConnection {
         },
       );
     }
-    this.db = assembleDatabase(groups, declarations, information);
+    this.db = assembleDatabase(groups, declarations, information, includes);
     return structuredClone(this.db);
+  }
+
+  /** Read By Type of a 16-bit declaration type over 1..end: each attribute's handle and value. */
+  private async readByType(type: number, end: number, what: string): Promise<FoundDeclaration[]> {
+    const found: FoundDeclaration[] = [];
+    await this.procedure(
+      'read_by_type',
+      () =>
+        this.link.command('attclient_read_by_type', {
+          connection: this.handle,
+          start: 1,
+          end,
+          uuid: uuid16Bytes(type),
+        }),
+      (e) => {
+        if (e.name === 'attclient_attribute_value') {
+          found.push({ handle: e.params.atthandle, value: e.params.value });
+          return 'more';
+        }
+        return BgapiConnection.completed(e, what, BgapiResult.attNotFound);
+      },
+    );
+    return found;
   }
 
   /** ATT Read; a value that fills the whole response may be longer, so it is read long. */

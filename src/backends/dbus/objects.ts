@@ -117,6 +117,7 @@ export function buildDeviceGatt(tree: ObjectTree, devPath: string): DeviceGatt {
         primary: s.Primary !== false,
         startHandle: handle,
         endHandle: handle,
+        includes: [],
         characteristics: [],
       });
       continue;
@@ -149,6 +150,20 @@ export function buildDeviceGatt(tree: ObjectTree, devPath: string): DeviceGatt {
       const svc = services.get(svcPath);
       if (svc) svc.endHandle = Math.max(svc.endHandle, handle);
     }
+  }
+  // GattService1.Includes names the included services' objects, not the Include declarations.
+  for (const [path, svc] of services) {
+    const included = (tree.get(path) as Map<string, Props>).get(IFACE.service)?.Includes;
+    for (const p of Array.isArray(included) ? included : []) {
+      const inc = services.get(String(p));
+      if (inc)
+        svc.includes.push({
+          uuid: inc.uuid,
+          startHandle: inc.startHandle,
+          endHandle: inc.endHandle,
+        });
+    }
+    svc.includes.sort((a, b) => a.startHandle - b.startHandle);
   }
   const list = [...services.values()].sort((a, b) => a.startHandle - b.startHandle);
   return { services: list, characteristicPaths, descriptorPaths, mtu };

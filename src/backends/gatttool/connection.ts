@@ -24,6 +24,7 @@ import type {
 import {
   assembleServices,
   hasCharacteristics,
+  hasIncludes,
   secondaryRanges,
   type SecondaryService,
 } from './discovery.js';
@@ -142,7 +143,17 @@ export class GatttoolConnection implements BackendConnection {
           t,
         )
       : [];
-    this.cache = assembleServices(primaries, characteristics, attributes, secondaries);
+    const included = hasIncludes(attributes)
+      ? await this.run<Ev<'included'>[]>(
+          'included',
+          // Asked only when char-desc listed an Include declaration: an empty answer is plain
+          // text ('No included services found'), which would leave the list open.
+          { list: is('included') },
+          'included service discovery',
+          t,
+        )
+      : [];
+    this.cache = assembleServices(primaries, characteristics, attributes, secondaries, included);
     return this.cache;
   }
 

@@ -4,7 +4,8 @@
  * discovery reads `char-desc` (every attribute, declarations included) to know beforehand
  * whether any characteristic exists. gatttool has no command for secondary services
  * (`primary` asks for 0x2800 groups only), so they are found in the same `char-desc` list:
- * each 0x2801 declaration starts one, which runs to the next service declaration.
+ * each 0x2801 declaration starts one, which runs to the next service declaration. Include
+ * declarations (0x2802) in that list make discovery ask `included` for their ranges.
  */
 import { normalizeUuid, uuidToBytes } from '../../core/index.js';
 import type { ServiceInfo } from '../../central/types.js';
@@ -15,10 +16,12 @@ import type { GatttoolEvent } from './parser.js';
 type Primary = Extract<GatttoolEvent, { kind: 'primary' }>;
 type Characteristic = Extract<GatttoolEvent, { kind: 'characteristic' }>;
 type Descriptor = Extract<GatttoolEvent, { kind: 'descriptor' }>;
+type Included = Extract<GatttoolEvent, { kind: 'included' }>;
 
 const CHARACTERISTIC_DECLARATION = normalizeUuid(GattUuid16.Characteristic);
 const PRIMARY_DECLARATION = normalizeUuid(GattUuid16.PrimaryService);
 const SECONDARY_DECLARATION = normalizeUuid(GattUuid16.SecondaryService);
+const INCLUDE_DECLARATION = normalizeUuid(GattUuid16.Include);
 
 /** A secondary service: its handle range and its UUID as read from its declaration. */
 export interface SecondaryService {
@@ -54,12 +57,18 @@ export function hasCharacteristics(attributes: readonly Descriptor[]): boolean {
   return attributes.some((a) => normalizeUuid(a.uuid) === CHARACTERISTIC_DECLARATION);
 }
 
+/** True when char-desc listed at least one Include declaration. */
+export function hasIncludes(attributes: readonly Descriptor[]): boolean {
+  return attributes.some((a) => normalizeUuid(a.uuid) === INCLUDE_DECLARATION);
+}
+
 /** Services with characteristics (value handles, properties) and descriptors, by handle. */
 export function assembleServices(
   primaries: readonly Primary[],
   characteristics: readonly Characteristic[],
   attributes: readonly Descriptor[],
   secondaries: readonly SecondaryService[] = [],
+  included: readonly Included[] = [],
 ): ServiceInfo[] {
   const declarations: FoundDeclaration[] = characteristics.map((c) => {
     const head = Buffer.alloc(3);
@@ -75,5 +84,11 @@ export function assembleServices(
     ].map((g) => ({ start: g.start, end: g.end, uuid: uuidToBytes(g.uuid), primary: g.primary })),
     declarations,
     information,
+    included.map((i) => ({
+      handle: i.handle,
+      start: i.start,
+      end: i.end,
+      uuid: normalizeUuid(i.uuid),
+    })),
   );
 }

@@ -47,6 +47,7 @@ export class Procedure {
   async read(a: Attribute): Promise<Buffer> {
     switch (a.kind) {
       case 'service':
+      case 'include':
       case 'declaration':
         return a.value;
       case 'value':

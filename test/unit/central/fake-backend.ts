@@ -38,6 +38,7 @@ export function sampleDb(offset = 0): ServiceInfo[] {
       primary: true,
       startHandle: 0x10 + offset,
       endHandle: 0x16 + offset,
+      includes: [],
       characteristics: [
         {
           uuid: '00002a37-0000-1000-8000-00805f9b34fb',
@@ -60,6 +61,7 @@ export function sampleDb(offset = 0): ServiceInfo[] {
       primary: true,
       startHandle: 0x20 + offset,
       endHandle: 0x22 + offset,
+      includes: [],
       characteristics: [
         {
           uuid: '00002a38-0000-1000-8000-00805f9b34fb',

@@ -26,6 +26,15 @@ test('the GATT tree as text shows handles, SIG names, properties and descriptors
   assert.equal(json[1]?.name, 'Battery');
 });
 
+test('included services show in the text outline and in JSON', () => {
+  const db = sampleDb();
+  db[0]!.includes = [{ handle: 0x11, uuid: db[1]!.uuid, startHandle: 0x20, endHandle: 0x22 }];
+  assert.match(servicesText(db), /^0x0011 {2}· {2}includes 0x0020-0x0022 180f Battery$/m);
+  assert.deepEqual(servicesJson(db)[0]?.includes, [
+    { handle: 0x11, uuid: db[1]!.uuid, startHandle: 0x20, endHandle: 0x22, name: 'Battery' },
+  ]);
+});
+
 test('scan records are JSON-ready', () => {
   const rec = scanRecord(report('00:AA:01:01:00:01', 'hr', -40));
   assert.deepEqual(rec.manufacturerData, { '0xffff': '0102' });

@@ -4,7 +4,7 @@
 # conformance service the central suite needs (see test/lab/central/peer.ts for its contract).
 # Commands on stdin, one per line: "adv on", "adv off", "quit"; each answers "ok <cmd>" or
 # "err <cmd> <reason>" on stdout. "ready" is printed once the GATT application is registered.
-# Usage: bluez_example_peer.py hciN [--extras]
+# Usage: bluez_example_peer.py hciN [--extras] [--includes]
 import importlib.machinery
 import importlib.util
 import struct
@@ -152,6 +152,38 @@ def add_extras(bus, app):
     app.add_service(errors)
 
 
+class IncludingService(gs.Service):
+    """A primary service whose GattService1 names others in Includes (example-gatt-server's
+    Service has no Includes property)."""
+
+    def __init__(self, bus, index, n, included):
+        gs.Service.__init__(self, bus, index, uuid(n), True)
+        self.included = included
+
+    def get_properties(self):
+        props = gs.Service.get_properties(self)
+        props[gs.GATT_SERVICE_IFACE]['Includes'] = dbus.Array(
+            [s.get_path() for s in self.included], signature='o')
+        return props
+
+
+INCLUDED_VALUE = b'in an included service'
+
+
+def add_includes(bus, app):
+    """--includes: primary 0xc030 (read 0xc031) includes secondary 0xc040 (read 0xc041) and
+    primary 0xc050. BlueZ 5.66 resolves an include only against a service it has already
+    registered, so the included ones are added to the application first."""
+    secondary = gs.Service(bus, 20, uuid(0xc040), False)
+    secondary.add_characteristic(ConstChrc(bus, 0, secondary, 0xc041, INCLUDED_VALUE))
+    other = gs.Service(bus, 21, uuid(0xc050), True)
+    other.add_characteristic(ConstChrc(bus, 0, other, 0xc051, b'a primary one'))
+    including = IncludingService(bus, 22, 0xc030, [secondary, other])
+    including.add_characteristic(ConstChrc(bus, 0, including, 0xc031, b'the including one'))
+    for s in (secondary, other, including):
+        app.add_service(s)
+
+
 def main():
     adapter = '/org/bluez/' + sys.argv[1]
     dbus.mainloop.glib.DBusGMainLoop(set_as_default=True)
@@ -160,6 +192,8 @@ def main():
     app.add_service(ConformanceService(bus, 3))
     if '--extras' in sys.argv[2:]:
         add_extras(bus, app)
+    if '--includes' in sys.argv[2:]:
+        add_includes(bus, app)
     advert = ad.TestAdvertisement(bus, 0)
     obj = bus.get_object('org.bluez', adapter)
     gatt_manager = dbus.Interface(obj, 'org.bluez.GattManager1')

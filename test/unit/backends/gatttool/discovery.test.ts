@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { assembleServices, secondaryRanges } from '../../../../src/backends/gatttool/discovery.js';
+import {
+  assembleServices,
+  hasIncludes,
+  secondaryRanges,
+} from '../../../../src/backends/gatttool/discovery.js';
 
 const attr = (handle: number, type: string) => ({
   kind: 'descriptor' as const,
@@ -52,4 +56,41 @@ test('secondary services run from their 0x2801 declaration to the next service',
       ['dddd', false, 9, 1],
     ],
   );
+});
+
+test("`included` lines become each service's includes, by the declaration's handle", () => {
+  const attrs = [
+    attr(1, '2800'),
+    attr(2, '2802'),
+    attr(3, '2802'),
+    attr(4, '2801'),
+    attr(6, '2801'),
+  ];
+  assert.equal(hasIncludes(attrs), true);
+  assert.equal(hasIncludes(attrs.filter((a) => !a.uuid.startsWith('00002802'))), false);
+  const custom = '12345678-1234-5678-1234-56789abcdef0';
+  const services = assembleServices(
+    [{ kind: 'primary', start: 1, end: 3, uuid: '180d' }],
+    [],
+    attrs,
+    [
+      { start: 4, end: 5, uuid: '180f' },
+      { start: 6, end: 0xffff, uuid: custom },
+    ],
+    [
+      { kind: 'included', handle: 3, start: 6, end: 0xffff, uuid: custom },
+      {
+        kind: 'included',
+        handle: 2,
+        start: 4,
+        end: 5,
+        uuid: '0000180f-0000-1000-8000-00805f9b34fb',
+      },
+    ],
+  );
+  assert.deepEqual(services[0]?.includes, [
+    { handle: 2, uuid: '0000180f-0000-1000-8000-00805f9b34fb', startHandle: 4, endHandle: 5 },
+    { handle: 3, uuid: custom, startHandle: 6, endHandle: 0xffff },
+  ]);
+  assert.deepEqual(services[1]?.includes, []);
 });
