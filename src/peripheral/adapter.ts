@@ -6,9 +6,8 @@ import {
   openSystemBus,
   setProperty,
   type PeripheralBus,
-} from './dbus/bus.js';
-
-const ADAPTER_IFACE = 'org.bluez.Adapter1';
+} from '../bluez/calls.js';
+import { IFACE } from '../bluez/names.js';
 
 export interface AdapterInfo {
   /** 'hci0' */
@@ -28,7 +27,7 @@ export interface AdapterInfo {
 }
 
 function toInfo(path: string, ifaces: Record<string, Record<string, unknown>>): AdapterInfo {
-  const a = ifaces[ADAPTER_IFACE] ?? {};
+  const a = ifaces[IFACE.adapter] ?? {};
   const info: AdapterInfo = {
     name: path.split('/').pop() as string,
     path,
@@ -38,8 +37,8 @@ function toInfo(path: string, ifaces: Record<string, Record<string, unknown>>): 
     discoverable: a.Discoverable === true,
     discoverableTimeout: Number(a.DiscoverableTimeout ?? 0),
     pairable: a.Pairable === true,
-    canAdvertise: 'org.bluez.LEAdvertisingManager1' in ifaces,
-    canServeGatt: 'org.bluez.GattManager1' in ifaces,
+    canAdvertise: IFACE.advertisingManager in ifaces,
+    canServeGatt: IFACE.gattManager in ifaces,
   };
   if (typeof a.AddressType === 'string') info.addressType = a.AddressType;
   return info;
@@ -51,7 +50,7 @@ export async function listAdapters(opts: { bus?: PeripheralBus } = {}): Promise<
   try {
     const objs = await getManagedObjects(bus);
     return Object.entries(objs)
-      .filter(([, ifaces]) => ADAPTER_IFACE in ifaces)
+      .filter(([, ifaces]) => IFACE.adapter in ifaces)
       .map(([path, ifaces]) => toInfo(path, ifaces))
       .sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
   } finally {
@@ -121,11 +120,11 @@ export class Adapter {
   }
 
   private set(name: string, sig: string, value: unknown): Promise<void> {
-    return setProperty(this.bus, this.path, ADAPTER_IFACE, name, sig, value);
+    return setProperty(this.bus, this.path, IFACE.adapter, name, sig, value);
   }
 
   async get(name: string): Promise<unknown> {
-    return getProperty(this.bus, this.path, ADAPTER_IFACE, name);
+    return getProperty(this.bus, this.path, IFACE.adapter, name);
   }
 
   setPowered(on: boolean): Promise<void> {
@@ -161,7 +160,7 @@ export class Adapter {
     const path = `${this.path}/dev_${normalizeAddress(address).replace(/:/g, '_')}`;
     await callMethod(this.bus, {
       path: this.path,
-      interface: ADAPTER_IFACE,
+      interface: IFACE.adapter,
       member: 'RemoveDevice',
       signature: 'o',
       body: [path],

@@ -20,9 +20,10 @@ import type {
 import type { ScanResult } from '../../central/types.js';
 import { BluezBus, Variant } from './bus.js';
 import { DbusConnection, type DbusPathStats } from './connection.js';
-import { isTransientConnectError } from './errors.js';
+import { isTransientConnectError } from '../../bluez/errors.js';
 import { ObjectMirror, fetchObjects } from './object-mirror.js';
-import { IFACE, devicePath, scanResultFromDevice, type ObjectTree, type Props } from './objects.js';
+import { BLUEZ_ROOT, IFACE, type ObjectTree, type Props } from '../../bluez/names.js';
+import { devicePath, scanResultFromDevice } from './objects.js';
 
 export interface DbusBackendOptions {
   /**
@@ -35,8 +36,6 @@ export interface DbusBackendOptions {
   servicesResolvedTimeoutMs?: number;
 }
 
-/** Where bluetoothd keeps its adapters and devices (the mirror's and the signals' scope). */
-const BLUEZ_ROOT = '/org/bluez';
 /** Keys whose presence in a Device1 change means an advertising report arrived. */
 const REPORT_KEYS = ['RSSI', 'ManufacturerData', 'ServiceData', 'TxPower'];
 

@@ -25,7 +25,8 @@ import { PacketSocket, nativeAvailable } from '../../native/seqpacket.js';
 import { Variant, type BluezBus } from './bus.js';
 import { OneAtATime } from './one-at-a-time.js';
 import { fetchObjects, serviceNodes, type ObjectMirror } from './object-mirror.js';
-import { IFACE, buildDeviceGatt, type DeviceGatt, type Props } from './objects.js';
+import { IFACE, type Props } from '../../bluez/names.js';
+import { buildDeviceGatt, type DeviceGatt } from './objects.js';
 
 export interface DbusConnectionOptions {
   /** Default true: see DbusBackendOptions.acquire. */

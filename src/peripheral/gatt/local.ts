@@ -33,10 +33,11 @@ import {
   checkValue,
   MAX_ATTRIBUTE_LENGTH,
 } from './validate.js';
+import { IFACE } from '../../bluez/names.js';
 
-const SERVICE_IFACE = 'org.bluez.GattService1';
-const CHAR_IFACE = 'org.bluez.GattCharacteristic1';
-const DESC_IFACE = 'org.bluez.GattDescriptor1';
+const SERVICE_IFACE = IFACE.service;
+const CHAR_IFACE = IFACE.characteristic;
+const DESC_IFACE = IFACE.descriptor;
 
 /** What attributes need from the application that owns them. */
 export interface AttributeHost {
