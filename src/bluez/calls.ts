@@ -5,7 +5,7 @@ import { connectBus } from '../dbus/client/index.js';
 import { Variant } from '../dbus/client/variant.js';
 import type { MatchRule, SignalHandler } from '../dbus/client/signals.js';
 import { mapDbusError } from './errors.js';
-import { BLUEZ, BLUEZ_CALL_TIMEOUT_MS, IFACE, unwrapProps } from './names.js';
+import { BLUEZ, BLUEZ_CALL_TIMEOUT_MS, IFACE, unwrapProps, type BluezCall } from './names.js';
 
 /** The connection a peripheral runs on: blekit's D-Bus client (tests pass a stand-in). */
 export type PeripheralBus = Pick<
@@ -56,6 +56,12 @@ export async function callMethod(
   } catch (err) {
     throw mapDbusError(err, `${opts.interface}.${opts.member} on ${opts.path}`);
   }
+}
+
+/** callMethod on `bus` in the shape the shared interface modules take. */
+export function bluezCall(bus: Pick<DbusClient, 'call'>): BluezCall {
+  return (path, iface, member, signature, body) =>
+    callMethod(bus, { path, interface: iface, member, signature, body });
 }
 
 export async function getProperty(

@@ -25,6 +25,15 @@ export const IFACE = {
 /** A bluetoothd call takes at most this long: GATT calls end within BlueZ's 30 s ATT timeout. */
 export const BLUEZ_CALL_TIMEOUT_MS = 40_000;
 
+/** A bluetoothd method call: object path, interface, member, signature, body. */
+export type BluezCall = (
+  path: string,
+  iface: string,
+  member: string,
+  signature: string,
+  body: unknown[],
+) => Promise<unknown[]>;
+
 /** Property values with D-Bus variants already unwrapped. */
 export type Props = Record<string, unknown>;
 /** path -> interface -> properties, as GetManagedObjects returns them (unwrapped). */

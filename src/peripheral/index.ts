@@ -1,5 +1,5 @@
 export { Peripheral, type PeripheralOptions, type PeripheralEvents } from './peripheral.js';
-export { Adapter, listAdapters, type AdapterInfo, type AdapterSelector } from './adapter.js';
+export { Adapter, listAdapters, type AdapterInfo, type AdapterSelector } from '../bluez/adapter.js';
 export {
   Advertisement,
   type AdvertisementOptions,

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { BusyError, InvalidArgumentError } from '../core/index.js';
-import { Adapter, checkAdapterSelector } from './adapter.js';
+import { Adapter, checkAdapterSelector } from '../bluez/adapter.js';
 import { Advertisement, type AdvertisementOptions } from './advertisement.js';
 import { Agent } from './agent.js';
 import { ObjectTree } from '../dbus/client/object-tree.js';

@@ -34,11 +34,6 @@ export function parseManagedObjects(body: unknown): ObjectTree {
   return tree;
 }
 
-/** '/org/bluez/hci0' + 'AA:BB:..' -> '/org/bluez/hci0/dev_AA_BB_..'. */
-export function devicePath(adapterPath: string, address: string): string {
-  return `${adapterPath}/dev_${address.replace(/:/g, '_')}`;
-}
-
 /**
  * The ATT handle BlueZ encodes in a GATT object path: the last component ends in 4 hex
  * digits ('service0015', 'char001a' = declaration handle, 'desc001c').

@@ -1,20 +1,21 @@
+// Adapter1 for both roles: what an adapter is (its info from the object tree), which one a
+// selector names, removing a device, and the settings the peripheral's Adapter changes.
 import { InvalidArgumentError, isAddress, normalizeAddress, NotFoundError } from '../core/index.js';
+import type { AdapterInfo as CentralAdapterInfo } from '../central/backend.js';
 import {
-  callMethod,
+  bluezCall,
   getManagedObjects,
   getProperty,
   openSystemBus,
   setProperty,
   type PeripheralBus,
-} from '../bluez/calls.js';
-import { IFACE } from '../bluez/names.js';
+} from './calls.js';
+import { IFACE, type BluezCall, type Props } from './names.js';
 
-export interface AdapterInfo {
-  /** 'hci0' */
-  name: string;
+/** An adapter as bluetoothd describes it: the central's AdapterInfo and more. */
+export interface AdapterInfo extends CentralAdapterInfo {
   /** '/org/bluez/hci0' */
   path: string;
-  address: string;
   addressType?: string;
   alias: string;
   powered: boolean;
@@ -26,7 +27,8 @@ export interface AdapterInfo {
   canServeGatt: boolean;
 }
 
-function toInfo(path: string, ifaces: Record<string, Record<string, unknown>>): AdapterInfo {
+/** The adapter at `path` from its interfaces (GetManagedObjects or the object mirror). */
+export function adapterInfo(path: string, ifaces: Record<string, Props>): AdapterInfo {
   const a = ifaces[IFACE.adapter] ?? {};
   const info: AdapterInfo = {
     name: path.split('/').pop() as string,
@@ -51,18 +53,27 @@ export async function listAdapters(opts: { bus?: PeripheralBus } = {}): Promise<
     const objs = await getManagedObjects(bus);
     return Object.entries(objs)
       .filter(([, ifaces]) => IFACE.adapter in ifaces)
-      .map(([path, ifaces]) => toInfo(path, ifaces))
-      .sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
+      .map(([path, ifaces]) => adapterInfo(path, ifaces))
+      .sort(byName);
   } finally {
     if (!opts.bus) bus.close();
   }
 }
 
-/** 'hci1', '/org/bluez/hci1' or an address; undefined picks the first adapter. */
-export type AdapterSelector = string | undefined;
+/** Adapters in hci order. */
+export function byName(a: AdapterInfo, b: AdapterInfo): number {
+  return a.name.localeCompare(b.name, 'en', { numeric: true });
+}
+
+/** 'hci1', '/org/bluez/hci1', 1 or an address; undefined picks the first adapter. */
+export type AdapterSelector = string | number | undefined;
 
 export function checkAdapterSelector(sel: AdapterSelector): void {
   if (sel === undefined) return;
+  if (typeof sel === 'number') {
+    if (Number.isInteger(sel) && sel >= 0) return;
+    throw new InvalidArgumentError(`adapter index must be a whole number, got ${sel}`);
+  }
   if (typeof sel !== 'string' || !(/^(\/org\/bluez\/)?hci\d+$/.test(sel) || isAddress(sel))) {
     throw new InvalidArgumentError(
       `adapter must be 'hciN', '/org/bluez/hciN' or an address, got ${JSON.stringify(sel)}`,
@@ -74,6 +85,7 @@ export function pickAdapter(list: AdapterInfo[], sel: AdapterSelector): AdapterI
   checkAdapterSelector(sel);
   let found: AdapterInfo | undefined;
   if (sel === undefined) found = list[0];
+  else if (typeof sel === 'number') found = list.find((a) => a.name === `hci${sel}`);
   else if (isAddress(sel)) {
     const addr = normalizeAddress(sel);
     found = list.find((a) => a.address.toUpperCase() === addr);
@@ -157,20 +169,24 @@ export class Adapter {
 
   /** Removes a remote device (and its bond) from the adapter. */
   async removeDevice(address: string): Promise<void> {
-    const path = `${this.path}/dev_${normalizeAddress(address).replace(/:/g, '_')}`;
-    await callMethod(this.bus, {
-      path: this.path,
-      interface: IFACE.adapter,
-      member: 'RemoveDevice',
-      signature: 'o',
-      body: [path],
-    });
+    const path = devicePath(this.path, normalizeAddress(address));
+    await removeDevice(bluezCall(this.bus), this.path, path);
   }
 
   /** Disconnects the bus when this Adapter opened it. */
   close(): void {
     if (this.ownsBus) this.bus.close();
   }
+}
+
+/** '/org/bluez/hci0' + 'AA:BB:..' -> '/org/bluez/hci0/dev_AA_BB_..'. */
+export function devicePath(adapterPath: string, address: string): string {
+  return `${adapterPath}/dev_${address.replace(/:/g, '_')}`;
+}
+
+/** Adapter1.RemoveDevice: drops the device object, its bond and its cached database. */
+export async function removeDevice(call: BluezCall, adapterPath: string, path: string) {
+  await call(adapterPath, IFACE.adapter, 'RemoveDevice', 'o', [path]);
 }
 
 function checkBool(v: unknown, what: string): boolean {
