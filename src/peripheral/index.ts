@@ -4,17 +4,22 @@ export {
   Advertisement,
   type AdvertisementOptions,
   type AdvertisingInclude,
-} from './advertisement.js';
-export { Agent, AGENT_CAPABILITIES, type AgentCapability, type AgentOptions } from './agent.js';
-export { GattApplication } from './gatt/application.js';
+} from '../bluez/advertising.js';
+export {
+  Agent,
+  AGENT_CAPABILITIES,
+  type AgentCapability,
+  type AgentOptions,
+} from '../bluez/agent.js';
+export { GattApplication } from '../bluez/gatt-application.js';
 export {
   LocalCharacteristic,
   LocalDescriptor,
   LocalService,
   type NotifyOptions,
   type SubscriptionEvent,
-} from './gatt/local.js';
-export { isExpressibleAttCode } from './gatt/requests.js';
+} from '../bluez/gatt-local.js';
+export { isExpressibleAttCode } from '../bluez/gatt-requests.js';
 export {
   characteristic,
   descriptor,

@@ -1,13 +1,13 @@
 import { EventEmitter } from 'node:events';
 import { BusyError, InvalidArgumentError } from '../core/index.js';
 import { Adapter, checkAdapterSelector } from '../bluez/adapter.js';
-import { Advertisement, type AdvertisementOptions } from './advertisement.js';
-import { Agent } from './agent.js';
+import { Advertisement, type AdvertisementOptions } from '../bluez/advertising.js';
+import { Agent } from '../bluez/agent.js';
 import { ObjectTree } from '../dbus/client/object-tree.js';
 import { callMethod, openSystemBus, roundTrip, type PeripheralBus } from '../bluez/calls.js';
-import { DeviceWatch } from './device-watch.js';
-import { GattApplication, type ApplicationHost } from './gatt/application.js';
-import type { LocalService, SubscriptionEvent } from './gatt/local.js';
+import { DeviceWatch } from '../bluez/device-watch.js';
+import { GattApplication, type ApplicationHost } from '../bluez/gatt-application.js';
+import type { LocalService, SubscriptionEvent } from '../bluez/gatt-local.js';
 import type { RemoteDevice, ServiceLike } from './gatt/types.js';
 import { IFACE } from '../bluez/names.js';
 

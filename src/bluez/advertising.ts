@@ -9,8 +9,8 @@ import {
 } from '../core/index.js';
 import type { ObjectTree, PropertySpec } from '../dbus/client/object-tree.js';
 import { Variant } from '../dbus/client/variant.js';
-import { callMethod, getProperty, type PeripheralBus } from '../bluez/calls.js';
-import { IFACE } from '../bluez/names.js';
+import { callMethod, getProperty, type PeripheralBus } from './calls.js';
+import { IFACE } from './names.js';
 
 const AD_IFACE = IFACE.advertisement;
 const MANAGER_IFACE = IFACE.advertisingManager;

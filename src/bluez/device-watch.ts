@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import type { WireMessage } from '../dbus/message-codec.js';
-import { getManagedObjects, subscribeSignals, type PeripheralBus } from '../bluez/calls.js';
-import { deviceFromPath } from './gatt/requests.js';
-import type { RemoteDevice } from './gatt/types.js';
-import { BLUEZ, IFACE, unwrapProps } from '../bluez/names.js';
+import { getManagedObjects, subscribeSignals, type PeripheralBus } from './calls.js';
+import { deviceFromPath } from './gatt-requests.js';
+import type { RemoteDevice } from '../peripheral/gatt/types.js';
+import { BLUEZ, IFACE, unwrapProps } from './names.js';
 
 /** Follows Device1.Connected under one adapter: which centrals are connected right now. */
 export class DeviceWatch extends EventEmitter<{

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InvalidArgumentError } from '../../../src/core/index.js';
-import { advertisementProperties } from '../../../src/peripheral/advertisement.js';
+import { advertisementProperties } from '../../../src/bluez/advertising.js';
 import { ObjectTree } from '../../../src/dbus/client/object-tree.js';
 import { Agent } from '../../../src/peripheral/index.js';
-import { FakeBus } from './fake-bus.js';
+import { FakeBus } from '../peripheral/fake-bus.js';
 
 test('advertisement options become LEAdvertisement1 properties', () => {
   const p = advertisementProperties({

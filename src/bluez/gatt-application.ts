@@ -1,11 +1,11 @@
-import { BusyError, InvalidArgumentError } from '../../core/index.js';
-import { callMethod } from '../../bluez/calls.js';
-import { OBJECT_MANAGER_IFACE, type ObjectTree } from '../../dbus/client/object-tree.js';
-import { bindService } from './service-class.js';
-import { LocalService, type AttributeHost } from './local.js';
-import type { ServiceDefinition, ServiceLike } from './types.js';
-import { validateService } from './validate.js';
-import { IFACE } from '../../bluez/names.js';
+import { BusyError, InvalidArgumentError } from '../core/index.js';
+import { callMethod } from './calls.js';
+import { OBJECT_MANAGER_IFACE, type ObjectTree } from '../dbus/client/object-tree.js';
+import { bindService } from '../peripheral/gatt/service-class.js';
+import { LocalService, type AttributeHost } from './gatt-local.js';
+import type { ServiceDefinition, ServiceLike } from '../peripheral/gatt/types.js';
+import { validateService } from '../peripheral/gatt/validate.js';
+import { IFACE } from './names.js';
 
 /** What an application needs from the peripheral that owns it. */
 export interface ApplicationHost extends Omit<AttributeHost, 'tree'> {
