@@ -10,7 +10,7 @@ import {
   setProperty,
   type PeripheralBus,
 } from './calls.js';
-import { IFACE, type BluezCall, type Props } from './names.js';
+import { IFACE, type Adapter1Props, type BluezCall, type Props } from './names.js';
 
 /** An adapter as bluetoothd describes it: the central's AdapterInfo and more. */
 export interface AdapterInfo extends CentralAdapterInfo {
@@ -29,7 +29,7 @@ export interface AdapterInfo extends CentralAdapterInfo {
 
 /** The adapter at `path` from its interfaces (GetManagedObjects or the object mirror). */
 export function adapterInfo(path: string, ifaces: Record<string, Props>): AdapterInfo {
-  const a = ifaces[IFACE.adapter] ?? {};
+  const a: Adapter1Props = ifaces[IFACE.adapter] ?? {};
   const info: AdapterInfo = {
     name: path.split('/').pop() as string,
     path,

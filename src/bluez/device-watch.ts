@@ -3,7 +3,7 @@ import type { WireMessage } from '../dbus/message-codec.js';
 import { getManagedObjects, subscribeSignals, type PeripheralBus } from './calls.js';
 import { deviceFromPath } from './gatt-requests.js';
 import type { RemoteDevice } from '../peripheral/gatt/types.js';
-import { BLUEZ, IFACE, unwrapProps } from './names.js';
+import { BLUEZ, IFACE, unwrapProps, type Device1Props } from './names.js';
 
 /** Follows Device1.Connected under one adapter: which centrals are connected right now. */
 export class DeviceWatch extends EventEmitter<{
@@ -70,14 +70,14 @@ export class DeviceWatch extends EventEmitter<{
   private onPropertiesChanged(msg: WireMessage): void {
     const [iface, changed] = msg.body as [string, Record<string, unknown>];
     if (iface !== IFACE.device) return;
-    const props = unwrapProps(changed);
+    const props: Device1Props = unwrapProps(changed);
     if (typeof props.Connected === 'boolean') this.set(msg.path ?? '', props.Connected);
   }
 
   private onAdded(msg: WireMessage): void {
     const [path, ifaces] = msg.body as [string, Record<string, Record<string, unknown>>];
     const dev = ifaces?.[IFACE.device];
-    if (dev && unwrapProps(dev).Connected === true) this.set(path, true);
+    if (dev && (unwrapProps(dev) as Device1Props).Connected === true) this.set(path, true);
   }
 
   private onRemoved(msg: WireMessage): void {

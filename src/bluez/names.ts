@@ -47,6 +47,7 @@ export interface Adapter1Props {
   Alias?: string;
   Powered?: boolean;
   Discoverable?: boolean;
+  DiscoverableTimeout?: number;
   Pairable?: boolean;
   Discovering?: boolean;
 }
