@@ -145,6 +145,12 @@ const CLIENTS: ClientSpec[] = [
     options: { backend: 'dbus', acquire: false },
   },
   {
+    name: 'blekit-unordered',
+    cmd: node('blekit.js'),
+    tests: ['scan', 'wwr'],
+    options: { backend: 'dbus', acquire: true, ordered: false },
+  },
+  {
     name: 'blekit-gatttool',
     cmd: node('blekit.js'),
     tests: SCANNERS,

@@ -1,6 +1,8 @@
 // blekit's central as a bench client. options.backend picks the backend ('dbus', 'gatttool',
 // 'bgapi'); for dbus, options.acquire switches the AcquireNotify/AcquireWrite fast paths
-// (false also subscribes with forceStartNotify, so both paths are the plain D-Bus ones).
+// (false also subscribes with forceStartNotify, so both paths are the plain D-Bus ones);
+// options.ordered false writes without response with `ordered: false`. Credit grants are
+// always written with `ordered: false`: they add up, so their order does not matter.
 import { readFileSync } from 'node:fs';
 import { Central, type Device, type ScanResult } from '../../src/central/index.js';
 import { DbusBackend } from '../../src/backends/dbus/index.js';
@@ -18,6 +20,7 @@ async function make(cfg: ClientConfig): Promise<LibraryAdapter> {
   const o = cfg.options ?? {};
   const backendName = String(o.backend ?? 'dbus');
   const acquire = o.acquire !== false;
+  const ordered = o.ordered !== false;
   const newBackend = async (): Promise<CentralBackend> =>
     backendName === 'dbus'
       ? new DbusBackend({ acquire })
@@ -81,7 +84,10 @@ async function make(cfg: ClientConfig): Promise<LibraryAdapter> {
     },
     read: (uuid) => dev().read(uuid),
     write: (uuid, value, withResponse) =>
-      dev().write(uuid, value, { withoutResponse: !withResponse }),
+      dev().write(uuid, value, {
+        withoutResponse: !withResponse,
+        ordered: ordered && uuid !== cfg.uuids.credits,
+      }),
     async subscribe(uuid, onValue) {
       await dev().subscribe(uuid, (v) => onValue(v), { forceStartNotify: !acquire });
     },

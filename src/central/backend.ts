@@ -109,6 +109,16 @@ export interface BackendCallOptions {
   signal?: AbortSignal;
 }
 
+/** BackendConnection.write()'s options: the call's signal, and whether order may be traded. */
+export interface BackendWriteOptions extends BackendCallOptions {
+  /**
+   * True only when the caller opted out (WriteOptions.ordered false): a Write Command may then
+   * overtake an earlier one to the same characteristic, if that makes it faster. Otherwise
+   * Write Commands to one characteristic must reach the peer in the order they were written.
+   */
+  unordered?: boolean;
+}
+
 /** One live link to a peer, as a backend drives it; Device wraps it. Every call that waits receives the caller's signal in `options`. */
 export interface BackendConnection {
   /** The peer's address, 'AA:BB:CC:DD:EE:FF'. */
@@ -126,12 +136,15 @@ export interface BackendConnection {
 
   /** Reads a characteristic's value (long reads included). */
   read(characteristic: CharacteristicInfo, options?: BackendCallOptions): Promise<Buffer>;
-  /** Writes a characteristic's value: Write Request when `withResponse`, else Write Command. */
+  /**
+   * Writes a characteristic's value: Write Request when `withResponse`, else Write Command.
+   * Write Commands to one characteristic keep their order unless `options.unordered`.
+   */
   write(
     characteristic: CharacteristicInfo,
     value: Buffer,
     withResponse: boolean,
-    options?: BackendCallOptions,
+    options?: BackendWriteOptions,
   ): Promise<void>;
   /** Reads the descriptor at `handle`. */
   readDescriptor(handle: number, options?: BackendCallOptions): Promise<Buffer>;

@@ -267,6 +267,11 @@ export class Device extends EventEmitter<DeviceEvents> {
     const buf = toBuffer(value);
     if (!this.db?.resolved(ref)) validateRef(ref);
     checkValueLength(buf);
+    if (options.ordered !== undefined && typeof options.ordered !== 'boolean') {
+      throw new InvalidArgumentError(
+        `write: ordered must be a boolean, got ${typeof options.ordered}`,
+      );
+    }
     await this.op('write', options, async (signal) => {
       const c = await this.resolve(ref, signal);
       const conn = this.live();
@@ -275,7 +280,8 @@ export class Device extends EventEmitter<DeviceEvents> {
           `Write without response carries at most MTU-3 = ${conn.mtu() - 3} bytes, got ${buf.length}`,
         );
       }
-      await conn.write(c, buf, !options.withoutResponse, { signal });
+      const unordered = options.withoutResponse === true && options.ordered === false;
+      await conn.write(c, buf, !options.withoutResponse, { signal, unordered });
     });
   }
 

@@ -154,6 +154,17 @@ export interface DiscoverOptions extends OperationOptions {
 export interface WriteOptions extends OperationOptions {
   /** Write Command (no response) instead of Write Request. */
   withoutResponse?: boolean;
+  /**
+   * With `withoutResponse`: `false` lets this write overtake earlier ones to the same
+   * characteristic when that is faster. By default (true) writes without response to one
+   * characteristic reach the peer's application in the order they were written, on every
+   * backend. On the D-Bus backend, when the peer offers EATT (several ATT bearers, e.g. a BlueZ
+   * peer), BlueZ 5.66 spreads quickly written commands across the bearers and the peer may take
+   * them in any order; ordered writes then go one at a time through WriteValue, and
+   * `ordered: false` keeps the faster AcquireWrite socket. Use it where order does not matter
+   * (counters, credits, independent samples). Ignored for writes with response.
+   */
+  ordered?: boolean;
 }
 
 /** Options of Device.subscribe(): how to enable values, and the call's signal and time limit. */

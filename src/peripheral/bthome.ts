@@ -5,7 +5,7 @@ import {
   type BthomeEncodeOptions,
   type BthomeValue,
 } from '../formats/index.js';
-import type { AdvertisementOptions } from './advertisement.js';
+import type { AdvertisementOptions } from '../bluez/advertising.js';
 
 /** Options of `bthomeAdvertisement`: BTHome encoding plus the local name and connectability. */
 export interface BthomeAdvertisementOptions extends BthomeEncodeOptions {

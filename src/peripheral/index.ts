@@ -1,20 +1,28 @@
+// The peripheral role as users write it: Peripheral, Service classes and decorators, object
+// definitions and their validation. The D-Bus side (GattManager1 application, exported GATT
+// objects, advertising, agents, Device1 watching, Adapter1) lives in src/bluez.
 export { Peripheral, type PeripheralOptions, type PeripheralEvents } from './peripheral.js';
-export { Adapter, listAdapters, type AdapterInfo, type AdapterSelector } from './adapter.js';
+export { Adapter, listAdapters, type AdapterInfo, type AdapterSelector } from '../bluez/adapter.js';
 export {
   Advertisement,
   type AdvertisementOptions,
   type AdvertisingInclude,
-} from './advertisement.js';
-export { Agent, AGENT_CAPABILITIES, type AgentCapability, type AgentOptions } from './agent.js';
-export { GattApplication } from './gatt/application.js';
+} from '../bluez/advertising.js';
+export {
+  Agent,
+  AGENT_CAPABILITIES,
+  type AgentCapability,
+  type AgentOptions,
+} from '../bluez/agent.js';
+export { GattApplication } from '../bluez/gatt-application.js';
 export {
   LocalCharacteristic,
   LocalDescriptor,
   LocalService,
   type NotifyOptions,
   type SubscriptionEvent,
-} from './gatt/local.js';
-export { isExpressibleAttCode } from './gatt/requests.js';
+} from '../bluez/gatt-local.js';
+export { isExpressibleAttCode } from '../bluez/gatt-requests.js';
 export {
   characteristic,
   descriptor,

@@ -1,14 +1,15 @@
 import { EventEmitter } from 'node:events';
 import { BusyError, InvalidArgumentError } from '../core/index.js';
-import { Adapter, checkAdapterSelector } from './adapter.js';
-import { Advertisement, type AdvertisementOptions } from './advertisement.js';
-import { Agent } from './agent.js';
+import { Adapter, checkAdapterSelector } from '../bluez/adapter.js';
+import { Advertisement, type AdvertisementOptions } from '../bluez/advertising.js';
+import { Agent } from '../bluez/agent.js';
 import { ObjectTree } from '../dbus/client/object-tree.js';
-import { callMethod, openSystemBus, roundTrip, type PeripheralBus } from './dbus/bus.js';
-import { DeviceWatch } from './device-watch.js';
-import { GattApplication, type ApplicationHost } from './gatt/application.js';
-import type { LocalService, SubscriptionEvent } from './gatt/local.js';
+import { callMethod, openSystemBus, roundTrip, type PeripheralBus } from '../bluez/calls.js';
+import { DeviceWatch } from '../bluez/device-watch.js';
+import { GattApplication, type ApplicationHost } from '../bluez/gatt-application.js';
+import type { LocalService, SubscriptionEvent } from '../bluez/gatt-local.js';
 import type { RemoteDevice, ServiceLike } from './gatt/types.js';
+import { IFACE } from '../bluez/names.js';
 
 /** Options of Peripheral.open(). */
 export interface PeripheralOptions {
@@ -233,7 +234,7 @@ export class Peripheral extends EventEmitter<PeripheralEvents> {
     try {
       await callMethod(this.bus, {
         path: '/org/bluez',
-        interface: 'org.bluez.AgentManager1',
+        interface: IFACE.agentManager,
         member: 'RegisterAgent',
         signature: 'os',
         body: [path, agent.capability],
@@ -243,7 +244,7 @@ export class Peripheral extends EventEmitter<PeripheralEvents> {
       if (opts.asDefault) {
         await callMethod(this.bus, {
           path: '/org/bluez',
-          interface: 'org.bluez.AgentManager1',
+          interface: IFACE.agentManager,
           member: 'RequestDefaultAgent',
           signature: 'o',
           body: [path],
@@ -266,7 +267,7 @@ export class Peripheral extends EventEmitter<PeripheralEvents> {
       if (!agent.released) {
         await callMethod(this.bus, {
           path: '/org/bluez',
-          interface: 'org.bluez.AgentManager1',
+          interface: IFACE.agentManager,
           member: 'UnregisterAgent',
           signature: 'o',
           body: [path],

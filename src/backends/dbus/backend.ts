@@ -20,9 +20,24 @@ import type {
 import type { ScanResult } from '../../central/types.js';
 import { BluezBus, Variant } from './bus.js';
 import { DbusConnection, type DbusPathStats } from './connection.js';
-import { isTransientConnectError } from './errors.js';
+import { isTransientConnectError } from '../../bluez/errors.js';
 import { ObjectMirror, fetchObjects } from './object-mirror.js';
-import { IFACE, devicePath, scanResultFromDevice, type ObjectTree, type Props } from './objects.js';
+import {
+  BLUEZ_ROOT,
+  IFACE,
+  type BluezCall,
+  type ObjectTree,
+  type Props,
+} from '../../bluez/names.js';
+import { scanResultFromDevice } from './objects.js';
+import {
+  adapterInfo,
+  byName,
+  devicePath,
+  pickAdapter,
+  removeDevice,
+  type AdapterSelector,
+} from '../../bluez/adapter.js';
 
 export interface DbusBackendOptions {
   /**
@@ -35,8 +50,6 @@ export interface DbusBackendOptions {
   servicesResolvedTimeoutMs?: number;
 }
 
-/** Where bluetoothd keeps its adapters and devices (the mirror's and the signals' scope). */
-const BLUEZ_ROOT = '/org/bluez';
 /** Keys whose presence in a Device1 change means an advertising report arrived. */
 const REPORT_KEYS = ['RSSI', 'ManufacturerData', 'ServiceData', 'TxPower'];
 
@@ -82,7 +95,7 @@ export class DbusBackend implements CentralBackend {
       // Subscribed before the snapshot, so nothing between the two is missed.
       await bus.watch(BLUEZ_ROOT);
       await mirror.load(() => fetchObjects(bus));
-      const path = pickAdapter(mirror.objects, options.adapter);
+      const path = adapterPathIn(mirror.objects, options.adapter);
       this.adapterPath = path;
       // Only this adapter's signals from now on: in the lab the peer is another adapter of the
       // same bluetoothd, and its side announces as many GATT objects on each connect as ours.
@@ -259,6 +272,7 @@ export class DbusBackend implements CentralBackend {
 
   async removeBond(address?: string): Promise<void> {
     const bus = this.need();
+    const call: BluezCall = (...a) => bus.call(...a);
     const paths =
       address === undefined
         ? [...this.devices]
@@ -267,7 +281,7 @@ export class DbusBackend implements CentralBackend {
         : [devicePath(this.adapterPath, normalizeAddress(address))];
     for (const p of paths) {
       if (!this.devices.has(p)) continue;
-      await bus.call(this.adapterPath, IFACE.adapter, 'RemoveDevice', 'o', [p]);
+      await removeDevice(call, this.adapterPath, p);
     }
   }
 
@@ -386,24 +400,13 @@ export class DbusBackend implements CentralBackend {
   }
 }
 
-function pickAdapter(tree: ObjectTree, want: string | number | undefined): string {
+/** The path of the adapter `want` names, among those in bluetoothd's object tree. */
+function adapterPathIn(tree: ObjectTree, want: AdapterSelector): string {
   const adapters = [...tree]
     .filter(([, ifaces]) => ifaces.has(IFACE.adapter))
-    .map(([path, ifaces]) => ({ path, props: ifaces.get(IFACE.adapter) as Props }))
-    .sort((a, b) => a.path.localeCompare(b.path, 'en', { numeric: true }));
-  if (adapters.length === 0) throw new NotFoundError('No Bluetooth adapter in bluetoothd');
-  if (want === undefined) return (adapters[0] as { path: string }).path;
-  const name = typeof want === 'number' ? `hci${want}` : want;
-  const hit = adapters.find(
-    (a) =>
-      a.path.endsWith('/' + name) || String(a.props.Address).toUpperCase() === name.toUpperCase(),
-  );
-  if (!hit) {
-    throw new NotFoundError(
-      `No adapter ${name} (have ${adapters.map((a) => a.path.slice(11)).join(', ')})`,
-    );
-  }
-  return hit.path;
+    .map(([path, ifaces]) => adapterInfo(path, Object.fromEntries(ifaces)))
+    .sort(byName);
+  return pickAdapter(adapters, want).path;
 }
 
 /** Polls `check` every `everyMs` until true; TimeoutError after `ms`, AbortError on abort. */

@@ -2,8 +2,8 @@ import { BackendError } from '../../core/index.js';
 import { connectBus, type DbusClient } from '../../dbus/client/index.js';
 import type { WireMessage } from '../../dbus/message-codec.js';
 import { Variant } from '../../dbus/client/variant.js';
-import { mapDbusError, type ErrorContext } from './errors.js';
-import { IFACE, unwrapProps, type Props } from './objects.js';
+import { mapDbusError, type ErrorContext } from '../../bluez/errors.js';
+import { BLUEZ, BLUEZ_CALL_TIMEOUT_MS, IFACE, unwrapProps, type Props } from '../../bluez/names.js';
 
 /** What BluezBus needs from a connection (blekit's DbusClient; tests pass a stand-in). */
 export type BusConnection = Pick<DbusClient, 'call' | 'on' | 'close'>;
@@ -15,8 +15,6 @@ const SIGNAL = 4;
  * error. Keep well under so signals and other clients' traffic still fit.
  */
 export const MAX_PENDING_CALLS = 64;
-/** Default limit on one method call: bluetoothd answers GATT calls within its own ATT timeout (30 s). */
-export const DEFAULT_CALL_TIMEOUT_MS = 40_000;
 
 export type PropsChangedHandler = (iface: string, changed: Props, invalidated: string[]) => void;
 /** Like PropsChangedHandler, for a handler that watches a whole subtree. */
@@ -79,14 +77,14 @@ export class BluezBus {
     signature = '',
     body: unknown[] = [],
     context: ErrorContext = 'other',
-    timeoutMs = DEFAULT_CALL_TIMEOUT_MS,
+    timeoutMs = BLUEZ_CALL_TIMEOUT_MS,
   ): Promise<unknown[]> {
     if (this.closed) throw new BackendError('D-Bus connection is closed', { backend: 'dbus' });
     // A finishing call hands its slot straight to the next waiter, so the count never overshoots.
     if (this.pending < MAX_PENDING_CALLS) this.pending++;
     else await new Promise<void>((r) => this.waiting.push(r));
     try {
-      const msg = { destination: 'org.bluez', path, interface: iface, member, signature, body };
+      const msg = { destination: BLUEZ, path, interface: iface, member, signature, body };
       return (await this.bus.call(msg, timeoutMs)).body;
     } catch (e) {
       throw mapDbusError(e, `${member} ${path}`, context);
@@ -178,7 +176,7 @@ export class BluezBus {
       signature: 's',
       body: [rule],
     };
-    await this.bus.call(msg, DEFAULT_CALL_TIMEOUT_MS);
+    await this.bus.call(msg, BLUEZ_CALL_TIMEOUT_MS);
   }
 
   private onSignal(m: WireMessage): void {

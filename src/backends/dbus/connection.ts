@@ -1,6 +1,7 @@
 import {
   BleError,
   delay,
+  normalizeUuid,
   NotConnectedError,
   NotFoundError,
   NotSupportedError,
@@ -11,6 +12,7 @@ import {
 import type {
   BackendConnection,
   BackendSubscribeOptions,
+  BackendWriteOptions,
   ConnectionEvents,
 } from '../../central/backend.js';
 import type {
@@ -23,7 +25,8 @@ import { PacketSocket, nativeAvailable } from '../../native/seqpacket.js';
 import { Variant, type BluezBus } from './bus.js';
 import { OneAtATime } from './one-at-a-time.js';
 import { fetchObjects, serviceNodes, type ObjectMirror } from './object-mirror.js';
-import { IFACE, buildDeviceGatt, type DeviceGatt, type Props } from './objects.js';
+import { IFACE, type Props } from '../../bluez/names.js';
+import { buildDeviceGatt, type DeviceGatt } from './objects.js';
 
 export interface DbusConnectionOptions {
   /** Default true: see DbusBackendOptions.acquire. */
@@ -55,6 +58,11 @@ export interface DbusPathStats {
   fetchedDiscoveries: number;
   /** Why the last Acquire* attempt fell back to D-Bus, if one did. */
   lastFallback?: string;
+  /**
+   * Whether write commands may travel on several ATT bearers (the peer offers EATT, or that
+   * could not be told), once a write without response asked.
+   */
+  eatt?: boolean;
 }
 
 /** How often to ask for ServicesResolved while its signal has not come. */
@@ -63,6 +71,9 @@ const RESOLVED_POLL_MS = 1_000;
 const ACQUIRE_TIMEOUT_MS = 10_000;
 /** How long bluetoothd may take to notice a closed Acquire* fd. */
 const RELEASE_TIMEOUT_MS = 3_000;
+/** The GATT service and its Server Supported Features characteristic (bit 0: EATT). */
+const GATT_SERVICE = normalizeUuid('1801');
+const SERVER_FEATURES = normalizeUuid('2b3a');
 
 /** One LE link to a device through bluetoothd. */
 export class DbusConnection implements BackendConnection {
@@ -90,6 +101,8 @@ export class DbusConnection implements BackendConnection {
   private resolvedOnce = false;
   private changeTimer: NodeJS.Timeout | undefined;
   private resolvedWaiters: (() => void)[] = [];
+  /** Whether write commands to this peer stay on one ATT bearer; asked once per database. */
+  private oneBearerCheck: Promise<boolean> | undefined;
 
   constructor(
     private readonly bus: BluezBus,
@@ -204,9 +217,19 @@ export class DbusConnection implements BackendConnection {
     return v as Buffer;
   }
 
-  async write(c: CharacteristicInfo, value: Buffer, withResponse: boolean): Promise<void> {
+  async write(
+    c: CharacteristicInfo,
+    value: Buffer,
+    withResponse: boolean,
+    options: BackendWriteOptions = {},
+  ): Promise<void> {
     const path = await this.charPath(c);
-    if (!withResponse && c.properties.writeWithoutResponse && this.useAcquire()) {
+    if (
+      !withResponse &&
+      c.properties.writeWithoutResponse &&
+      this.useAcquire() &&
+      (options.unordered === true || (await this.oneBearer()))
+    ) {
       const sock = await this.writer(c.valueHandle, path);
       if (sock && value.length <= this.mtuValue - 3) {
         try {
@@ -225,7 +248,9 @@ export class DbusConnection implements BackendConnection {
     if (this.writers.has(c.valueHandle)) await this.releaseWriter(c.valueHandle, path);
     this.stats.dbusWrites++;
     const opts = { type: new Variant('s', withResponse ? 'request' : 'command') };
-    // A command is answered at once, but bluetoothd refuses it too while a request is pending.
+    // A command is answered once bluetoothd queued it, and one queued at a time leaves on the
+    // first free bearer, which is the same one each time: this keeps commands in order. A
+    // request is refused while another is pending.
     await this.calls.run(`${path} write`, () =>
       this.bus.call(path, IFACE.characteristic, 'WriteValue', 'aya{sv}', [value, opts], 'gatt'),
     );
@@ -353,6 +378,44 @@ export class DbusConnection implements BackendConnection {
 
   private useAcquire(): boolean {
     return this.options.acquire !== false && nativeAvailable();
+  }
+
+  /**
+   * Whether write commands to this peer travel on a single ATT bearer, so that a burst through
+   * the AcquireWrite socket arrives in order. With EATT there are several, and BlueZ 5.66 gives
+   * each queued command to whichever bearer can send first: a burst then spreads over them and
+   * the peer reads the bearers in any order. EATT needs the peer's Server Supported Features
+   * bit 0; a peer whose GATT service cannot be seen, or whose features cannot be read, counts
+   * as having several bearers.
+   */
+  private oneBearer(): Promise<boolean> {
+    this.oneBearerCheck ??= this.checkOneBearer();
+    return this.oneBearerCheck;
+  }
+
+  private async checkOneBearer(): Promise<boolean> {
+    const gattService = this.gatt?.services.find((s) => s.uuid === GATT_SERVICE);
+    const features = gattService?.characteristics.find((c) => c.uuid === SERVER_FEATURES);
+    if (gattService && !features) {
+      this.stats.eatt = false;
+      return true;
+    }
+    try {
+      if (!features) throw new NotFoundError('the GATT service is not visible');
+      const [v] = await this.bus.call(
+        await this.charPath(features),
+        IFACE.characteristic,
+        'ReadValue',
+        'a{sv}',
+        [{}],
+        'gatt',
+      );
+      this.stats.eatt = (((v as Buffer)[0] ?? 0) & 1) === 1;
+    } catch (e) {
+      this.stats.eatt = true;
+      this.stats.lastFallback = `EATT unknown, writes kept in order: ${(e as Error).message}`;
+    }
+    return !this.stats.eatt;
   }
 
   private async acquireNotify(
@@ -488,6 +551,7 @@ export class DbusConnection implements BackendConnection {
 
   private scheduleServicesChanged(_kind: string): void {
     this.gatt = undefined;
+    this.oneBearerCheck = undefined;
     if (this.changeTimer) clearTimeout(this.changeTimer);
     this.changeTimer = setTimeout(() => {
       this.changeTimer = undefined;

@@ -1,5 +1,6 @@
 import type { BluezBus } from './bus.js';
-import { IFACE, parseManagedObjects, type ObjectTree, type Props } from './objects.js';
+import { IFACE, type ObjectTree, type Props } from '../../bluez/names.js';
+import { parseManagedObjects } from './objects.js';
 
 /**
  * bluetoothd's objects under one path, kept current from InterfacesAdded/InterfacesRemoved and

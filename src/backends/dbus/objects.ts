@@ -14,36 +14,13 @@ import type {
   ScanResult,
   ServiceInfo,
 } from '../../central/types.js';
-
-export const IFACE = {
-  adapter: 'org.bluez.Adapter1',
-  device: 'org.bluez.Device1',
-  service: 'org.bluez.GattService1',
-  characteristic: 'org.bluez.GattCharacteristic1',
-  descriptor: 'org.bluez.GattDescriptor1',
-  props: 'org.freedesktop.DBus.Properties',
-  introspectable: 'org.freedesktop.DBus.Introspectable',
-  objectManager: 'org.freedesktop.DBus.ObjectManager',
-} as const;
-
-/** Property values with D-Bus variants already unwrapped. */
-export type Props = Record<string, unknown>;
-/** path -> interface -> properties, as GetManagedObjects returns them (unwrapped). */
-export type ObjectTree = Map<string, Map<string, Props>>;
-
-/** Strips Variant wrappers ({ signature, value }) from a property dictionary. */
-export function unwrapProps(raw: Record<string, unknown>): Props {
-  const out: Props = {};
-  for (const [k, v] of Object.entries(raw)) out[k] = unwrapVariant(v);
-  return out;
-}
-
-function unwrapVariant(v: unknown): unknown {
-  if (v && typeof v === 'object' && 'signature' in v && 'value' in v) {
-    return unwrapVariant((v as { value: unknown }).value);
-  }
-  return v;
-}
+import {
+  IFACE,
+  unwrapProps,
+  unwrapVariant,
+  type ObjectTree,
+  type Props,
+} from '../../bluez/names.js';
 
 export function parseManagedObjects(body: unknown): ObjectTree {
   const tree: ObjectTree = new Map();
@@ -55,11 +32,6 @@ export function parseManagedObjects(body: unknown): ObjectTree {
     tree.set(path, m);
   }
   return tree;
-}
-
-/** '/org/bluez/hci0' + 'AA:BB:..' -> '/org/bluez/hci0/dev_AA_BB_..'. */
-export function devicePath(adapterPath: string, address: string): string {
-  return `${adapterPath}/dev_${address.replace(/:/g, '_')}`;
 }
 
 /**

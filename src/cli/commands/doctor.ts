@@ -3,7 +3,7 @@ import { access, constants, readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { NotSupportedError, withTimeout } from '../../core/index.js';
 import { nativeStatus } from '../../native/addon.js';
-import { openSystemBus } from '../../peripheral/dbus/bus.js';
+import { openSystemBus } from '../../bluez/calls.js';
 import { listAdapters, type AdapterInfo } from '../../peripheral/index.js';
 import { action } from '../common.js';
 import {

@@ -4,7 +4,7 @@ import {
   type BytesLike,
   type CharacteristicFlag,
 } from '../../core/index.js';
-import type { LocalCharacteristic, LocalService } from './local.js';
+import type { LocalCharacteristic, LocalService } from '../../bluez/gatt-local.js';
 import type {
   CharacteristicDefinition,
   DescriptorDefinition,

@@ -103,6 +103,18 @@ interface PathStats {
   acquiredWrites: number;
   dbusWrites: number;
   lastFallback?: string;
+  /** Whether write commands may take several bearers (set once one was written). */
+  eatt?: boolean;
+}
+
+/** Without a response nothing says when the peer has a command: poll the echo briefly. */
+async function echoed(d: Device, want: string): Promise<void> {
+  let back = '';
+  for (let i = 0; i < 50 && back !== want; i++) {
+    back = (await d.read(C.echo)).toString();
+    if (back !== want) await sleep(100);
+  }
+  assert.equal(back, want);
 }
 
 function pathStats(central: Central, address: string): PathStats | undefined {
@@ -331,20 +343,27 @@ export function centralConformance(
       assert.deepEqual(await d.read(C.read), READ_VALUE);
       await d.write(C.echo, Buffer.from('with response'));
       assert.equal((await d.read(C.echo)).toString(), 'with response');
-      await d.write(C.echo, Buffer.from('without'), { withoutResponse: true });
-      // Without a response nothing says when the peer has it: poll briefly.
-      let back = '';
-      for (let i = 0; i < 50 && back !== 'without'; i++) {
-        back = (await d.read(C.echo)).toString();
-        if (back !== 'without') await sleep(100);
-      }
-      assert.equal(back, 'without');
+      // ordered: false takes the fast path (the AcquireWrite socket) whatever the bearers.
+      await d.write(C.echo, Buffer.from('without'), { withoutResponse: true, ordered: false });
+      await echoed(d, 'without');
       const after = pathStats(central, peer.address);
       if (before && after) {
         assert.equal(
           after.acquiredWrites - before.acquiredWrites,
           1,
           `the command did not go through AcquireWrite (${after.lastFallback ?? '-'})`,
+        );
+      }
+      // By default order is kept: the socket only where the link has one ATT bearer.
+      await d.write(C.echo, Buffer.from('in order'), { withoutResponse: true });
+      await echoed(d, 'in order');
+      const last = pathStats(central, peer.address);
+      if (after && last) {
+        const socket = last.eatt === false;
+        assert.equal(
+          last.acquiredWrites - after.acquiredWrites,
+          socket ? 1 : 0,
+          `ordered command over ${socket ? 'one bearer' : 'EATT'}: ${last.lastFallback ?? '-'}`,
         );
       }
       const big = pattern(LONGEST_WRITE);

@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { DbusBackend } from '../../../src/backends/dbus/index.js';
 import { Central, type Device } from '../../../src/central/index.js';
 import { AttError, NotFoundError, PermissionError, TimeoutError } from '../../../src/core/index.js';
-import { getManagedObjects, getProperty, openSystemBus } from '../../../src/peripheral/dbus/bus.js';
+import { getManagedObjects, getProperty, openSystemBus } from '../../../src/bluez/calls.js';
 import {
   Agent,
   Peripheral,

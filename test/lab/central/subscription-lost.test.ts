@@ -5,42 +5,24 @@
 // cannot find the characteristic again, and must say so with a typed error instead of staying
 // "connected" delivering nothing.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { DbusBackend } from '../../../src/backends/dbus/index.js';
-import { Central, type Device } from '../../../src/central/index.js';
+import { test } from 'node:test';
 import { SubscriptionLostError } from '../../../src/core/index.js';
-import { assertInLab } from '../../support/proc.js';
-import { forgetPeers } from '../peripheral/support.js';
+import { dbusSession } from './dbus-session.js';
 import { CONFORMANCE as C } from './peer.js';
 import { bluezExamplePeer } from './peers/bluez-example.js';
 
 const T = { timeout: 240_000 };
 const peer = bluezExamplePeer();
-let central: Central;
-let device: Device | undefined;
-
-before(async () => {
-  assertInLab();
-  await forgetPeers();
-  await peer.start();
-  central = new Central({ backend: new DbusBackend(), adapter: 'hci0' });
-  await central.start();
-});
-
-after(async () => {
-  await device?.disconnect().catch(() => undefined);
-  await central?.stop().catch(() => undefined);
-  await peer.stop().catch(() => undefined);
-  await forgetPeers();
-});
+const session = dbusSession(peer);
 
 test('the subscribed service vanishing on a live link is a SubscriptionLostError', T, async () => {
   await peer.advertise(true);
-  device = await central.connect(peer.address, {
+  const device = await session.central.connect(peer.address, {
     timeoutMs: 60_000,
     addressType: 'public',
     autoReconnect: { initialDelayMs: 500, maxDelayMs: 3_000 },
   });
+  session.device = device;
   await peer.advertise(false);
   await device.discover();
   const values: number[] = [];

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { getManagedObjects, getProperty, openSystemBus } from '../../../src/peripheral/dbus/bus.js';
+import { getManagedObjects, getProperty, openSystemBus } from '../../../src/bluez/calls.js';
 import {
   Adapter,
   Agent,

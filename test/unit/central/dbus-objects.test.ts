@@ -3,12 +3,12 @@ import { test } from 'node:test';
 import {
   advertisementFromDevice,
   buildDeviceGatt,
-  devicePath,
   handleFromPath,
   parseManagedObjects,
   propertiesFromFlags,
   scanResultFromDevice,
 } from '../../../src/backends/dbus/objects.js';
+import { devicePath } from '../../../src/bluez/adapter.js';
 import { Variant } from '../../../src/dbus/client/variant.js';
 
 const V = (s: string, v: unknown) => new Variant(s, v);

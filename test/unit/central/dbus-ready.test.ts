@@ -5,7 +5,7 @@ import { TimeoutError } from '../../../src/core/errors.js';
 import type { BluezBus, PropsChangedHandler } from '../../../src/backends/dbus/bus.js';
 import { DbusConnection } from '../../../src/backends/dbus/connection.js';
 import type { ObjectMirror } from '../../../src/backends/dbus/object-mirror.js';
-import type { Props } from '../../../src/backends/dbus/objects.js';
+import type { Props } from '../../../src/bluez/names.js';
 
 const PATH = '/org/bluez/hci0/dev_00_AA_01_01_00_01';
 

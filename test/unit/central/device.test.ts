@@ -27,6 +27,25 @@ test('reads and writes resolve UUIDs and handles to value handles', async () => 
   assert.deepEqual(conn.log.slice(-2), ['readDesc 19', 'writeDesc 19 0100']);
 });
 
+test('writes without response stay ordered unless ordered: false opts out', async () => {
+  const { device, conn } = await connected();
+  await device.write('2a37', [1], { withoutResponse: true });
+  await device.write('2a37', [2], { withoutResponse: true, ordered: true });
+  await device.write('2a37', [3], { withoutResponse: true, ordered: false });
+  // A Write Request is answered in turn: the opt-out means nothing there.
+  await device.write('2a37', [4], { ordered: false });
+  assert.deepEqual(conn.log.slice(1), [
+    'write 18 01 cmd',
+    'write 18 02 cmd',
+    'write 18 03 cmd unordered',
+    'write 18 04 req',
+  ]);
+  await assert.rejects(
+    device.write('2a37', [5], { withoutResponse: true, ordered: 'no' as unknown as boolean }),
+    InvalidArgumentError,
+  );
+});
+
 test('write input is checked: size limits, byte values, refs', async () => {
   const { device, conn } = await connected();
   await assert.rejects(device.write('2a37', Buffer.alloc(513)), InvalidArgumentError);

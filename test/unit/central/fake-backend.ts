@@ -3,6 +3,7 @@ import { NotConnectedError, NotSupportedError, type AddressType } from '../../..
 import type {
   AdapterInfo,
   BackendCallOptions,
+  BackendWriteOptions,
   BackendConnection,
   BackendConnectOptions,
   BackendScanOptions,
@@ -141,11 +142,12 @@ export class FakeConnection implements BackendConnection {
     c: CharacteristicInfo,
     v: Buffer,
     withResponse: boolean,
-    call?: BackendCallOptions,
+    call?: BackendWriteOptions,
   ): Promise<void> {
     this.check();
     await this.gate('write', call);
-    this.log.push(`write ${c.valueHandle} ${v.toString('hex')} ${withResponse ? 'req' : 'cmd'}`);
+    const how = withResponse ? 'req' : call?.unordered ? 'cmd unordered' : 'cmd';
+    this.log.push(`write ${c.valueHandle} ${v.toString('hex')} ${how}`);
     this.values.set(c.valueHandle, v);
   }
   async readDescriptor(h: number): Promise<Buffer> {

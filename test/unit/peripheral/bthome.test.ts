@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { InvalidArgumentError } from '../../../src/core/errors.js';
 import { BTHOME_UUID, decodeBthome } from '../../../src/formats/bthome.js';
 import { bthomeAdvertisement } from '../../../src/peripheral/bthome.js';
-import { advertisementProperties } from '../../../src/peripheral/advertisement.js';
+import { advertisementProperties } from '../../../src/bluez/advertising.js';
 
 test('bthomeAdvertisement gives service data the advertising API accepts', () => {
   const o = bthomeAdvertisement(

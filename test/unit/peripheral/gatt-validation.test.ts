@@ -7,7 +7,7 @@ import {
   isExpressibleAttCode,
   sliceForOffset,
   toDBusReply,
-} from '../../../src/peripheral/gatt/requests.js';
+} from '../../../src/bluez/gatt-requests.js';
 import { validateService } from '../../../src/peripheral/gatt/validate.js';
 
 const bad: [string, unknown][] = [

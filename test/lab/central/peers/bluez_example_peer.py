@@ -4,11 +4,12 @@
 # conformance service the central suite needs (see test/lab/central/peer.ts for its contract).
 # Commands on stdin, one per line: "adv on", "adv off", "quit"; each answers "ok <cmd>" or
 # "err <cmd> <reason>" on stdout. "ready" is printed once the GATT application is registered.
-# Usage: bluez_example_peer.py hciN [--extras] [--includes]
+# Usage: bluez_example_peer.py hciN [--extras] [--includes] [--sink]
 import importlib.machinery
 import importlib.util
 import struct
 import sys
+import zlib
 
 import dbus
 import dbus.mainloop.glib
@@ -182,6 +183,51 @@ def add_includes(bus, app):
     including.add_characteristic(ConstChrc(bus, 0, including, 0xc031, b'the including one'))
     for s in (secondary, other, including):
         app.add_service(s)
+class SinkChrc(gs.Characteristic):
+    """Write-without-response only: every value is folded, in arrival order, into the record."""
+
+    def __init__(self, bus, index, service, record):
+        gs.Characteristic.__init__(
+            self, bus, index, uuid(0xc061), ['write-without-response'], service)
+        self.record = record
+
+    def WriteValue(self, value, options):
+        self.record.add(bytes(value))
+
+
+class SinkRecordChrc(gs.Characteristic):
+    """Read: u32 LE count, u32 LE total bytes, u32 LE CRC-32 of the bytes in arrival order, then
+    the last value. Any write starts a new record."""
+
+    def __init__(self, bus, index, service):
+        gs.Characteristic.__init__(self, bus, index, uuid(0xc062), ['read', 'write'], service)
+        self.reset()
+
+    def reset(self):
+        self.count, self.total, self.crc, self.last = 0, 0, 0, b''
+
+    def add(self, data):
+        self.count += 1
+        self.total += len(data)
+        self.crc = zlib.crc32(data, self.crc)
+        self.last = data
+
+    def ReadValue(self, options):
+        head = struct.pack('<III', self.count, self.total, self.crc & 0xffffffff)
+        return dbus.Array(head + self.last, signature='y')
+
+    def WriteValue(self, value, options):
+        self.reset()
+
+
+def add_sink(bus, app):
+    """--sink: service 0xc060 with a write-without-response sink (0xc061) whose arrival order
+    can be checked through its record (0xc062)."""
+    service = gs.Service(bus, 12, uuid(0xc060), True)
+    record = SinkRecordChrc(bus, 1, service)
+    service.add_characteristic(SinkChrc(bus, 0, service, record))
+    service.add_characteristic(record)
+    app.add_service(service)
 
 
 def main():
@@ -194,6 +240,8 @@ def main():
         add_extras(bus, app)
     if '--includes' in sys.argv[2:]:
         add_includes(bus, app)
+    if '--sink' in sys.argv[2:]:
+        add_sink(bus, app)
     advert = ad.TestAdvertisement(bus, 0)
     obj = bus.get_object('org.bluez', adapter)
     gatt_manager = dbus.Interface(obj, 'org.bluez.GattManager1')

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { test } from 'node:test';
-import { mapDbusError } from '../../../../src/backends/dbus/errors.js';
+import { mapDbusError } from '../../../../src/bluez/errors.js';
 import {
   AttError,
   BackendError,

@@ -9,10 +9,11 @@ import {
 } from '../core/index.js';
 import type { ObjectTree, PropertySpec } from '../dbus/client/object-tree.js';
 import { Variant } from '../dbus/client/variant.js';
-import { callMethod, getProperty, type PeripheralBus } from './dbus/bus.js';
+import { callMethod, getProperty, type PeripheralBus } from './calls.js';
+import { IFACE } from './names.js';
 
-const AD_IFACE = 'org.bluez.LEAdvertisement1';
-const MANAGER_IFACE = 'org.bluez.LEAdvertisingManager1';
+const AD_IFACE = IFACE.advertisement;
+const MANAGER_IFACE = IFACE.advertisingManager;
 
 export type AdvertisingInclude = 'tx-power' | 'appearance' | 'local-name';
 

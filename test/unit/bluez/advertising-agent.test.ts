@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InvalidArgumentError } from '../../../src/core/index.js';
-import { advertisementProperties } from '../../../src/peripheral/advertisement.js';
-import { pickAdapter, type AdapterInfo } from '../../../src/peripheral/adapter.js';
+import { advertisementProperties } from '../../../src/bluez/advertising.js';
 import { ObjectTree } from '../../../src/dbus/client/object-tree.js';
 import { Agent } from '../../../src/peripheral/index.js';
-import { FakeBus } from './fake-bus.js';
+import { FakeBus } from '../peripheral/fake-bus.js';
 
 test('advertisement options become LEAdvertisement1 properties', () => {
   const p = advertisementProperties({
@@ -101,26 +100,4 @@ test('an agent answers through its callbacks', async () => {
   r = await agentCall(agent, 'RequestAuthorization', 'o', [DEV]);
   assert.equal(r.errorName, 'org.bluez.Error.Rejected');
   assert.throws(() => new Agent({ capability: 'Telepathy' as never }), InvalidArgumentError);
-});
-
-test('pickAdapter finds adapters by name, path or address', () => {
-  const mk = (name: string, address: string): AdapterInfo => ({
-    name,
-    path: `/org/bluez/${name}`,
-    address,
-    alias: name,
-    powered: true,
-    discoverable: false,
-    discoverableTimeout: 0,
-    pairable: true,
-    canAdvertise: true,
-    canServeGatt: true,
-  });
-  const list = [mk('hci0', '00:AA:01:00:00:00'), mk('hci1', '00:AA:01:01:00:01')];
-  assert.equal(pickAdapter(list, 'hci1').name, 'hci1');
-  assert.equal(pickAdapter(list, '/org/bluez/hci0').name, 'hci0');
-  assert.equal(pickAdapter(list, '00-aa-01-01-00-01').name, 'hci1');
-  assert.equal(pickAdapter(list, undefined).name, 'hci0');
-  assert.throws(() => pickAdapter(list, 'hci7'), /no adapter/);
-  assert.throws(() => pickAdapter(list, 'eth0'), InvalidArgumentError);
 });

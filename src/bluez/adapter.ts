@@ -1,21 +1,21 @@
+// Adapter1 for both roles: what an adapter is (its info from the object tree), which one a
+// selector names, removing a device, and the settings the peripheral's Adapter changes.
 import { InvalidArgumentError, isAddress, normalizeAddress, NotFoundError } from '../core/index.js';
+import type { AdapterInfo as CentralAdapterInfo } from '../central/backend.js';
 import {
-  callMethod,
+  bluezCall,
   getManagedObjects,
   getProperty,
   openSystemBus,
   setProperty,
   type PeripheralBus,
-} from './dbus/bus.js';
+} from './calls.js';
+import { IFACE, type Adapter1Props, type BluezCall, type Props } from './names.js';
 
-const ADAPTER_IFACE = 'org.bluez.Adapter1';
-
-export interface AdapterInfo {
-  /** 'hci0' */
-  name: string;
+/** An adapter as bluetoothd describes it: the central's AdapterInfo and more. */
+export interface AdapterInfo extends CentralAdapterInfo {
   /** '/org/bluez/hci0' */
   path: string;
-  address: string;
   addressType?: string;
   alias: string;
   powered: boolean;
@@ -27,8 +27,9 @@ export interface AdapterInfo {
   canServeGatt: boolean;
 }
 
-function toInfo(path: string, ifaces: Record<string, Record<string, unknown>>): AdapterInfo {
-  const a = ifaces[ADAPTER_IFACE] ?? {};
+/** The adapter at `path` from its interfaces (GetManagedObjects or the object mirror). */
+export function adapterInfo(path: string, ifaces: Record<string, Props>): AdapterInfo {
+  const a: Adapter1Props = ifaces[IFACE.adapter] ?? {};
   const info: AdapterInfo = {
     name: path.split('/').pop() as string,
     path,
@@ -38,8 +39,8 @@ function toInfo(path: string, ifaces: Record<string, Record<string, unknown>>): 
     discoverable: a.Discoverable === true,
     discoverableTimeout: Number(a.DiscoverableTimeout ?? 0),
     pairable: a.Pairable === true,
-    canAdvertise: 'org.bluez.LEAdvertisingManager1' in ifaces,
-    canServeGatt: 'org.bluez.GattManager1' in ifaces,
+    canAdvertise: IFACE.advertisingManager in ifaces,
+    canServeGatt: IFACE.gattManager in ifaces,
   };
   if (typeof a.AddressType === 'string') info.addressType = a.AddressType;
   return info;
@@ -51,19 +52,28 @@ export async function listAdapters(opts: { bus?: PeripheralBus } = {}): Promise<
   try {
     const objs = await getManagedObjects(bus);
     return Object.entries(objs)
-      .filter(([, ifaces]) => ADAPTER_IFACE in ifaces)
-      .map(([path, ifaces]) => toInfo(path, ifaces))
-      .sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
+      .filter(([, ifaces]) => IFACE.adapter in ifaces)
+      .map(([path, ifaces]) => adapterInfo(path, ifaces))
+      .sort(byName);
   } finally {
     if (!opts.bus) bus.close();
   }
 }
 
-/** 'hci1', '/org/bluez/hci1' or an address; undefined picks the first adapter. */
-export type AdapterSelector = string | undefined;
+/** Adapters in hci order. */
+export function byName(a: AdapterInfo, b: AdapterInfo): number {
+  return a.name.localeCompare(b.name, 'en', { numeric: true });
+}
+
+/** 'hci1', '/org/bluez/hci1', 1 or an address; undefined picks the first adapter. */
+export type AdapterSelector = string | number | undefined;
 
 export function checkAdapterSelector(sel: AdapterSelector): void {
   if (sel === undefined) return;
+  if (typeof sel === 'number') {
+    if (Number.isInteger(sel) && sel >= 0) return;
+    throw new InvalidArgumentError(`adapter index must be a whole number, got ${sel}`);
+  }
   if (typeof sel !== 'string' || !(/^(\/org\/bluez\/)?hci\d+$/.test(sel) || isAddress(sel))) {
     throw new InvalidArgumentError(
       `adapter must be 'hciN', '/org/bluez/hciN' or an address, got ${JSON.stringify(sel)}`,
@@ -75,6 +85,7 @@ export function pickAdapter(list: AdapterInfo[], sel: AdapterSelector): AdapterI
   checkAdapterSelector(sel);
   let found: AdapterInfo | undefined;
   if (sel === undefined) found = list[0];
+  else if (typeof sel === 'number') found = list.find((a) => a.name === `hci${sel}`);
   else if (isAddress(sel)) {
     const addr = normalizeAddress(sel);
     found = list.find((a) => a.address.toUpperCase() === addr);
@@ -121,11 +132,11 @@ export class Adapter {
   }
 
   private set(name: string, sig: string, value: unknown): Promise<void> {
-    return setProperty(this.bus, this.path, ADAPTER_IFACE, name, sig, value);
+    return setProperty(this.bus, this.path, IFACE.adapter, name, sig, value);
   }
 
   async get(name: string): Promise<unknown> {
-    return getProperty(this.bus, this.path, ADAPTER_IFACE, name);
+    return getProperty(this.bus, this.path, IFACE.adapter, name);
   }
 
   setPowered(on: boolean): Promise<void> {
@@ -158,20 +169,24 @@ export class Adapter {
 
   /** Removes a remote device (and its bond) from the adapter. */
   async removeDevice(address: string): Promise<void> {
-    const path = `${this.path}/dev_${normalizeAddress(address).replace(/:/g, '_')}`;
-    await callMethod(this.bus, {
-      path: this.path,
-      interface: ADAPTER_IFACE,
-      member: 'RemoveDevice',
-      signature: 'o',
-      body: [path],
-    });
+    const path = devicePath(this.path, normalizeAddress(address));
+    await removeDevice(bluezCall(this.bus), this.path, path);
   }
 
   /** Disconnects the bus when this Adapter opened it. */
   close(): void {
     if (this.ownsBus) this.bus.close();
   }
+}
+
+/** '/org/bluez/hci0' + 'AA:BB:..' -> '/org/bluez/hci0/dev_AA_BB_..'. */
+export function devicePath(adapterPath: string, address: string): string {
+  return `${adapterPath}/dev_${address.replace(/:/g, '_')}`;
+}
+
+/** Adapter1.RemoveDevice: drops the device object, its bond and its cached database. */
+export async function removeDevice(call: BluezCall, adapterPath: string, path: string) {
+  await call(adapterPath, IFACE.adapter, 'RemoveDevice', 'o', [path]);
 }
 
 function checkBool(v: unknown, what: string): boolean {

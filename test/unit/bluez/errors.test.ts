@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isTransientConnectError, mapDbusError } from '../../../src/backends/dbus/errors.js';
+import { isTransientConnectError, mapDbusError } from '../../../src/bluez/errors.js';
 import {
   AttError,
   BackendError,

@@ -3,10 +3,10 @@ import { test } from 'node:test';
 import { AttError } from '../../../src/core/index.js';
 import { ObjectTree, splitSignature } from '../../../src/dbus/client/object-tree.js';
 import { Variant } from '../../../src/dbus/client/variant.js';
-import { GattApplication } from '../../../src/peripheral/gatt/application.js';
+import { GattApplication } from '../../../src/bluez/gatt-application.js';
 import { characteristic, descriptor, onWrite, Service } from '../../../src/peripheral/index.js';
 import type { WriteRequest } from '../../../src/peripheral/index.js';
-import { FakeBus, opts } from './fake-bus.js';
+import { FakeBus, opts } from '../peripheral/fake-bus.js';
 
 const CHAR = 'org.bluez.GattCharacteristic1';
 const DESC = 'org.bluez.GattDescriptor1';

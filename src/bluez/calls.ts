@@ -1,10 +1,11 @@
-import type { DbusClient } from '../../dbus/client/index.js';
-import { connectBus } from '../../dbus/client/index.js';
-import { Variant } from '../../dbus/client/variant.js';
-import type { MatchRule, SignalHandler } from '../../dbus/client/signals.js';
-import { mapDbusError } from '../../backends/dbus/errors.js';
-
-export const BLUEZ = 'org.bluez';
+// One-off bluetoothd calls on a plain D-Bus connection (the peripheral's, which also exports
+// objects): method calls with typed errors, properties, the object tree, signal subscriptions.
+import type { DbusClient } from '../dbus/client/index.js';
+import { connectBus } from '../dbus/client/index.js';
+import { Variant } from '../dbus/client/variant.js';
+import type { MatchRule, SignalHandler } from '../dbus/client/signals.js';
+import { mapDbusError } from './errors.js';
+import { BLUEZ, BLUEZ_CALL_TIMEOUT_MS, IFACE, unwrapProps, type BluezCall } from './names.js';
 
 /** The connection a peripheral runs on: blekit's D-Bus client (tests pass a stand-in). */
 export type PeripheralBus = Pick<
@@ -40,18 +41,27 @@ export async function callMethod(
   opts: CallOptions,
 ): Promise<unknown[]> {
   try {
-    const reply = await bus.call({
-      destination: opts.destination ?? BLUEZ,
-      path: opts.path,
-      interface: opts.interface,
-      member: opts.member,
-      signature: opts.signature ?? '',
-      body: opts.body ?? [],
-    });
+    const reply = await bus.call(
+      {
+        destination: opts.destination ?? BLUEZ,
+        path: opts.path,
+        interface: opts.interface,
+        member: opts.member,
+        signature: opts.signature ?? '',
+        body: opts.body ?? [],
+      },
+      BLUEZ_CALL_TIMEOUT_MS,
+    );
     return reply.body;
   } catch (err) {
     throw mapDbusError(err, `${opts.interface}.${opts.member} on ${opts.path}`);
   }
+}
+
+/** callMethod on `bus` in the shape the shared interface modules take. */
+export function bluezCall(bus: Pick<DbusClient, 'call'>): BluezCall {
+  return (path, iface, member, signature, body) =>
+    callMethod(bus, { path, interface: iface, member, signature, body });
 }
 
 export async function getProperty(
@@ -62,7 +72,7 @@ export async function getProperty(
 ): Promise<unknown> {
   const [v] = await callMethod(bus, {
     path,
-    interface: 'org.freedesktop.DBus.Properties',
+    interface: IFACE.props,
     member: 'Get',
     signature: 'ss',
     body: [iface, name],
@@ -80,7 +90,7 @@ export async function setProperty(
 ): Promise<void> {
   await callMethod(bus, {
     path,
-    interface: 'org.freedesktop.DBus.Properties',
+    interface: IFACE.props,
     member: 'Set',
     signature: 'ssv',
     body: [iface, name, new Variant(signature, value)],
@@ -93,7 +103,7 @@ export type ManagedObjects = Record<string, Record<string, Record<string, unknow
 export async function getManagedObjects(bus: Pick<DbusClient, 'call'>): Promise<ManagedObjects> {
   const [tree] = await callMethod(bus, {
     path: '/',
-    interface: 'org.freedesktop.DBus.ObjectManager',
+    interface: IFACE.objectManager,
     member: 'GetManagedObjects',
   });
   const out: ManagedObjects = {};
@@ -106,15 +116,9 @@ export async function getManagedObjects(bus: Pick<DbusClient, 'call'>): Promise<
   return out;
 }
 
-export function unwrapProps(props: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(props)) out[k] = (v as { value: unknown }).value;
-  return out;
-}
-
 /** Resolves once bluetoothd has handled everything we sent before (messages are in order). */
 export async function roundTrip(bus: Pick<DbusClient, 'call'>): Promise<void> {
-  await callMethod(bus, { path: '/', interface: 'org.freedesktop.DBus.Peer', member: 'Ping' });
+  await callMethod(bus, { path: '/', interface: IFACE.peer, member: 'Ping' });
 }
 
 /** Adds a match rule and routes matching signals to `fn`; returns an async remover. */

@@ -5,16 +5,16 @@ import {
   withTimeout,
   type BytesLike,
   type CharacteristicFlag,
-} from '../../core/index.js';
-import { closeFd, nativeAvailable, PacketSocket, seqpacketPair } from '../../native/seqpacket.js';
-import { Reply, type ObjectSpec, type ObjectTree } from '../../dbus/client/object-tree.js';
+} from '../core/index.js';
+import { closeFd, nativeAvailable, PacketSocket, seqpacketPair } from '../native/seqpacket.js';
+import { Reply, type ObjectSpec, type ObjectTree } from '../dbus/client/object-tree.js';
 import {
   applyWrite,
   parseReadOptions,
   parseWriteOptions,
   sliceForOffset,
   toDBusReply,
-} from './requests.js';
+} from './gatt-requests.js';
 import type {
   CharacteristicDefinition,
   DescriptorDefinition,
@@ -25,18 +25,19 @@ import type {
   ServiceDefinition,
   WriteHandler,
   WriteRequest,
-} from './types.js';
+} from '../peripheral/gatt/types.js';
 import {
   checkCharacteristicFlags,
   checkDescriptorFlags,
   checkHandle,
   checkValue,
   MAX_ATTRIBUTE_LENGTH,
-} from './validate.js';
+} from '../peripheral/gatt/validate.js';
+import { IFACE } from './names.js';
 
-const SERVICE_IFACE = 'org.bluez.GattService1';
-const CHAR_IFACE = 'org.bluez.GattCharacteristic1';
-const DESC_IFACE = 'org.bluez.GattDescriptor1';
+const SERVICE_IFACE = IFACE.service;
+const CHAR_IFACE = IFACE.characteristic;
+const DESC_IFACE = IFACE.descriptor;
 
 /** What attributes need from the application that owns them. */
 export interface AttributeHost {

@@ -1,7 +1,8 @@
 import { InvalidArgumentError, withTimeout } from '../core/index.js';
 import { DbusError, type ObjectSpec } from '../dbus/client/index.js';
-import { deviceFromPath } from './gatt/requests.js';
-import type { RemoteDevice } from './gatt/types.js';
+import { deviceFromPath } from './gatt-requests.js';
+import type { RemoteDevice } from '../peripheral/gatt/types.js';
+import { IFACE } from './names.js';
 
 /** The IO capabilities an agent can declare to BlueZ (they decide the pairing method). */
 export const AGENT_CAPABILITIES = [
@@ -98,7 +99,7 @@ export class Agent {
       handler: (args: unknown[]) => Promise<unknown[] | void> | void,
     ) => ({ inSignature, outSignature, handler });
     return {
-      'org.bluez.Agent1': {
+      [IFACE.agent]: {
         methods: {
           Release: m('', '', () => {
             this.released = true;

@@ -1,15 +1,9 @@
 import { EventEmitter } from 'node:events';
 import type { WireMessage } from '../dbus/message-codec.js';
-import {
-  getManagedObjects,
-  subscribeSignals,
-  unwrapProps,
-  type PeripheralBus,
-} from './dbus/bus.js';
-import { deviceFromPath } from './gatt/requests.js';
-import type { RemoteDevice } from './gatt/types.js';
-
-const DEVICE_IFACE = 'org.bluez.Device1';
+import { getManagedObjects, subscribeSignals, type PeripheralBus } from './calls.js';
+import { deviceFromPath } from './gatt-requests.js';
+import type { RemoteDevice } from '../peripheral/gatt/types.js';
+import { BLUEZ, IFACE, unwrapProps, type Device1Props } from './names.js';
 
 /** Follows Device1.Connected under one adapter: which centrals are connected right now. */
 export class DeviceWatch extends EventEmitter<{
@@ -35,8 +29,8 @@ export class DeviceWatch extends EventEmitter<{
       await subscribeSignals(
         this.bus,
         {
-          sender: 'org.bluez',
-          interface: 'org.freedesktop.DBus.Properties',
+          sender: BLUEZ,
+          interface: IFACE.props,
           member: 'PropertiesChanged',
           pathNamespace: this.adapterPath,
         },
@@ -45,8 +39,8 @@ export class DeviceWatch extends EventEmitter<{
       await subscribeSignals(
         this.bus,
         {
-          sender: 'org.bluez',
-          interface: 'org.freedesktop.DBus.ObjectManager',
+          sender: BLUEZ,
+          interface: IFACE.objectManager,
           member: 'InterfacesRemoved',
         },
         (msg) => this.onRemoved(msg),
@@ -55,8 +49,8 @@ export class DeviceWatch extends EventEmitter<{
       await subscribeSignals(
         this.bus,
         {
-          sender: 'org.bluez',
-          interface: 'org.freedesktop.DBus.ObjectManager',
+          sender: BLUEZ,
+          interface: IFACE.objectManager,
           member: 'InterfacesAdded',
         },
         (msg) => this.onAdded(msg),
@@ -64,7 +58,7 @@ export class DeviceWatch extends EventEmitter<{
     );
     const objs = await getManagedObjects(this.bus);
     for (const [path, ifaces] of Object.entries(objs)) {
-      if (ifaces[DEVICE_IFACE]?.Connected === true) this.set(path, true);
+      if (ifaces[IFACE.device]?.Connected === true) this.set(path, true);
     }
   }
 
@@ -75,20 +69,20 @@ export class DeviceWatch extends EventEmitter<{
 
   private onPropertiesChanged(msg: WireMessage): void {
     const [iface, changed] = msg.body as [string, Record<string, unknown>];
-    if (iface !== DEVICE_IFACE) return;
-    const props = unwrapProps(changed);
+    if (iface !== IFACE.device) return;
+    const props: Device1Props = unwrapProps(changed);
     if (typeof props.Connected === 'boolean') this.set(msg.path ?? '', props.Connected);
   }
 
   private onAdded(msg: WireMessage): void {
     const [path, ifaces] = msg.body as [string, Record<string, Record<string, unknown>>];
-    const dev = ifaces?.[DEVICE_IFACE];
-    if (dev && unwrapProps(dev).Connected === true) this.set(path, true);
+    const dev = ifaces?.[IFACE.device];
+    if (dev && (unwrapProps(dev) as Device1Props).Connected === true) this.set(path, true);
   }
 
   private onRemoved(msg: WireMessage): void {
     const [path, ifaces] = msg.body as [string, string[]];
-    if (ifaces.includes(DEVICE_IFACE)) this.set(path, false);
+    if (ifaces.includes(IFACE.device)) this.set(path, false);
   }
 
   private set(path: string, on: boolean): void {

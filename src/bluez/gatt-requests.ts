@@ -1,6 +1,6 @@
-import { AttError, AttErrorCode, isApplicationAttError } from '../../core/index.js';
-import { DbusError } from '../../dbus/client/errors.js';
-import type { ReadRequest, RemoteDevice, WriteRequest } from './types.js';
+import { AttError, AttErrorCode, isApplicationAttError } from '../core/index.js';
+import { DbusError } from '../dbus/client/errors.js';
+import type { ReadRequest, RemoteDevice, WriteRequest } from '../peripheral/gatt/types.js';
 
 type Options = Record<string, { value: unknown } | undefined>;
 

@@ -1,10 +1,11 @@
-import { BusyError, InvalidArgumentError } from '../../core/index.js';
-import { callMethod } from '../dbus/bus.js';
-import { OBJECT_MANAGER_IFACE, type ObjectTree } from '../../dbus/client/object-tree.js';
-import { bindService } from './service-class.js';
-import { LocalService, type AttributeHost } from './local.js';
-import type { ServiceDefinition, ServiceLike } from './types.js';
-import { validateService } from './validate.js';
+import { BusyError, InvalidArgumentError } from '../core/index.js';
+import { callMethod } from './calls.js';
+import { OBJECT_MANAGER_IFACE, type ObjectTree } from '../dbus/client/object-tree.js';
+import { bindService } from '../peripheral/gatt/service-class.js';
+import { LocalService, type AttributeHost } from './gatt-local.js';
+import type { ServiceDefinition, ServiceLike } from '../peripheral/gatt/types.js';
+import { validateService } from '../peripheral/gatt/validate.js';
+import { IFACE } from './names.js';
 
 /** What an application needs from the peripheral that owns it. */
 export interface ApplicationHost extends Omit<AttributeHost, 'tree'> {
@@ -110,7 +111,7 @@ export class GattApplication {
     try {
       await callMethod(this.host.bus, {
         path: this.host.adapterPath,
-        interface: 'org.bluez.GattManager1',
+        interface: IFACE.gattManager,
         member: 'RegisterApplication',
         signature: 'oa{sv}',
         body: [this.path, {}],
@@ -129,7 +130,7 @@ export class GattApplication {
     try {
       await callMethod(this.host.bus, {
         path: this.host.adapterPath,
-        interface: 'org.bluez.GattManager1',
+        interface: IFACE.gattManager,
         member: 'UnregisterApplication',
         signature: 'o',
         body: [this.path],

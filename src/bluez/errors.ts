@@ -10,8 +10,8 @@ import {
   NotSupportedError,
   PermissionError,
   TimeoutError,
-} from '../../core/index.js';
-import { DbusError } from '../../dbus/client/errors.js';
+} from '../core/index.js';
+import { DbusError } from '../dbus/client/errors.js';
 
 const BLUEZ = 'org.bluez.Error.';
 
