@@ -1,9 +1,18 @@
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
-import type { IClientOptions, MqttClient } from 'mqtt';
+import type { IClientOptions, IPublishPacket, MqttClient } from 'mqtt';
 import type { ScanFilter, ScanOptions, ScanResult } from '../central/index.js';
 import { BleError, InvalidArgumentError, log, normalizeAddress } from '../core/index.js';
 import { scanRecord } from '../cli/format.js';
+import { errorRecord, jsonReplacer } from '../cli/output.js';
+import { AllowList } from './allow-list.js';
+import {
+  parseCommand,
+  replyFieldsOf,
+  validResponseTopic,
+  type GatewayCommand,
+} from './commands.js';
+import { DeviceCommands, type ConnectSource } from './device-commands.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker.js';
 import { bthomeValues, decodeAdvertisement, type DecodedAdvertisement } from './decode.js';
 import { discoveryFor } from './home-assistant.js';
@@ -12,8 +21,8 @@ import { Topics, validTopicPart } from './topics.js';
 
 const trace = log('gateway');
 
-/** What the gateway scans with: a started Central (or anything with its scanStream). */
-export interface ScanSource {
+/** What the gateway scans (and, for commands, connects) with: a started Central. */
+export interface ScanSource extends Partial<ConnectSource> {
   scanStream(options: ScanOptions): AsyncIterable<ScanResult>;
   readonly adapter?: { name: string } | undefined;
 }
@@ -46,12 +55,19 @@ export interface GatewayOptions {
   bindKeys?: Record<string, Uint8Array | string>;
   /** Only devices passing this filter are published. */
   filter?: ScanFilter;
+  /**
+   * Devices commands may connect to and write to: addresses and/or service UUIDs. Empty or
+   * absent: every connect and write command is refused (README "Gateway commands").
+   */
+  allow?: string[];
 }
 
 interface DeviceState {
   lastSeen: number;
   name?: string;
   announced: Set<string>;
+  /** Service UUIDs in its advertisements (what a service allow-list matches). */
+  services: Set<string>;
 }
 
 /** Counters of a running gateway (`gateway.stats`). */
@@ -62,6 +78,9 @@ export interface GatewayStats {
   /** Publications replaced by a newer one within the rate limit. */
   rateLimited: number;
   publishErrors: number;
+  /** Commands received, and how many of them were answered with an error. */
+  commands: number;
+  commandErrors: number;
 }
 
 function check(v: number | undefined, what: string, min: number, dflt: number): number {
@@ -89,7 +108,14 @@ export class Gateway extends EventEmitter {
   private readonly discoveryPrefix: string | false;
   private readonly bindKeys = new Map<string, Uint8Array | string>();
   private readonly devices = new Map<string, DeviceState>();
-  private readonly stats_ = { advertisements: 0, published: 0, publishErrors: 0 };
+  private readonly stats_ = {
+    advertisements: 0,
+    published: 0,
+    publishErrors: 0,
+    commands: 0,
+    commandErrors: 0,
+  };
+  private readonly commands: DeviceCommands;
   private client?: MqttClient;
   private broker?: EmbeddedBroker;
   private scan?: AbortController;
@@ -117,6 +143,15 @@ export class Gateway extends EventEmitter {
     this.topics = new Topics(prefix, id);
     this.limiter = new RateLimiter(check(options.minIntervalMs, 'minIntervalMs', 0, 1000));
     this.presenceTimeoutMs = check(options.presenceTimeoutMs, 'presenceTimeoutMs', 1000, 60_000);
+    this.commands = new DeviceCommands(
+      options.central.connect ? (options.central as ConnectSource) : undefined,
+      new AllowList(options.allow ?? []),
+      this.topics,
+      {
+        publish: (topic, payload, retain) => this.publish(topic, payload, retain),
+        advertised: (address) => this.devices.get(address)?.services ?? [],
+      },
+    );
     for (const [addr, key] of Object.entries(options.bindKeys ?? {})) {
       this.bindKeys.set(normalizeAddress(addr), key);
     }
@@ -177,6 +212,10 @@ export class Gateway extends EventEmitter {
       qos: 1,
       retain: true,
     });
+    this.client.on('message', (topic, payload, packet) => {
+      if (topic === this.topics.command()) void this.onCommand(payload, packet);
+    });
+    await this.client.subscribeAsync(this.topics.command(), { qos: 1 });
     this.scan = new AbortController();
     this.sweep = setInterval(
       () => this.sweepPresence(),
@@ -247,7 +286,7 @@ export class Gateway extends EventEmitter {
     let dev = this.devices.get(address);
     const gateway = this.topics.gatewayId;
     if (!dev) {
-      dev = { lastSeen: r.timestamp, announced: new Set() };
+      dev = { lastSeen: r.timestamp, announced: new Set(), services: new Set() };
       this.devices.set(address, dev);
       this.publish(
         this.topics.presence(address),
@@ -265,6 +304,8 @@ export class Gateway extends EventEmitter {
     }
     dev.lastSeen = Date.now();
     if (r.name !== undefined) dev.name = r.name;
+    // Already normalized by the parser; bounded against a device that rotates UUIDs.
+    for (const u of r.advertisement.serviceUuids) if (dev.services.size < 32) dev.services.add(u);
     const record = { ...scanRecord(r), address, gateway };
     this.limiter.offer(`${address} advertisement`, () =>
       this.publish(this.topics.advertisement(address), record),
@@ -362,12 +403,54 @@ export class Gateway extends EventEmitter {
     }
   }
 
+  /**
+   * One command: validated, run, answered on its response topic (MQTT 5 property, else the
+   * payload's `responseTopic`) with `{result:'ok', value}` or the CLI's error shape, carrying
+   * the request's correlation data back the way it came.
+   */
+  private async onCommand(payload: Buffer, packet: IPublishPacket): Promise<void> {
+    this.stats_.commands += 1;
+    const props = packet.properties;
+    let cmd: GatewayCommand | undefined;
+    let reply: Record<string, unknown>;
+    try {
+      cmd = parseCommand(payload);
+      reply = { result: 'ok', value: await this.commands.run(cmd) };
+    } catch (e) {
+      this.stats_.commandErrors += 1;
+      reply = errorRecord(e);
+    }
+    const fields = cmd ?? replyFieldsOf(payload);
+    const topic = props?.responseTopic ?? fields.responseTopic;
+    if (fields.correlationData !== undefined) reply.correlationData = fields.correlationData;
+    if (topic === undefined || !validResponseTopic(topic)) {
+      trace.warn(
+        'no-response-topic',
+        'a command came without a usable response topic: not answered',
+      );
+      return;
+    }
+    const client = this.client;
+    if (!client) return;
+    const text = JSON.stringify(reply, jsonReplacer);
+    const correlationData = props?.correlationData;
+    client.publish(
+      topic,
+      text,
+      { qos: 1, ...(correlationData ? { properties: { correlationData } } : {}) },
+      (err) => {
+        if (err) trace.warn('reply', `answering a command on ${topic} failed: ${err.message}`);
+      },
+    );
+  }
+
   /** Stops scanning, publishes the offline status, disconnects, closes the embedded broker. */
   async stop(): Promise<void> {
     this.scan?.abort();
     if (this.sweep) clearInterval(this.sweep);
     await this.loop?.catch((e: unknown) => trace.debug(`scan ended: ${String(e)}`));
     this.limiter.clear();
+    await this.commands.close();
     const client = this.client;
     this.client = undefined;
     if (client) {

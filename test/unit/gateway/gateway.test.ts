@@ -216,3 +216,46 @@ test('bad options are refused before any I/O', () => {
     InvalidArgumentError,
   );
 });
+
+test('commands over MQTT 3.1.1 (the embedded broker): reply fields in the payload, refusals typed', async () => {
+  const gw = new Gateway({ central: new FakeScan(), id: 'cmd', embedded: { port: 0 } });
+  await gw.start();
+  const client = await connectAsync(gw.url as string, { protocolVersion: 4 });
+  try {
+    const replies: Record<string, unknown>[] = [];
+    client.on('message', (_t, p) => replies.push(JSON.parse(p.toString())));
+    await client.subscribeAsync('me/replies', { qos: 1 });
+    const send = (body: string): Promise<unknown> =>
+      client.publishAsync('blekit/gateways/cmd/command', body, { qos: 1 });
+    await send(
+      JSON.stringify({
+        command: 'connect',
+        address: ADDR,
+        responseTopic: 'me/replies',
+        correlationData: 'one',
+      }),
+    );
+    await send('{"command":"reboot","responseTopic":"me/replies","correlationData":"two"}');
+    // No response topic: run, but not answered.
+    await send(JSON.stringify({ command: 'disconnect', address: ADDR }));
+    await until('two replies', () => replies.length >= 2);
+    const [one, two] = [...replies].sort((a, b) =>
+      String(a.correlationData).localeCompare(String(b.correlationData)),
+    );
+    assert.deepEqual(one, {
+      result: 'error',
+      reason:
+        'connecting to devices is off: start the gateway with an allow-list (--allow ADDRESS or --allow SERVICE-UUID)',
+      exitCode: 5,
+      code: 'ERR_BLE_PERMISSION',
+      correlationData: 'one',
+    });
+    assert.equal(two?.code, 'ERR_BLE_INVALID_ARGUMENT');
+    assert.equal(two?.exitCode, 2);
+    await until('three commands counted', () => gw.stats.commands === 3);
+    assert.equal(gw.stats.commandErrors, 2);
+  } finally {
+    await client.endAsync();
+    await gw.stop();
+  }
+});
