@@ -16,6 +16,7 @@ import { DeviceCommands, type ConnectSource } from './device-commands.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker.js';
 import { bthomeValues, decodeAdvertisement, type DecodedAdvertisement } from './decode.js';
 import { discoveryFor } from './home-assistant.js';
+import { Outbox, type Pending } from './outbox.js';
 import { RateLimiter } from './rate-limit.js';
 import { Topics, validTopicPart } from './topics.js';
 
@@ -60,6 +61,11 @@ export interface GatewayOptions {
    * absent: every connect and write command is refused (README "Gateway commands").
    */
   allow?: string[];
+  /**
+   * Messages kept while the broker is unreachable, delivered on reconnect; beyond this the
+   * oldest are dropped and counted in the status (`dropped`). Default 1000.
+   */
+  bufferSize?: number;
 }
 
 interface DeviceState {
@@ -81,7 +87,16 @@ export interface GatewayStats {
   /** Commands received, and how many of them were answered with an error. */
   commands: number;
   commandErrors: number;
+  /** Messages waiting for the broker now, and lost to the buffer's bound so far. */
+  buffered: number;
+  dropped: number;
+  /** Times the connection to the broker came back. */
+  reconnects: number;
 }
+
+/** Reconnection delays double from the first to the last (ms). */
+export const RECONNECT_MIN_MS = 1000;
+export const RECONNECT_MAX_MS = 30_000;
 
 function check(v: number | undefined, what: string, min: number, dflt: number): number {
   if (v === undefined) return dflt;
@@ -114,7 +129,9 @@ export class Gateway extends EventEmitter {
     publishErrors: 0,
     commands: 0,
     commandErrors: 0,
+    reconnects: 0,
   };
+  private readonly outbox: Outbox;
   private readonly commands: DeviceCommands;
   private client?: MqttClient;
   private broker?: EmbeddedBroker;
@@ -142,6 +159,7 @@ export class Gateway extends EventEmitter {
     }
     this.topics = new Topics(prefix, id);
     this.limiter = new RateLimiter(check(options.minIntervalMs, 'minIntervalMs', 0, 1000));
+    this.outbox = new Outbox(check(options.bufferSize, 'bufferSize', 0, 1000));
     this.presenceTimeoutMs = check(options.presenceTimeoutMs, 'presenceTimeoutMs', 1000, 60_000);
     this.commands = new DeviceCommands(
       options.central.connect ? (options.central as ConnectSource) : undefined,
@@ -162,7 +180,13 @@ export class Gateway extends EventEmitter {
 
   /** What the gateway has seen and published so far. */
   get stats(): GatewayStats {
-    return { ...this.stats_, devices: this.devices.size, rateLimited: this.limiter.dropped };
+    return {
+      ...this.stats_,
+      devices: this.devices.size,
+      rateLimited: this.limiter.dropped,
+      buffered: this.outbox.size,
+      dropped: this.outbox.dropped,
+    };
   }
 
   private statusPayload(state: 'online' | 'offline'): string {
@@ -171,6 +195,10 @@ export class Gateway extends EventEmitter {
       gateway: this.topics.gatewayId,
       adapter: this.o.central.adapter?.name ?? null,
       timestamp: new Date().toISOString(),
+      // What the broker did not get: a subscriber can tell a gap it may see from a silent loss.
+      buffered: this.outbox.size,
+      dropped: this.outbox.dropped,
+      reconnects: this.stats_.reconnects,
     });
   }
 
@@ -189,7 +217,7 @@ export class Gateway extends EventEmitter {
         // aedes, the embedded broker, speaks 3.1.1 only.
         protocolVersion: this.broker ? 4 : 5,
         clientId: `blekit-${this.topics.gatewayId}`,
-        reconnectPeriod: 2000,
+        reconnectPeriod: RECONNECT_MIN_MS,
         connectTimeout: 10_000,
         will: {
           topic: this.topics.status(),
@@ -207,7 +235,15 @@ export class Gateway extends EventEmitter {
         { cause: e },
       );
     }
-    this.client.on('error', (e) => this.emit('error', e));
+    const client = this.client;
+    client.on('error', (e) => this.emit('error', e));
+    // mqtt.js waits reconnectPeriod before each attempt: double it per failed attempt.
+    client.on('reconnect', () => {
+      const next = Math.min(client.options.reconnectPeriod ?? RECONNECT_MIN_MS, RECONNECT_MAX_MS);
+      client.options.reconnectPeriod = Math.min(next * 2, RECONNECT_MAX_MS);
+    });
+    client.on('offline', () => trace.debug('broker unreachable: buffering'));
+    client.on('connect', () => this.onReconnect(client));
     await this.client.publishAsync(this.topics.status(), this.statusPayload('online'), {
       qos: 1,
       retain: true,
@@ -273,11 +309,35 @@ export class Gateway extends EventEmitter {
     const text = JSON.stringify(payload);
     this.stats_.published += 1;
     this.emit('publish', topic, payload);
-    client.publish(topic, text, { qos: 1, retain }, (err) => {
+    // Not mqtt.js's own offline queue: it has no bound.
+    if (!client.connected) this.outbox.push({ topic, text, retain });
+    else this.send(client, { topic, text, retain });
+  }
+
+  private send(client: MqttClient, m: Pending): void {
+    client.publish(m.topic, m.text, { qos: 1, retain: m.retain }, (err) => {
       if (!err) return;
       this.stats_.publishErrors += 1;
-      trace.warn('publish', `publishing to ${topic} failed: ${err.message}`);
+      trace.warn('publish', `publishing to ${m.topic} failed: ${err.message}`);
     });
+  }
+
+  /** Back on the broker: status first (with what was dropped), then the buffer in order. */
+  private onReconnect(client: MqttClient): void {
+    if (client !== this.client) return;
+    this.stats_.reconnects += 1;
+    client.options.reconnectPeriod = RECONNECT_MIN_MS;
+    const pending = this.outbox.take();
+    trace.debug(
+      `broker back: delivering ${pending.length} buffered, ${this.outbox.dropped} dropped`,
+    );
+    this.send(client, {
+      topic: this.topics.status(),
+      text: this.statusPayload('online'),
+      retain: true,
+    });
+    for (const m of pending) this.send(client, m);
+    this.emit('reconnect', { delivered: pending.length, dropped: this.outbox.dropped });
   }
 
   private onReport(r: ScanResult): void {

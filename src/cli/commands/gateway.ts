@@ -27,6 +27,7 @@ interface GatewayCliOptions extends CommonOptions {
   presenceTimeout: number;
   bindKey: [string, string][];
   allow: string[];
+  buffer: number;
   username?: string;
   ca?: string;
   cert?: string;
@@ -52,6 +53,14 @@ function allowEntry(v: string, prev: string[]): string[] {
     throw new CommanderArgError('expected a device address or a service UUID');
   }
   return [...prev, v];
+}
+
+function nonNegativeInt(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n > 1_000_000) {
+    throw new CommanderArgError('expected an integer 0..1000000');
+  }
+  return n;
 }
 
 function listenOption(v: string): { host: string; port: number } {
@@ -116,6 +125,12 @@ export function registerGateway(program: Command): void {
       allowEntry,
       [],
     )
+    .option(
+      '--buffer <n>',
+      'messages kept while the broker is away; the oldest beyond are dropped and counted',
+      nonNegativeInt,
+      1000,
+    )
     .option('--username <name>', 'MQTT user name (the password comes from BLEKIT_MQTT_PASSWORD)')
     .option('--ca <file>', 'CA certificate (PEM) for mqtts://')
     .option('--cert <file>', 'client certificate (PEM)')
@@ -159,9 +174,18 @@ Examples:
             presenceTimeoutMs: o.presenceTimeout * 1000,
             bindKeys: Object.fromEntries(o.bindKey),
             allow: o.allow,
+            bufferSize: o.buffer,
             mqttOptions: mqttOptions(o),
           });
           gw.on('error', (e: Error) => out.debugLog(`mqtt: ${e.message}`));
+          gw.on('reconnect', (r: { delivered: number; dropped: number }) =>
+            event(
+              out,
+              'reconnect',
+              r,
+              `broker back: ${r.delivered} buffered messages delivered, ${r.dropped} dropped so far`,
+            ),
+          );
           await gw.start();
           event(
             out,

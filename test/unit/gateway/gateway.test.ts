@@ -259,3 +259,60 @@ test('commands over MQTT 3.1.1 (the embedded broker): reply fields in the payloa
     await gw.stop();
   }
 });
+
+test('broker gone: the gateway buffers up to its bound, reconnects and reports the drops', async () => {
+  const { startEmbeddedBroker } = await import('../../../src/gateway/broker.js');
+  let broker = await startEmbeddedBroker('127.0.0.1', 0);
+  const port = broker.port;
+  const scan = new FakeScan();
+  const gw = new Gateway({
+    central: scan,
+    id: 'rc',
+    mqtt: broker.url,
+    mqttOptions: { protocolVersion: 4 },
+    minIntervalMs: 0,
+    bufferSize: 3,
+    discoveryPrefix: false,
+  });
+  await gw.start();
+  const back = new Promise<{ delivered: number; dropped: number }>((resolve) =>
+    gw.once('reconnect', resolve),
+  );
+  // Reconnects faster than the gateway, so it is subscribed again when the buffer arrives.
+  const sub = await connectAsync(broker.url, { protocolVersion: 4, reconnectPeriod: 100 });
+  const got: Record<string, unknown>[] = [];
+  sub.on('message', (topic, p) => {
+    got.push({ topic, ...JSON.parse(p.toString()) });
+  });
+  await sub.subscribeAsync('blekit/#', { qos: 1 });
+  try {
+    await broker.close();
+    await until(
+      'gateway offline',
+      () => !(gw as unknown as { client: MqttClient }).client.connected,
+    );
+    for (let i = 0; i < 5; i++) scan.push({ ...report(bthomeAd(i)), rssi: -40 - i });
+    await until('five scanned', () => gw.stats.advertisements === 5);
+    // Each report makes an advertisement and a BTHome message, the first also its presence.
+    assert.equal(gw.stats.buffered, 3);
+    assert.equal(gw.stats.dropped, 11 - 3);
+    const before = got.length;
+    broker = await startEmbeddedBroker('127.0.0.1', port);
+    const r = await back;
+    assert.deepEqual(r, { delivered: 3, dropped: 8 });
+    await until('status and buffer delivered', () => got.length >= before + 4);
+    const after = got
+      .slice(before)
+      .map((g) => `${String(g.topic).split('/').pop()} ${String(g.rssi)}`);
+    assert.deepEqual(after, ['status undefined', 'bthome -43', 'advertisement -44', 'bthome -44']);
+    const status = got[before];
+    assert.equal(status?.state, 'online');
+    assert.equal(status?.dropped, r.dropped);
+    assert.equal(status?.reconnects, 1);
+    assert.equal(gw.stats.buffered, 0);
+  } finally {
+    await sub.endAsync();
+    await gw.stop();
+    await broker.close();
+  }
+});
