@@ -5,66 +5,42 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { blekitBin } from '../../support/bin.js';
-import { assertInLab, run } from '../../support/proc.js';
+import { assertInLab } from '../../support/proc.js';
 import { PEER } from './peer-spec.js';
-import { message, onTopic, retained, start, startMosquitto, stop, type Proc } from './support.js';
+import {
+  message,
+  onTopic,
+  ready,
+  repliesSubscriber,
+  retained,
+  sendCommand,
+  start,
+  startGateway,
+  startMosquitto,
+  stop,
+  type Proc,
+  type Reply,
+} from './support.js';
 
 const PEER_MAIN = fileURLToPath(new URL('./gatt-peer.js', import.meta.url));
 const PORT = 1887;
 const ADDRESS = '00:AA:01:01:00:01';
 const DEVICE = 'blekit/devices/00AA01010001';
-const REPLIES = 'lab/replies';
 
 let broker: Proc | undefined;
 let peer: Proc | undefined;
 let replies: Proc | undefined;
-let next = 0;
 
-/** Sends one command with mosquitto_pub (MQTT 5) and returns the reply matched by correlation. */
-async function request(
-  gateway: string,
-  body: Record<string, unknown> | string,
-  ms = 90_000,
-): Promise<Record<string, unknown>> {
-  const id = `req-${++next}`;
-  const payload = typeof body === 'string' ? body : JSON.stringify(body);
-  const r = await run(
-    'mosquitto_pub',
-    [
-      ...['-V', 'mqttv5', '-p', String(PORT), '-q', '1'],
-      ...['-t', `blekit/gateways/${gateway}/command`, '-m', payload],
-      ...['-D', 'publish', 'response-topic', REPLIES],
-      ...['-D', 'publish', 'correlation-data', id],
-    ],
-    15_000,
-  );
-  assert.equal(r.code, 0, r.stderr);
-  const line = await (replies as Proc).waitFor((l) => l.startsWith(`${id} `), ms, `reply ${id}`);
-  return JSON.parse(line.slice(id.length + 1)) as Record<string, unknown>;
-}
-
-function gateway(id: string, extra: string[]): Proc {
-  return start(process.execPath, [
-    blekitBin,
-    ...['gateway', '--adapter', 'hci0', '--mqtt', `mqtt://127.0.0.1:${PORT}`, '--id', id],
-    ...['--json', ...extra],
-  ]);
-}
-
-async function ready(gw: Proc): Promise<void> {
-  await gw.waitFor((l) => l.includes('"ready"'), 150_000, 'gateway ready');
-}
+const request = (gateway: string, body: Record<string, unknown> | string): Promise<Reply> =>
+  sendCommand(PORT, replies as Proc, gateway, body);
+const gateway = (id: string, extra: string[]): Proc => startGateway(PORT, id, extra);
 
 before(async () => {
   assertInLab();
   broker = await startMosquitto(PORT);
   peer = start(process.execPath, [PEER_MAIN, 'hci1']);
   await peer.waitFor((l) => l.includes('"ready"'), 60_000, 'peer ready');
-  // %D: the reply's correlation data (MQTT 5 property), %p: its payload.
-  replies = start('mosquitto_sub', [
-    ...['-V', 'mqttv5', '-p', String(PORT), '-q', '1', '-t', REPLIES, '-F', '%D %p'],
-  ]);
+  replies = repliesSubscriber(PORT);
 });
 
 after(async () => {

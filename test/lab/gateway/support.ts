@@ -2,6 +2,7 @@
 // clients) as the independent MQTT peer.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { blekitBin } from '../../support/bin.js';
 import { run } from '../../support/proc.js';
 
 export interface Proc {
@@ -101,4 +102,56 @@ export async function startMosquitto(
     await new Promise((res) => setTimeout(res, 200));
   }
   throw new Error(`mosquitto did not start on ${port}: ${broker.output()}`);
+}
+
+/** Where the command tests' replies go. */
+export const REPLIES = 'lab/replies';
+
+export type Reply = Record<string, unknown>;
+
+/** mosquitto_sub on REPLIES printing `<correlation data> <payload>` (%D: the MQTT 5 property). */
+export function repliesSubscriber(port: number): Proc {
+  return start('mosquitto_sub', [
+    ...['-V', 'mqttv5', '-p', String(port), '-q', '1', '-t', REPLIES, '-F', '%D %p'],
+  ]);
+}
+
+let nextRequest = 0;
+
+/** Sends one command with mosquitto_pub (MQTT 5) and returns the reply matched by correlation. */
+export async function sendCommand(
+  port: number,
+  replies: Proc,
+  gateway: string,
+  body: Record<string, unknown> | string,
+  ms = 90_000,
+): Promise<Reply> {
+  const id = `req-${++nextRequest}`;
+  const payload = typeof body === 'string' ? body : JSON.stringify(body);
+  const r = await run(
+    'mosquitto_pub',
+    [
+      ...['-V', 'mqttv5', '-p', String(port), '-q', '1'],
+      ...['-t', `blekit/gateways/${gateway}/command`, '-m', payload],
+      ...['-D', 'publish', 'response-topic', REPLIES],
+      ...['-D', 'publish', 'correlation-data', id],
+    ],
+    15_000,
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const line = await replies.waitFor((l) => l.startsWith(`${id} `), ms, `reply ${id}`);
+  return JSON.parse(line.slice(id.length + 1)) as Reply;
+}
+
+/** `blekit gateway --json` on hci0 publishing to mosquitto on `port`. */
+export function startGateway(port: number, id: string, extra: string[]): Proc {
+  return start(process.execPath, [
+    blekitBin,
+    ...['gateway', '--adapter', 'hci0', '--mqtt', `mqtt://127.0.0.1:${port}`, '--id', id],
+    ...['--json', ...extra],
+  ]);
+}
+
+export async function ready(gw: Proc): Promise<void> {
+  await gw.waitFor((l) => l.includes('"ready"'), 150_000, 'gateway ready');
 }
