@@ -58,6 +58,22 @@ export function oneLine(err: unknown): string {
 
 const cliLog = log('cli');
 
+/** The JSON shape of a failure: `{result:'error', reason, exitCode, code?}` (also the gateway's). */
+export function errorRecord(err: unknown): {
+  result: 'error';
+  reason: string;
+  exitCode: ExitCodeValue;
+  code?: string;
+} {
+  const errCode = (err as { code?: unknown } | null)?.code;
+  return {
+    result: 'error',
+    reason: oneLine(err),
+    exitCode: exitCodeFor(err),
+    ...(typeof errCode === 'string' ? { code: errCode } : {}),
+  };
+}
+
 /**
  * How a command talks: human text or JSON on stdout, progress and errors on stderr.
  * With --json, one-shot results are `{result:'ok', value}` and failures
@@ -130,15 +146,7 @@ export class Output {
         if (e !== undefined) this.stderr.write('caused by: ');
       }
     }
-    if (this.json) {
-      const errCode = (err as { code?: unknown } | null)?.code;
-      this.record({
-        result: 'error',
-        reason,
-        exitCode: code,
-        ...(typeof errCode === 'string' ? { code: errCode } : {}),
-      });
-    }
+    if (this.json) this.record(errorRecord(err));
     return code;
   }
 }

@@ -1,19 +1,29 @@
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
-import type { MqttClient } from 'mqtt';
+import type { IPublishPacket, MqttClient } from 'mqtt';
 import type { ScanFilter, ScanOptions, ScanResult } from '../central/index.js';
 import { BleError, InvalidArgumentError, log, normalizeAddress } from '../core/index.js';
 import { scanRecord } from '../cli/format.js';
+import { errorRecord, jsonReplacer } from '../cli/output.js';
+import { AllowList } from './allow-list.js';
+import {
+  parseCommand,
+  replyFieldsOf,
+  validResponseTopic,
+  type GatewayCommand,
+} from './commands.js';
+import { DeviceCommands, type ConnectSource } from './device-commands.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker.js';
 import { bthomeValues, decodeAdvertisement, type DecodedAdvertisement } from './decode.js';
 import { discoveryFor } from './home-assistant.js';
+import { Outbox, type Pending } from './outbox.js';
 import { RateLimiter } from './rate-limit.js';
 import { Topics, validTopicPart } from './topics.js';
 
 const trace = log('gateway');
 
-/** What the gateway scans with: a started Central (or anything with its scanStream). */
-export interface ScanSource {
+/** What the gateway scans (and, for commands, connects) with: a started Central. */
+export interface ScanSource extends Partial<ConnectSource> {
   scanStream(options: ScanOptions): AsyncIterable<ScanResult>;
   readonly adapter?: { name: string } | undefined;
 }
@@ -35,6 +45,8 @@ export interface MqttClientOptions {
   servername?: string;
   /** Seconds between pings; default 60. */
   keepalive?: number;
+  /** 5 (MQTT 5, the default with a URL) or 4 (3.1.1, for brokers without 5; see README). */
+  protocolVersion?: 4 | 5;
 }
 
 /** How a `Gateway` scans, where it publishes, and how often. */
@@ -65,12 +77,24 @@ export interface GatewayOptions {
   bindKeys?: Record<string, Uint8Array | string>;
   /** Only devices passing this filter are published. */
   filter?: ScanFilter;
+  /**
+   * Devices commands may connect to and write to: addresses and/or service UUIDs. Empty or
+   * absent: every connect and write command is refused (README "Gateway commands").
+   */
+  allow?: string[];
+  /**
+   * Messages kept while the broker is unreachable, delivered on reconnect; beyond this the
+   * oldest are dropped and counted in the status (`dropped`). Default 1000.
+   */
+  bufferSize?: number;
 }
 
 interface DeviceState {
   lastSeen: number;
   name?: string;
   announced: Set<string>;
+  /** Service UUIDs in its advertisements (what a service allow-list matches). */
+  services: Set<string>;
 }
 
 /** Counters of a running gateway (`gateway.stats`). */
@@ -81,7 +105,19 @@ export interface GatewayStats {
   /** Publications replaced by a newer one within the rate limit. */
   rateLimited: number;
   publishErrors: number;
+  /** Commands received, and how many of them were answered with an error. */
+  commands: number;
+  commandErrors: number;
+  /** Messages waiting for the broker now, and lost to the buffer's bound so far. */
+  buffered: number;
+  dropped: number;
+  /** Times the connection to the broker came back. */
+  reconnects: number;
 }
+
+/** Reconnection delays double from the first to the last (ms). */
+export const RECONNECT_MIN_MS = 1000;
+export const RECONNECT_MAX_MS = 30_000;
 
 function check(v: number | undefined, what: string, min: number, dflt: number): number {
   if (v === undefined) return dflt;
@@ -108,7 +144,16 @@ export class Gateway extends EventEmitter {
   private readonly discoveryPrefix: string | false;
   private readonly bindKeys = new Map<string, Uint8Array | string>();
   private readonly devices = new Map<string, DeviceState>();
-  private readonly stats_ = { advertisements: 0, published: 0, publishErrors: 0 };
+  private readonly stats_ = {
+    advertisements: 0,
+    published: 0,
+    publishErrors: 0,
+    commands: 0,
+    commandErrors: 0,
+    reconnects: 0,
+  };
+  private readonly outbox: Outbox;
+  private readonly commands: DeviceCommands;
   private client?: MqttClient;
   private broker?: EmbeddedBroker;
   private scan?: AbortController;
@@ -135,7 +180,17 @@ export class Gateway extends EventEmitter {
     }
     this.topics = new Topics(prefix, id);
     this.limiter = new RateLimiter(check(options.minIntervalMs, 'minIntervalMs', 0, 1000));
+    this.outbox = new Outbox(check(options.bufferSize, 'bufferSize', 0, 1000));
     this.presenceTimeoutMs = check(options.presenceTimeoutMs, 'presenceTimeoutMs', 1000, 60_000);
+    this.commands = new DeviceCommands(
+      options.central.connect ? (options.central as ConnectSource) : undefined,
+      new AllowList(options.allow ?? []),
+      this.topics,
+      {
+        publish: (topic, payload, retain) => this.publish(topic, payload, retain),
+        advertised: (address) => this.devices.get(address)?.services ?? [],
+      },
+    );
     for (const [addr, key] of Object.entries(options.bindKeys ?? {})) {
       this.bindKeys.set(normalizeAddress(addr), key);
     }
@@ -146,7 +201,13 @@ export class Gateway extends EventEmitter {
 
   /** What the gateway has seen and published so far. */
   get stats(): GatewayStats {
-    return { ...this.stats_, devices: this.devices.size, rateLimited: this.limiter.dropped };
+    return {
+      ...this.stats_,
+      devices: this.devices.size,
+      rateLimited: this.limiter.dropped,
+      buffered: this.outbox.size,
+      dropped: this.outbox.dropped,
+    };
   }
 
   private statusPayload(state: 'online' | 'offline'): string {
@@ -155,6 +216,10 @@ export class Gateway extends EventEmitter {
       gateway: this.topics.gatewayId,
       adapter: this.o.central.adapter?.name ?? null,
       timestamp: new Date().toISOString(),
+      // What the broker did not get: a subscriber can tell a gap it may see from a silent loss.
+      buffered: this.outbox.size,
+      dropped: this.outbox.dropped,
+      reconnects: this.stats_.reconnects,
     });
   }
 
@@ -175,7 +240,7 @@ export class Gateway extends EventEmitter {
         // aedes, the embedded broker, speaks 3.1.1 only.
         protocolVersion: this.broker ? 4 : 5,
         clientId: `blekit-${this.topics.gatewayId}`,
-        reconnectPeriod: 2000,
+        reconnectPeriod: RECONNECT_MIN_MS,
         connectTimeout: 10_000,
         will: {
           topic: this.topics.status(),
@@ -193,11 +258,23 @@ export class Gateway extends EventEmitter {
         { cause: e },
       );
     }
-    this.client.on('error', (e) => this.emit('error', e));
+    const client = this.client;
+    client.on('error', (e) => this.emit('error', e));
+    // mqtt.js waits reconnectPeriod before each attempt: double it per failed attempt.
+    client.on('reconnect', () => {
+      const next = Math.min(client.options.reconnectPeriod ?? RECONNECT_MIN_MS, RECONNECT_MAX_MS);
+      client.options.reconnectPeriod = Math.min(next * 2, RECONNECT_MAX_MS);
+    });
+    client.on('offline', () => trace.debug('broker unreachable: buffering'));
+    client.on('connect', () => this.onReconnect(client));
     await this.client.publishAsync(this.topics.status(), this.statusPayload('online'), {
       qos: 1,
       retain: true,
     });
+    this.client.on('message', (topic, payload, packet) => {
+      if (topic === this.topics.command()) void this.onCommand(payload, packet);
+    });
+    await this.client.subscribeAsync(this.topics.command(), { qos: 1 });
     this.scan = new AbortController();
     this.sweep = setInterval(
       () => this.sweepPresence(),
@@ -255,11 +332,35 @@ export class Gateway extends EventEmitter {
     const text = JSON.stringify(payload);
     this.stats_.published += 1;
     this.emit('publish', topic, payload);
-    client.publish(topic, text, { qos: 1, retain }, (err) => {
+    // Not mqtt.js's own offline queue: it has no bound.
+    if (!client.connected) this.outbox.push({ topic, text, retain });
+    else this.send(client, { topic, text, retain });
+  }
+
+  private send(client: MqttClient, m: Pending): void {
+    client.publish(m.topic, m.text, { qos: 1, retain: m.retain }, (err) => {
       if (!err) return;
       this.stats_.publishErrors += 1;
-      trace.warn('publish', `publishing to ${topic} failed: ${err.message}`);
+      trace.warn('publish', `publishing to ${m.topic} failed: ${err.message}`);
     });
+  }
+
+  /** Back on the broker: status first (with what was dropped), then the buffer in order. */
+  private onReconnect(client: MqttClient): void {
+    if (client !== this.client) return;
+    this.stats_.reconnects += 1;
+    client.options.reconnectPeriod = RECONNECT_MIN_MS;
+    const pending = this.outbox.take();
+    trace.debug(
+      `broker back: delivering ${pending.length} buffered, ${this.outbox.dropped} dropped`,
+    );
+    this.send(client, {
+      topic: this.topics.status(),
+      text: this.statusPayload('online'),
+      retain: true,
+    });
+    for (const m of pending) this.send(client, m);
+    this.emit('reconnect', { delivered: pending.length, dropped: this.outbox.dropped });
   }
 
   private onReport(r: ScanResult): void {
@@ -268,7 +369,7 @@ export class Gateway extends EventEmitter {
     let dev = this.devices.get(address);
     const gateway = this.topics.gatewayId;
     if (!dev) {
-      dev = { lastSeen: r.timestamp, announced: new Set() };
+      dev = { lastSeen: r.timestamp, announced: new Set(), services: new Set() };
       this.devices.set(address, dev);
       this.publish(
         this.topics.presence(address),
@@ -286,6 +387,8 @@ export class Gateway extends EventEmitter {
     }
     dev.lastSeen = Date.now();
     if (r.name !== undefined) dev.name = r.name;
+    // Already normalized by the parser; bounded against a device that rotates UUIDs.
+    for (const u of r.advertisement.serviceUuids) if (dev.services.size < 32) dev.services.add(u);
     const record = { ...scanRecord(r), address, gateway };
     this.limiter.offer(`${address} advertisement`, () =>
       this.publish(this.topics.advertisement(address), record),
@@ -383,12 +486,54 @@ export class Gateway extends EventEmitter {
     }
   }
 
+  /**
+   * One command: validated, run, answered on its response topic (MQTT 5 property, else the
+   * payload's `responseTopic`) with `{result:'ok', value}` or the CLI's error shape, carrying
+   * the request's correlation data back the way it came.
+   */
+  private async onCommand(payload: Buffer, packet: IPublishPacket): Promise<void> {
+    this.stats_.commands += 1;
+    const props = packet.properties;
+    let cmd: GatewayCommand | undefined;
+    let reply: Record<string, unknown>;
+    try {
+      cmd = parseCommand(payload);
+      reply = { result: 'ok', value: await this.commands.run(cmd) };
+    } catch (e) {
+      this.stats_.commandErrors += 1;
+      reply = errorRecord(e);
+    }
+    const fields = cmd ?? replyFieldsOf(payload);
+    const topic = props?.responseTopic ?? fields.responseTopic;
+    if (fields.correlationData !== undefined) reply.correlationData = fields.correlationData;
+    if (topic === undefined || !validResponseTopic(topic)) {
+      trace.warn(
+        'no-response-topic',
+        'a command came without a usable response topic: not answered',
+      );
+      return;
+    }
+    const client = this.client;
+    if (!client) return;
+    const text = JSON.stringify(reply, jsonReplacer);
+    const correlationData = props?.correlationData;
+    client.publish(
+      topic,
+      text,
+      { qos: 1, ...(correlationData ? { properties: { correlationData } } : {}) },
+      (err) => {
+        if (err) trace.warn('reply', `answering a command on ${topic} failed: ${err.message}`);
+      },
+    );
+  }
+
   /** Stops scanning, publishes the offline status, disconnects, closes the embedded broker. */
   async stop(): Promise<void> {
     this.scan?.abort();
     if (this.sweep) clearInterval(this.sweep);
     await this.loop?.catch((e: unknown) => trace.debug(`scan ended: ${String(e)}`));
     this.limiter.clear();
+    await this.commands.close();
     const client = this.client;
     this.client = undefined;
     if (client) {

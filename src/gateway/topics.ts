@@ -32,6 +32,21 @@ export class Topics {
     return `${this.device(address)}/${format}`;
   }
 
+  /** Commands to this gateway (MQTT 5 request/response; README "Gateway commands"). */
+  command(): string {
+    return `${this.prefix}/gateways/${this.gatewayId}/command`;
+  }
+
+  /** Retained: {"connected":true|false,...} for devices connected through commands. */
+  connection(address: string): string {
+    return `${this.device(address)}/connection`;
+  }
+
+  /** Notifications of a subscribed characteristic, named as the subscribe command named it. */
+  notification(address: string, characteristic: string): string {
+    return `${this.device(address)}/notify/${characteristic}`;
+  }
+
   /** The topic prefix of one device: `<prefix>/devices/<ADDRESS>`. */
   device(address: string): string {
     return `${this.prefix}/devices/${deviceKey(address)}`;

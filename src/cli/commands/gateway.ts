@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError as CommanderArgError, Option, type Command } from 'commander';
-import { isAddress, parseHex } from '../../core/index.js';
+import { isAddress, isUuid, parseHex } from '../../core/index.js';
 import { Gateway, type GatewayOptions } from '../../gateway/index.js';
 import {
   action,
@@ -26,6 +26,8 @@ interface GatewayCliOptions extends CommonOptions {
   interval: number;
   presenceTimeout: number;
   bindKey: [string, string][];
+  allow: string[];
+  buffer: number;
   username?: string;
   ca?: string;
   cert?: string;
@@ -44,6 +46,21 @@ function bindKey(v: string, prev: [string, string][]): [string, string][] {
   }
   if (bytes.length !== 16) throw new CommanderArgError('a bind key is 16 bytes (32 hex digits)');
   return [...prev, [addr, key]];
+}
+
+function allowEntry(v: string, prev: string[]): string[] {
+  if (!isAddress(v) && !isUuid(v)) {
+    throw new CommanderArgError('expected a device address or a service UUID');
+  }
+  return [...prev, v];
+}
+
+function nonNegativeInt(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n > 1_000_000) {
+    throw new CommanderArgError('expected an integer 0..1000000');
+  }
+  return n;
 }
 
 function listenOption(v: string): { host: string; port: number } {
@@ -102,6 +119,18 @@ export function registerGateway(program: Command): void {
       60,
     )
     .option('--bind-key <address=key>', 'BTHome bind key of a device (repeatable)', bindKey, [])
+    .option(
+      '--allow <address|uuid>',
+      'commands may connect to and write to this device, or devices advertising this service (repeatable; default: none)',
+      allowEntry,
+      [],
+    )
+    .option(
+      '--buffer <n>',
+      'messages kept while the broker is away; the oldest beyond are dropped and counted',
+      nonNegativeInt,
+      1000,
+    )
     .option('--username <name>', 'MQTT user name (the password comes from BLEKIT_MQTT_PASSWORD)')
     .option('--ca <file>', 'CA certificate (PEM) for mqtts://')
     .option('--cert <file>', 'client certificate (PEM)')
@@ -115,11 +144,17 @@ Publishes under <prefix>/ (see the README's "Gateway" section):
   devices/<ADDRESS>/advertisement    the advertisement as the scan saw it
   devices/<ADDRESS>/bthome|ibeacon|eddystone/<frame>|service-data/<uuid>   decoded values
 and Home Assistant discovery under <discovery-prefix>/. QoS 1. Runs until Ctrl-C.
+Commands (connect, discover, read, write, subscribe, unsubscribe, disconnect) arrive on
+gateways/<id>/command as MQTT 5 requests (response topic + correlation data); connecting and
+writing are refused unless --allow names the device or one of its advertised services.
 
 Examples:
   $ blekit gateway                                   # embedded broker on 127.0.0.1:1883
   $ blekit gateway --mqtt mqtt://broker.local --adapter hci1
-  $ mosquitto_sub -v -t 'blekit/#'`,
+  $ mosquitto_sub -v -t 'blekit/#'
+  $ blekit gateway --mqtt mqtt://broker.local --allow 00:AA:01:01:00:01
+  $ mosquitto_rr -V mqttv5 -t blekit/gateways/<id>/command -e replies/me \
+      -m '{"command":"connect","address":"00:AA:01:01:00:01"}'`,
     );
   addCommonOptions(cmd, { help: 'how long to run (0: until Ctrl-C)', default: 0, allowZero: true });
   cmd.action(
@@ -138,9 +173,19 @@ Examples:
             minIntervalMs: o.interval,
             presenceTimeoutMs: o.presenceTimeout * 1000,
             bindKeys: Object.fromEntries(o.bindKey),
+            allow: o.allow,
+            bufferSize: o.buffer,
             mqttOptions: mqttOptions(o),
           });
           gw.on('error', (e: Error) => out.debugLog(`mqtt: ${e.message}`));
+          gw.on('reconnect', (r: { delivered: number; dropped: number }) =>
+            event(
+              out,
+              'reconnect',
+              r,
+              `broker back: ${r.delivered} buffered messages delivered, ${r.dropped} dropped so far`,
+            ),
+          );
           await gw.start();
           event(
             out,

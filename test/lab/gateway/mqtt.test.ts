@@ -2,11 +2,11 @@
 // mosquitto as the broker and mosquitto_sub as the independent client that checks the topics,
 // the decoded values, Home Assistant discovery, the retained status and the last will.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { blekitBin } from '../../support/bin.js';
-import { assertInLab, run } from '../../support/proc.js';
+import { assertInLab } from '../../support/proc.js';
+import { message, onTopic, retained, start, startMosquitto, stop, type Proc } from './support.js';
 
 const SENSOR = fileURLToPath(new URL('./bthome-sensor.js', import.meta.url));
 const DEVICE = 'blekit/devices/00AA01010001';
@@ -16,103 +16,12 @@ const VALUES = [
   { object: 'motion', value: true },
 ];
 
-interface Proc {
-  child: ChildProcess;
-  lines: string[];
-  output: () => string;
-  waitFor(pred: (line: string) => boolean, ms: number, what: string): Promise<string>;
-  exited: Promise<number | null>;
-}
-
-function start(cmd: string, args: string[]): Proc {
-  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  const lines: string[] = [];
-  let err = '';
-  let buf = '';
-  const waiters = new Set<() => void>();
-  child.stdout?.on('data', (b: Buffer) => {
-    buf += b.toString();
-    let nl: number;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      lines.push(buf.slice(0, nl));
-      buf = buf.slice(nl + 1);
-    }
-    for (const w of waiters) w();
-  });
-  child.stderr?.on('data', (b: Buffer) => (err += b.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
-  return {
-    child,
-    lines,
-    exited,
-    output: () => `${lines.join('\n')}\nstderr: ${err}`,
-    waitFor: (pred, ms, what) =>
-      new Promise((resolve, reject) => {
-        const check = (): void => {
-          const hit = lines.find(pred);
-          if (hit === undefined) return;
-          waiters.delete(check);
-          clearTimeout(timer);
-          resolve(hit);
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`no ${what} in ${ms} ms:\n${lines.join('\n')}\nstderr: ${err}`));
-        }, ms);
-        waiters.add(check);
-        check();
-      }),
-  };
-}
-
-async function stop(
-  p: Proc | undefined,
-  signal: NodeJS.Signals = 'SIGTERM',
-): Promise<number | null> {
-  if (!p) return null;
-  if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill(signal);
-  const kill = setTimeout(() => p.child.kill('SIGKILL'), 15_000);
-  const code = await p.exited;
-  clearTimeout(kill);
-  return code;
-}
-
-/** One `topic payload` line from mosquitto_sub -v, the payload parsed. */
-function message(line: string): { topic: string; payload: Record<string, unknown> } {
-  const sp = line.indexOf(' ');
-  return { topic: line.slice(0, sp), payload: JSON.parse(line.slice(sp + 1)) };
-}
-
-/** What a client connecting now receives first on the topic: the retained message. */
-async function retained(port: number, topic: string): Promise<Record<string, unknown>> {
-  const r = await run(
-    'mosquitto_sub',
-    ['-p', String(port), '-t', topic, '-C', '1', '-W', '10'],
-    15_000,
-  );
-  assert.equal(r.code, 0, `no retained message on ${topic}: ${r.stderr}`);
-  return JSON.parse(r.stdout);
-}
-
-const onTopic =
-  (topic: string, pred: (p: Record<string, unknown>) => boolean = () => true) =>
-  (l: string): boolean => {
-    if (!l.startsWith(`${topic} `)) return false;
-    return pred(message(l).payload);
-  };
-
 let broker: Proc | undefined;
 let sensor: Proc | undefined;
 
 before(async () => {
   assertInLab();
-  broker = start('mosquitto', ['-p', '1884']);
-  // Ready once a client can connect.
-  for (let i = 0; i < 50; i++) {
-    const r = await run('mosquitto_pub', ['-p', '1884', '-t', 'probe', '-m', 'x'], 5000);
-    if (r.code === 0) break;
-    await new Promise((res) => setTimeout(res, 200));
-  }
+  broker = await startMosquitto(1884);
   sensor = start(process.execPath, [SENSOR, 'hci1', JSON.stringify(VALUES)]);
   await sensor.waitFor((l) => l.includes('advertising'), 60_000, 'sensor advertising');
 });

@@ -216,3 +216,103 @@ test('bad options are refused before any I/O', () => {
     InvalidArgumentError,
   );
 });
+
+test('commands over MQTT 3.1.1 (the embedded broker): reply fields in the payload, refusals typed', async () => {
+  const gw = new Gateway({ central: new FakeScan(), id: 'cmd', embedded: { port: 0 } });
+  await gw.start();
+  const client = await connectAsync(gw.url as string, { protocolVersion: 4 });
+  try {
+    const replies: Record<string, unknown>[] = [];
+    client.on('message', (_t, p) => replies.push(JSON.parse(p.toString())));
+    await client.subscribeAsync('me/replies', { qos: 1 });
+    const send = (body: string): Promise<unknown> =>
+      client.publishAsync('blekit/gateways/cmd/command', body, { qos: 1 });
+    await send(
+      JSON.stringify({
+        command: 'connect',
+        address: ADDR,
+        responseTopic: 'me/replies',
+        correlationData: 'one',
+      }),
+    );
+    await send('{"command":"reboot","responseTopic":"me/replies","correlationData":"two"}');
+    // No response topic: run, but not answered.
+    await send(JSON.stringify({ command: 'disconnect', address: ADDR }));
+    await until('two replies', () => replies.length >= 2);
+    const [one, two] = [...replies].sort((a, b) =>
+      String(a.correlationData).localeCompare(String(b.correlationData)),
+    );
+    assert.deepEqual(one, {
+      result: 'error',
+      reason:
+        'connecting to devices is off: start the gateway with an allow-list (--allow ADDRESS or --allow SERVICE-UUID)',
+      exitCode: 5,
+      code: 'ERR_BLE_PERMISSION',
+      correlationData: 'one',
+    });
+    assert.equal(two?.code, 'ERR_BLE_INVALID_ARGUMENT');
+    assert.equal(two?.exitCode, 2);
+    await until('three commands counted', () => gw.stats.commands === 3);
+    assert.equal(gw.stats.commandErrors, 2);
+  } finally {
+    await client.endAsync();
+    await gw.stop();
+  }
+});
+
+test('broker gone: the gateway buffers up to its bound, reconnects and reports the drops', async () => {
+  const { startEmbeddedBroker } = await import('../../../src/gateway/broker.js');
+  let broker = await startEmbeddedBroker('127.0.0.1', 0);
+  const port = broker.port;
+  const scan = new FakeScan();
+  const gw = new Gateway({
+    central: scan,
+    id: 'rc',
+    mqtt: broker.url,
+    mqttOptions: { protocolVersion: 4 },
+    minIntervalMs: 0,
+    bufferSize: 3,
+    discoveryPrefix: false,
+  });
+  await gw.start();
+  const back = new Promise<{ delivered: number; dropped: number }>((resolve) =>
+    gw.once('reconnect', resolve),
+  );
+  // Reconnects faster than the gateway, so it is subscribed again when the buffer arrives.
+  const sub = await connectAsync(broker.url, { protocolVersion: 4, reconnectPeriod: 100 });
+  const got: Record<string, unknown>[] = [];
+  sub.on('message', (topic, p) => {
+    got.push({ topic, ...JSON.parse(p.toString()) });
+  });
+  await sub.subscribeAsync('blekit/#', { qos: 1 });
+  try {
+    await broker.close();
+    await until(
+      'gateway offline',
+      () => !(gw as unknown as { client: MqttClient }).client.connected,
+    );
+    for (let i = 0; i < 5; i++) scan.push({ ...report(bthomeAd(i)), rssi: -40 - i });
+    await until('five scanned', () => gw.stats.advertisements === 5);
+    // Each report makes an advertisement and a BTHome message, the first also its presence.
+    assert.equal(gw.stats.buffered, 3);
+    assert.equal(gw.stats.dropped, 11 - 3);
+    const before = got.length;
+    broker = await startEmbeddedBroker('127.0.0.1', port);
+    const r = await back;
+    assert.deepEqual(r, { delivered: 3, dropped: 8 });
+    await until('status and buffer delivered', () => got.length >= before + 4);
+    const after = got
+      .slice(before)
+      .map((g) => `${String(g.topic).split('/').pop()} ${String(g.rssi)}`);
+    assert.deepEqual(after, ['status undefined', 'bthome -43', 'advertisement -44', 'bthome -44']);
+    const status = got[before];
+    assert.equal(status?.state, 'online');
+    assert.equal(status?.dropped, r.dropped);
+    assert.equal(status?.reconnects, 1);
+    assert.equal(gw.stats.buffered, 0);
+  } finally {
+    await sub.endAsync();
+    await gw.stop();
+    await broker.close();
+  }
+});
