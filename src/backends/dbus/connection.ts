@@ -338,6 +338,19 @@ export class DbusConnection implements BackendConnection {
     }
   }
 
+  /**
+   * bluetoothd left the bus: the link, its sessions and objects went with it, and no signal
+   * will say so. Ends the connection as a remote disconnect.
+   */
+  bluezGone(): void {
+    const was = this.connected;
+    this.isConnected = false;
+    this.servicesResolved = false;
+    for (const w of this.resolvedWaiters.splice(0)) w();
+    if (was) this.gone();
+    else this.dispose();
+  }
+
   /** Releases listeners and sockets without talking to bluetoothd. */
   dispose(): void {
     if (this.disposed) return;
