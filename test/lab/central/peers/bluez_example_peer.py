@@ -152,14 +152,11 @@ def add_extras(bus, app):
     app.add_service(errors)
 
 
-def main():
-    adapter = '/org/bluez/' + sys.argv[1]
-    dbus.mainloop.glib.DBusGMainLoop(set_as_default=True)
-    bus = dbus.SystemBus()
-    app = gs.Application(bus)
-    app.add_service(ConformanceService(bus, 3))
-    if '--extras' in sys.argv[2:]:
-        add_extras(bus, app)
+def serve(hci, app):
+    """Registers `app` (a gs.Application) on adapter `hci` and runs the stdin command loop
+    described at the top of this file until "quit" or stdin closes."""
+    adapter = '/org/bluez/' + hci
+    bus = app.bus
     advert = ad.TestAdvertisement(bus, 0)
     obj = bus.get_object('org.bluez', adapter)
     gatt_manager = dbus.Interface(obj, 'org.bluez.GattManager1')
@@ -195,6 +192,17 @@ def main():
                                      error_handler=lambda e: (say('err register %s' % e),
                                                               loop.quit()))
     loop.run()
+
+
+def main():
+    dbus.mainloop.glib.DBusGMainLoop(set_as_default=True)
+    bus = dbus.SystemBus()
+    app = gs.Application(bus)
+    app.bus = bus
+    app.add_service(ConformanceService(bus, 3))
+    if '--extras' in sys.argv[2:]:
+        add_extras(bus, app)
+    serve(sys.argv[1], app)
 
 
 if __name__ == '__main__':
