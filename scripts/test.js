@@ -66,8 +66,6 @@ async function runLabTests() {
       'dist/test/lab/',
     ],
     timeoutSec: Number(process.env.BLEKIT_LAB_TIMEOUT ?? 70 * 60),
-    // The fault suite's "two connections at once plus a scan" needs a third controller.
-    controllers: 3,
     output: (b) => {
       process.stdout.write(b);
       chunks.push(b);

@@ -279,7 +279,8 @@ export class DbusConnection implements BackendConnection {
       path,
       stop: async () => {
         off();
-        if (this.isConnected) {
+        // A local disconnect ends the session with the link: no StopNotify round trip first.
+        if (this.isConnected && !this.localDisconnect) {
           await this.bus.call(path, IFACE.characteristic, 'StopNotify', '', [], 'gatt');
         }
       },
@@ -397,7 +398,10 @@ export class DbusConnection implements BackendConnection {
       // notices the hangup later and refuses StartNotify ("Notify acquired") until then.
       stop: async () => {
         sock.close();
-        if (this.connected) await this.acquiredReleased(path, 'NotifyAcquired');
+        // Waiting for bluetoothd to notice the hangup only matters if the link stays up.
+        if (this.connected && !this.localDisconnect) {
+          await this.acquiredReleased(path, 'NotifyAcquired');
+        }
       },
     });
   }
