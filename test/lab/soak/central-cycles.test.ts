@@ -24,6 +24,11 @@ const PHASES = ['connect', 'discover', 'read', 'subscribe', 'disconnect'] as con
 
 interface BusInternals {
   bus?: {
+    call: (...args: unknown[]) => Promise<unknown[]>;
+    onProperties: (
+      path: string,
+      h: (iface: string, changed: Record<string, unknown>) => void,
+    ) => () => void;
     matches: string[];
     pathHandlers: Map<string, Set<unknown>>;
     ifaceHandlers: Set<unknown>;
@@ -43,6 +48,39 @@ function resources(backend: DbusBackend): Record<string, number> {
     matches: bus?.matches.length ?? 0,
     rssMiB: Math.round((process.memoryUsage().rss / 2 ** 20) * 10) / 10,
   };
+}
+
+/**
+ * BLEKIT_SOAK_TRACE=N: the D-Bus calls (with their durations) and the device's Connected /
+ * ServicesResolved signals of cycles 1..N, in ms from the cycle's start: where a cycle's time goes.
+ */
+const TRACE_CYCLES = Number(process.env.BLEKIT_SOAK_TRACE ?? 0);
+const traceLog: string[] = [];
+let cycleStart = 0;
+
+function traceBus(backend: DbusBackend): void {
+  const bus = (backend as unknown as BusInternals).bus;
+  if (!bus || TRACE_CYCLES <= 0) return;
+  const call = bus.call.bind(bus);
+  bus.call = async (...args: unknown[]) => {
+    const t0 = Date.now();
+    try {
+      return await call(...args);
+    } finally {
+      traceLog.push(
+        `  +${t0 - cycleStart} ${String(args[2])} ${String(args[0]).slice(15)} (${Date.now() - t0} ms)`,
+      );
+    }
+  };
+  const dev = `/org/bluez/hci0/dev_${HCI1_ADDR.replace(/:/g, '_')}`;
+  bus.onProperties(dev, (iface, changed) => {
+    const keys = ['Connected', 'ServicesResolved'].filter((k) => k in changed);
+    if (keys.length) {
+      traceLog.push(
+        `  +${Date.now() - cycleStart} signal ${keys.map((k) => `${k}=${String(changed[k])}`).join(' ')}`,
+      );
+    }
+  });
 }
 
 function pct(sorted: number[], p: number): number {
@@ -86,14 +124,18 @@ test(
     const backend = new DbusBackend();
     const central = new Central({ backend, adapter: 'hci0' });
     await central.start();
+    traceBus(backend);
     const totals: number[] = [];
     const phases = new Map<string, number[]>(PHASES.map((p) => [p, []]));
     const errors: string[] = [];
     const checkpoints: Record<number, Record<string, number>> = {};
     try {
       for (let i = 0; i < CYCLES; i++) {
-        if ([0, 50, 100, 200].includes(i)) checkpoints[i] = resources(backend);
+        if ([0, 1, 50, 100, 200].includes(i)) checkpoints[i] = resources(backend);
         const t = [Date.now()];
+        cycleStart = t[0] as number;
+        if (i >= 1 && i <= TRACE_CYCLES) traceLog.push(`cycle ${i}:`);
+        else if (i > TRACE_CYCLES) traceLog.length = Math.min(traceLog.length, 10_000);
         try {
           const d = await central.connect(HCI1_ADDR, { timeoutMs: 30_000 });
           t.push(Date.now());
@@ -110,6 +152,11 @@ test(
           }
           t.push(Date.now());
           totals.push((t[5] as number) - (t[0] as number));
+          if (i >= 1 && i <= TRACE_CYCLES) {
+            traceLog.push(
+              `  phases ${PHASES.map((p, k) => `${p} ${(t[k + 1] as number) - (t[k] as number)}`).join(', ')}`,
+            );
+          }
           PHASES.forEach((p, k) => phases.get(p)?.push((t[k + 1] as number) - (t[k] as number)));
         } catch (e) {
           errors.push(`#${i} ${(e as Error).name}: ${(e as Error).message}`);
@@ -132,9 +179,11 @@ test(
     );
     for (const [i, r] of Object.entries(checkpoints))
       console.log(`# soak cycle ${i}: ${JSON.stringify(r)}`);
+    if (TRACE_CYCLES > 0) console.log(`# soak trace\n${traceLog.join('\n')}`);
     if (errors.length) console.log(`# soak failures:\n  ${errors.join('\n  ')}`);
     assert.deepEqual(errors, []);
-    const start = checkpoints[0] as Record<string, number>;
+    // After cycle 0 the backend tracks the device (one property watch): the baseline is cycle 1.
+    const start = (checkpoints[1] ?? checkpoints[0]) as Record<string, number>;
     const end = checkpoints[CYCLES] as Record<string, number>;
     assert.ok((end.fds ?? 0) <= (start.fds ?? 0) + 2, `fds ${start.fds} -> ${end.fds}`);
     assert.equal(end.listeners, start.listeners, 'bus listeners back to where they started');
