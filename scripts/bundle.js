@@ -7,7 +7,7 @@
 // optional dependency in a chunk of its own, loaded only when used. tsc's per-module output stays
 // for the type declarations, the unit tests and `blekit/lab`.
 import { build } from 'esbuild';
-import { readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { fileURLToPath, URL } from 'node:url';
 
@@ -47,7 +47,7 @@ const result = await build({
   // Native or optional packages load from node_modules as they are; pure JavaScript ones
   // (commander, yaml, zod, cli-table3, log-update) are bundled so their dozens of files cost
   // one, which is also why they are devDependencies: an install of blekit fetches none of them.
-  external: ['serialport', '@serialport/*', 'mqtt', 'aedes'],
+  external: ['serialport', '@serialport/*'],
   // Bundled CommonJS dependencies (commander, yaml's helpers) may call require().
   banner: {
     js: "import { createRequire as __blekitRequire } from 'node:module'; const require = __blekitRequire(import.meta.url);",
@@ -69,3 +69,26 @@ for (const file of Object.keys(result.metafile.outputs)) {
     process.exit(1);
   }
 }
+
+// The bundle carries other packages' code, whose licenses (MIT, ISC, Apache-2.0, ...) ask that
+// their notices travel with it: one file lists each bundled package with its license text.
+const packages = new Map();
+for (const input of Object.keys(result.metafile.inputs)) {
+  const m = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input);
+  if (m && !packages.has(m[1])) packages.set(m[1], `${root}${m[1]}`);
+}
+const notices = [];
+for (const dir of [...packages.values()].sort()) {
+  const meta = JSON.parse(readFileSync(`${dir}/package.json`, 'utf8'));
+  const licenseFile = readdirSync(dir).find((f) => /^(licen[cs]e|copying)([-.]|$)/i.test(f));
+  const text = licenseFile ? readFileSync(`${dir}/${licenseFile}`, 'utf8').trim() : '';
+  if (!text) {
+    console.error(`bundle: ${meta.name} ships no license file; its notice cannot be carried`);
+    process.exit(1);
+  }
+  notices.push(`${meta.name}@${meta.version} (${meta.license})\n\n${text}\n`);
+}
+writeFileSync(
+  `${outdir}/THIRD-PARTY-NOTICES.txt`,
+  `The files in this folder bundle the following packages.\n\n${notices.join(`\n${'-'.repeat(72)}\n\n`)}`,
+);

@@ -1,21 +1,6 @@
 import { uuidFromBytes } from '../core/index.js';
 import type { CharacteristicProperties, ServiceInfo } from './types.js';
 
-/** 16-bit GATT declaration types (Core Vol 3 Part G 3.1-3.3). */
-export const GattType = {
-  primaryService: 0x2800,
-  secondaryService: 0x2801,
-  include: 0x2802,
-  characteristic: 0x2803,
-  cccd: 0x2902,
-} as const;
-
-export function uuid16Bytes(v: number): Buffer {
-  const b = Buffer.alloc(2);
-  b.writeUInt16LE(v);
-  return b;
-}
-
 export function propertiesFromByte(p: number): CharacteristicProperties {
   return {
     broadcast: (p & 0x01) !== 0,

@@ -32,11 +32,10 @@ import type {
   WriteOptions,
 } from './types.js';
 import { describeValue } from '../core/describe.js';
+import { ATT_DEFAULT_MTU, ATT_MAX_MTU, MAX_ATTRIBUTE_LENGTH } from '../protocol/att.js';
 
 const trace = log('central');
 
-/** Longest attribute value ATT allows (Core Vol 3 Part F 3.2.9). */
-export const MAX_ATTRIBUTE_LENGTH = 512;
 /** Default time limit of one Device operation. */
 export const DEFAULT_OPERATION_MS = 30_000;
 /** Notifications buffered per notifications() stream before the oldest are dropped. */
@@ -455,8 +454,10 @@ export class Device extends EventEmitter<DeviceEvents> {
    * `backend.capabilities.mtuExchange`); resolves to the MTU now in use.
    */
   async exchangeMtu(mtu: number, options: OperationOptions = {}): Promise<number> {
-    if (!Number.isInteger(mtu) || mtu < 23 || mtu > 517) {
-      throw new InvalidArgumentError(`MTU must be 23..517: ${describeValue(mtu)}`);
+    if (!Number.isInteger(mtu) || mtu < ATT_DEFAULT_MTU || mtu > ATT_MAX_MTU) {
+      throw new InvalidArgumentError(
+        `MTU must be ${ATT_DEFAULT_MTU}..${ATT_MAX_MTU}: ${describeValue(mtu)}`,
+      );
     }
     return this.op('exchangeMtu', options, (signal) => this.live().exchangeMtu(mtu, { signal }));
   }

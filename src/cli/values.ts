@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import type { CharacteristicInfo } from '../central/index.js';
 import { formatValue, parseValue, uuidName, type ValueFormat } from '../core/index.js';
-import { tryDecode } from './decoders.js';
+import { tryDecode } from '../protocol/index.js';
 
 export interface FormatFlags {
   hex?: boolean;

@@ -1,4 +1,4 @@
-import { attErrorName } from './att.js';
+import { attErrorName } from '../protocol/att.js';
 
 /** Options every BleError takes: the underlying error as `cause`. */
 export interface BleErrorOptions {

@@ -1,5 +1,5 @@
 import { DecodeError, InvalidArgumentError } from './errors.js';
-import { SIG_NAMES, type SigUuidKind } from './sig-names.js';
+import { SIG_NAMES, type SigUuidKind } from '../protocol/sig-names.js';
 import { describeValue } from './describe.js';
 
 /** The Bluetooth Base UUID; 16- and 32-bit UUIDs are aliases that replace its first 8 hex digits. */

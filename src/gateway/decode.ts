@@ -1,6 +1,6 @@
 import type { ScanResult } from '../central/index.js';
 import { DecodeError, normalizeAddress, shortUuid, uuidAlias } from '../core/index.js';
-import { decodeValue, type Decoded } from '../cli/decoders.js';
+import { decodeValue, type DecodedValue as Decoded } from '../protocol/index.js';
 import {
   APPLE_COMPANY_ID,
   BTHOME_UUID,

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
-import type { IClientOptions, MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import type { ScanFilter, ScanOptions, ScanResult } from '../central/index.js';
 import { BleError, InvalidArgumentError, log, normalizeAddress } from '../core/index.js';
 import { scanRecord } from '../cli/format.js';
@@ -18,13 +18,32 @@ export interface ScanSource {
   readonly adapter?: { name: string } | undefined;
 }
 
+/**
+ * What the gateway passes to the MQTT client beyond the URL. Declared here rather than taken from
+ * mqtt's own types: mqtt ships inside blekit's bundle, so a consumer's compiler cannot see them.
+ */
+export interface MqttClientOptions {
+  username?: string;
+  password?: string | Buffer;
+  /** PEM certificate authorities to trust, client certificate and key (mqtts://). */
+  ca?: string | Buffer | string[] | Buffer[];
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  /** Default true: the broker's certificate must chain to a trusted authority. */
+  rejectUnauthorized?: boolean;
+  /** TLS server name, when the URL's host is not the certificate's name. */
+  servername?: string;
+  /** Seconds between pings; default 60. */
+  keepalive?: number;
+}
+
 /** How a `Gateway` scans, where it publishes, and how often. */
 export interface GatewayOptions {
   central: ScanSource;
   /** Broker URL (mqtt://, mqtts://, ws://). Absent: an embedded broker on `embedded`. */
   mqtt?: string;
-  /** Extra client options: username, password, ca/cert/key for TLS. */
-  mqttOptions?: Partial<IClientOptions>;
+  /** Credentials and TLS material for the broker connection. */
+  mqttOptions?: MqttClientOptions;
   /** Where the embedded broker listens; default 127.0.0.1:1883 (port 0: any free port). */
   embedded?: { host?: string; port?: number };
   /** This gateway's id in topics; default `<hostname>-<adapter>`. */
@@ -148,7 +167,9 @@ export class Gateway extends EventEmitter {
       url = this.broker.url;
     }
     this.url = url;
-    const { connectAsync } = await import('mqtt');
+    // mqtt is CommonJS: its module.exports (the `default` of import()) carries every function
+    // both from node_modules and from the bundle, where esbuild exposes only `default`.
+    const { connectAsync } = (await import('mqtt')).default;
     try {
       this.client = await connectAsync(url, {
         // aedes, the embedded broker, speaks 3.1.1 only.

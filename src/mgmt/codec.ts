@@ -5,8 +5,8 @@
  * InvalidArgumentError naming the field before anything is sent.
  */
 import { addressFromBytes, addressToBytes } from '../core/address.js';
-import { encodeAdvertisingData, parseAdvertisingData } from '../core/advertising.js';
-import type { AdvertisingData, AdvertisingDataInput } from '../core/advertising.js';
+import { encodeAdvertisingData, parseAdvertisingData } from '../protocol/index.js';
+import type { AdvertisingData, AdvertisingDataInput } from '../protocol/index.js';
 import { BleError, DecodeError, InvalidArgumentError } from '../core/errors.js';
 import { uuidFromBytes, uuidToBytes } from '../core/uuid.js';
 import type { FieldSpec } from './fields.js';

@@ -2,7 +2,7 @@
  * Types derived from the generated table: what `send()` takes and returns for each command,
  * and what each event carries. Length and count fields are computed, so they do not appear.
  */
-import type { AdvertisingDataInput } from '../core/advertising.js';
+import type { AdvertisingDataInput } from '../protocol/index.js';
 import type { EirData, FlagSetName, MgmtAddressType } from './codec.js';
 import type { COMMANDS, EVENTS, FLAG_SETS } from './generated/protocol.js';
 

@@ -87,11 +87,20 @@ const CJS = `const { nativeStatus } = require('blekit');
 const { version } = require('./node_modules/blekit/package.json');
 console.log(JSON.stringify({ version, ...nativeStatus() }));
 `;
-const TS = `import { nativeStatus, type NativeStatus, Central } from 'blekit';
+const TS = `import { nativeStatus, type NativeStatus, Central, type GatewayOptions } from 'blekit';
 import { Central as C2 } from 'blekit/central';
 const s: NativeStatus = nativeStatus();
 const same: typeof Central = C2;
-console.log(s.loaded, same.name);
+const mqtt: GatewayOptions['mqttOptions'] = { username: 'u', ca: [Buffer.from('')] };
+console.log(s.loaded, same.name, mqtt);
+`;
+// mqtt and aedes ship inside the bundle: the gateway must reach its embedded broker with them.
+const GATEWAY = `import { Gateway } from 'blekit';
+const central = { async *scanStream() { await new Promise((r) => setTimeout(r, 200)); } };
+const g = new Gateway({ central, embedded: { port: 0 } });
+await g.start();
+await g.stop();
+console.log('gateway ok');
 `;
 
 function consumer(flags: string[]): string {
@@ -139,6 +148,11 @@ for (const flags of [[], ['--ignore-scripts']]) {
     fromPrebuild(cjs.out, dir);
     if (cjs.err) console.log(`# require('blekit') stderr: ${cjs.err.trim().split('\n')[0]}`);
 
+    writeFileSync(join(dir, 'gateway.mjs'), GATEWAY);
+    const gw = run(process.execPath, ['gateway.mjs'], dir);
+    assert.equal(gw.code, 0, gw.err);
+    assert.match(gw.out, /gateway ok/);
+
     const v = run('npx', ['blekit', '--version'], dir);
     assert.equal(v.code, 0, v.err);
     assert.equal(v.out.trim(), version);
@@ -180,6 +194,8 @@ for (const flags of [[], ['--ignore-scripts']]) {
       assert.equal(t.code, 0, `tsc ${module}/${resolution}:\n${t.out}${t.err}`);
     }
     const counted = run('npm', ['ls', '--all', '--omit=dev', '--parseable'], dir);
+    // The packages whose install scripts once broke consumers' installs must never come back.
+    assert.doesNotMatch(counted.out, /node_modules\/(dbus-next|usocket|node-gyp)\b/);
     const du = run('du', ['-sk', 'node_modules'], dir);
     console.log(
       `# installed ${flags.join(' ') || 'with defaults'}: ${counted.out.trim().split('\n').length - 1} packages, ${du.out.split('\t')[0]} KiB`,

@@ -1,5 +1,6 @@
 import {
   InvalidArgumentError,
+  normalizeUuid,
   NotConnectedError,
   NotSupportedError,
   rssiOrUndefined,
@@ -26,16 +27,20 @@ import {
 } from './codec/index.js';
 import { checkResult, resultError } from './errors.js';
 import {
-  GattType,
-  assembleDatabase,
+  ATT_DEFAULT_MTU,
+  GattUuid16,
+  MAX_ATTRIBUTE_LENGTH,
   uuid16Bytes,
+} from '../../protocol/index.js';
+import {
+  assembleDatabase,
   type FoundDeclaration,
   type FoundGroup,
 } from '../../central/att-discovery.js';
 import type { BgapiLink } from './link.js';
 
 /** BLED112 firmware uses the default ATT MTU and cannot exchange a larger one. */
-export const BGAPI_MTU = 23;
+export const BGAPI_MTU = ATT_DEFAULT_MTU;
 const PROCEDURE_MS = 30_000;
 const LONG_VALUE_MS = 60_000;
 
@@ -191,8 +196,8 @@ export class BgapiConnection implements BackendConnection {
     if (this.db && !refresh) return structuredClone(this.db);
     const groups: FoundGroup[] = [];
     for (const [type, primary] of [
-      [GattType.primaryService, true],
-      [GattType.secondaryService, false],
+      [GattUuid16.PrimaryService, true],
+      [GattUuid16.SecondaryService, false],
     ] as const) {
       await this.procedure(
         'read_by_group_type',
@@ -223,7 +228,7 @@ export class BgapiConnection implements BackendConnection {
             connection: this.handle,
             start: 1,
             end,
-            uuid: uuid16Bytes(GattType.characteristic),
+            uuid: uuid16Bytes(GattUuid16.Characteristic),
           }),
         (e) => {
           if (e.name === 'attclient_attribute_value') {
@@ -348,9 +353,9 @@ export class BgapiConnection implements BackendConnection {
   /** Long write: Prepare Write parts of MTU-5 bytes, then Execute Write. */
   private async writeLong(handle: number, value: Buffer): Promise<void> {
     const what = `long write 0x${handle.toString(16)}`;
-    if (value.length > 512) {
+    if (value.length > MAX_ATTRIBUTE_LENGTH) {
       throw new InvalidArgumentError(
-        `An attribute value holds at most 512 bytes; got ${value.length}`,
+        `An attribute value holds at most ${MAX_ATTRIBUTE_LENGTH} bytes; got ${value.length}`,
       );
     }
     const part = BGAPI_MTU - 5;
@@ -392,7 +397,7 @@ export class BgapiConnection implements BackendConnection {
   }
 
   private cccd(c: CharacteristicInfo): number {
-    const d = c.descriptors.find((x) => x.uuid === '00002902-0000-1000-8000-00805f9b34fb');
+    const d = c.descriptors.find((x) => x.uuid === normalizeUuid(GattUuid16.Cccd));
     if (!d) throw new NotSupportedError(`Characteristic ${c.uuid} has no CCCD`);
     return d.handle;
   }

@@ -23,6 +23,7 @@ import { Mgmt } from '../../mgmt/index.js';
 import { removeBonds } from './bonds.js';
 import { GatttoolConnection } from './connection.js';
 import { describeValue } from '../../core/describe.js';
+import { ATT_DEFAULT_MTU, ATT_MAX_MTU } from '../../protocol/index.js';
 import { isTransientConnectError } from './errors.js';
 import { hcitoolScan, mgmtPermission, mgmtScan, type Scanner } from './scan.js';
 import { GatttoolSession, checkCommandLine, type SessionOptions } from './session.js';
@@ -149,9 +150,13 @@ export class GatttoolBackend implements CentralBackend {
     }
     this.cliOptions = checkCliOptions(options.cliOptions);
     const m = options.exchangeMtuOnConnect;
-    if (m !== undefined && m !== false && !(Number.isInteger(m) && m >= 23 && m <= 517)) {
+    if (
+      m !== undefined &&
+      m !== false &&
+      !(Number.isInteger(m) && m >= ATT_DEFAULT_MTU && m <= ATT_MAX_MTU)
+    ) {
       throw new InvalidArgumentError(
-        `exchangeMtuOnConnect must be 23..517 or false: ${describeValue(m)}`,
+        `exchangeMtuOnConnect must be ${ATT_DEFAULT_MTU}..${ATT_MAX_MTU} or false: ${describeValue(m)}`,
       );
     }
   }

@@ -30,9 +30,9 @@ import {
 import type { GatttoolEvent } from './parser.js';
 import type { CommandSpec, GatttoolSession } from './session.js';
 import { describeValue } from '../../core/describe.js';
+import { ATT_DEFAULT_MTU, ATT_MAX_MTU, GattUuid16 } from '../../protocol/index.js';
 
-const CCCD = normalizeUuid(0x2902);
-const DEFAULT_MTU = 23;
+const CCCD = normalizeUuid(GattUuid16.Cccd);
 
 export interface GatttoolConnectionOptions {
   /** Time limit of each ATT operation; default 30 000 ms. */
@@ -57,7 +57,7 @@ const pick =
 export class GatttoolConnection implements BackendConnection {
   private live = true;
   private localClose = false;
-  private negotiatedMtu = DEFAULT_MTU;
+  private negotiatedMtu = ATT_DEFAULT_MTU;
   private mtuExchanged = false;
   private cache: ServiceInfo[] | undefined;
   private readonly handlers = new Map<number, (value: Buffer) => void>();
@@ -258,8 +258,10 @@ export class GatttoolConnection implements BackendConnection {
 
   /** gatttool's `mtu N`: ATT allows one exchange per connection, later calls return its result. */
   async exchangeMtu(mtu: number): Promise<number> {
-    if (!Number.isInteger(mtu) || mtu < DEFAULT_MTU || mtu > 517) {
-      throw new InvalidArgumentError(`MTU must be 23..517: ${describeValue(mtu)}`);
+    if (!Number.isInteger(mtu) || mtu < ATT_DEFAULT_MTU || mtu > ATT_MAX_MTU) {
+      throw new InvalidArgumentError(
+        `MTU must be ${ATT_DEFAULT_MTU}..${ATT_MAX_MTU}: ${describeValue(mtu)}`,
+      );
     }
     if (this.mtuExchanged) return this.negotiatedMtu;
     const got = await this.run(`mtu ${mtu}`, { result: pick('mtu', (e) => e.mtu) }, 'MTU exchange');

@@ -8,16 +8,17 @@
  */
 import { normalizeUuid, uuidToBytes } from '../../core/index.js';
 import type { ServiceInfo } from '../../central/types.js';
-import { assembleDatabase, GattType, type FoundDeclaration } from '../../central/att-discovery.js';
+import { GattUuid16 } from '../../protocol/index.js';
+import { assembleDatabase, type FoundDeclaration } from '../../central/att-discovery.js';
 import type { GatttoolEvent } from './parser.js';
 
 type Primary = Extract<GatttoolEvent, { kind: 'primary' }>;
 type Characteristic = Extract<GatttoolEvent, { kind: 'characteristic' }>;
 type Descriptor = Extract<GatttoolEvent, { kind: 'descriptor' }>;
 
-const CHARACTERISTIC_DECLARATION = normalizeUuid(GattType.characteristic);
-const PRIMARY_DECLARATION = normalizeUuid(GattType.primaryService);
-const SECONDARY_DECLARATION = normalizeUuid(GattType.secondaryService);
+const CHARACTERISTIC_DECLARATION = normalizeUuid(GattUuid16.Characteristic);
+const PRIMARY_DECLARATION = normalizeUuid(GattUuid16.PrimaryService);
+const SECONDARY_DECLARATION = normalizeUuid(GattUuid16.SecondaryService);
 
 /** A secondary service: its handle range and its UUID as read from its declaration. */
 export interface SecondaryService {

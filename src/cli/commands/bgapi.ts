@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { DbusBackend } from '../../backends/dbus/index.js';
-import { startPtyEmulator } from '../../backends/bgapi/emulator/index.js';
+import { startPtyEmulator } from '../../bgapi-emulator/index.js';
 import { adapterName } from '../common.js';
 
 export function registerBgapi(program: Command): void {

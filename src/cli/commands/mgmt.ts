@@ -1,7 +1,7 @@
 import { InvalidArgumentError as CommanderArgError, type Command } from 'commander';
 import { isAdapterIndex, MAX_ADAPTER_INDEX } from '../../core/adapter-name.js';
 import { InvalidArgumentError } from '../../core/errors.js';
-import { parseCliParams } from '../../mgmt/cli-args.js';
+import { parseCliParams } from '../mgmt-args.js';
 import type { FieldSpec } from '../../mgmt/fields.js';
 import {
   COMMANDS,
@@ -12,7 +12,7 @@ import {
   encodeCommand,
   type CommandName,
 } from '../../mgmt/index.js';
-import { toJsonValue } from '../../mgmt/json.js';
+import { toJsonValue } from '../mgmt-json.js';
 
 // Commander's own error type, so a bad value exits 2 (bad input) with commander's message.
 function intOption(v: string): number {

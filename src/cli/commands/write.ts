@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError, uuidName, withTimeout } from '../../core/index.js';
-import { MAX_ATTRIBUTE_LENGTH } from '../../central/index.js';
+import { MAX_ATTRIBUTE_LENGTH } from '../../protocol/index.js';
 import {
   action,
   addCommonOptions,

@@ -14,7 +14,7 @@ import {
   PermissionError,
   TimeoutError,
 } from '../../../src/core/errors.js';
-import { AttErrorCode, attErrorName, isApplicationAttError } from '../../../src/core/att.js';
+import { AttErrorCode, attErrorName, isApplicationAttError } from '../../../src/protocol/att.js';
 
 test('each error class has its name, code and is a BleError', () => {
   const cases: [BleError, string, string][] = [

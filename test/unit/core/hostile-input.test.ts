@@ -12,9 +12,9 @@ import {
 } from '../../../src/core/address.js';
 import { formatHandle, validateHandle } from '../../../src/core/handle.js';
 import { formatValue, parseHex, parseValue, toBuffer } from '../../../src/core/bytes.js';
-import { flagsToProperties, propertiesToFlags } from '../../../src/core/gatt-properties.js';
-import { encodeAdvertisingData } from '../../../src/core/ad-encode.js';
-import { parseAdvertisingData, splitAdStructures } from '../../../src/core/ad-decode.js';
+import { flagsToProperties, propertiesToFlags } from '../../../src/protocol/gatt-properties.js';
+import { encodeAdvertisingData } from '../../../src/protocol/ad-encode.js';
+import { parseAdvertisingData, splitAdStructures } from '../../../src/protocol/ad-decode.js';
 import { delay } from '../../../src/core/abort.js';
 
 const HUGE = 'x'.repeat(100_000);

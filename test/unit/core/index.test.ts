@@ -57,6 +57,16 @@ const API = [
   'propertiesToFlags',
   'flagsToProperties',
   'isCharacteristicFlag',
+  'MAX_ATTRIBUTE_LENGTH',
+  'ATT_DEFAULT_MTU',
+  'ATT_MAX_MTU',
+  'GattUuid16',
+  'uuid16Bytes',
+  'decodeValue',
+  'hasDecoder',
+  'tryDecode',
+  'readSfloat',
+  'readFloat32',
 ];
 
 test('the package root exports the core API', () => {

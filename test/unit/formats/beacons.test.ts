@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { parseAdvertisingData } from '../../../src/core/advertising.js';
+import { parseAdvertisingData } from '../../../src/protocol/index.js';
 import { DecodeError } from '../../../src/core/errors.js';
 import { APPLE_COMPANY_ID, decodeIBeacon, isIBeacon } from '../../../src/formats/ibeacon.js';
 import { decodeEddystone, EDDYSTONE_UUID } from '../../../src/formats/eddystone.js';

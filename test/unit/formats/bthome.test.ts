@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { parseAdvertisingData } from '../../../src/core/advertising.js';
+import { parseAdvertisingData } from '../../../src/protocol/index.js';
 import { DecodeError, InvalidArgumentError } from '../../../src/core/errors.js';
 import { BTHOME_UUID, decodeBthome, encodeBthome } from '../../../src/formats/bthome.js';
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connectAsync, type MqttClient } from 'mqtt';
 import type { ScanOptions, ScanResult } from '../../../src/central/index.js';
-import { parseAdvertisingData } from '../../../src/core/advertising.js';
+import { parseAdvertisingData } from '../../../src/protocol/index.js';
 import { InvalidArgumentError } from '../../../src/core/errors.js';
 import { encodeBthome } from '../../../src/formats/bthome.js';
 import { Gateway } from '../../../src/gateway/index.js';
