@@ -497,6 +497,11 @@ export class DbusConnection implements BackendConnection {
       const was = this.isConnected;
       this.isConnected = changed.Connected;
       if (was && !this.isConnected && this.resolvedOnce) this.gone();
+    } else if (changed.ServicesResolved === true) {
+      // Services resolve only on a live link. bluetoothd 5.66 sometimes sends no Connected=true
+      // for a link it believes it already had ("Device ... is already connected"); waiting for
+      // it cost each such connect the 1 s poll (the lab soak's connect phase).
+      this.isConnected = true;
     }
     if (this.isConnected && this.servicesResolved) {
       for (const w of this.resolvedWaiters.splice(0)) w();
