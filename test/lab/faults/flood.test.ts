@@ -4,7 +4,7 @@
 // promptly when the loop is left; values lost before they reached blekit are counted by
 // sequence number against what the peer says it sent.
 import assert from 'node:assert/strict';
-import { before, test } from 'node:test';
+import { test } from 'node:test';
 import type { Device } from '../../../src/central/index.js';
 import { FAULT, connectedRig, faultPeer, reportFault, sleep } from './support.js';
 
@@ -12,11 +12,11 @@ const FLOOD_MS = Number(process.env.BLEKIT_FLOOD_MS ?? 10_000);
 const peer = faultPeer();
 let device: Device;
 
-const rig = connectedRig(() => peer);
-
-before(() => {
-  device = rig.device;
-});
+connectedRig(
+  () => peer,
+  {},
+  (d) => (device = d),
+);
 
 test(
   'a notification flood: bounded memory, losses counted, unsubscribe at once',

@@ -4,7 +4,7 @@
 // it must report each as a SubscriptionLostError (the documented policy: the link stays, the
 // lost subscription is dropped), never stay silent.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import type { Device } from '../../../src/central/index.js';
 import { NotConnectedError, SubscriptionLostError } from '../../../src/core/index.js';
 import { btmgmt } from '../../support/proc.js';
@@ -17,15 +17,15 @@ let device: Device;
 const seq: number[] = [];
 const seq2: number[] = [];
 
-const rig = connectedRig(() => peer, {
-  autoReconnect: { initialDelayMs: 500, maxDelayMs: 2_000 },
-});
-
-before(async () => {
-  device = rig.device;
-  await device.subscribe(FAULT.seq, (v) => seq.push(v.readUInt32LE(0)));
-  await device.subscribe(FAULT.seq2, (v) => seq2.push(v.readUInt32LE(0)));
-});
+connectedRig(
+  () => peer,
+  { autoReconnect: { initialDelayMs: 500, maxDelayMs: 2_000 } },
+  async (d) => {
+    device = d;
+    await device.subscribe(FAULT.seq, (v) => seq.push(v.readUInt32LE(0)));
+    await device.subscribe(FAULT.seq2, (v) => seq2.push(v.readUInt32LE(0)));
+  },
+);
 
 after(() => btmgmt(['-i', 'hci1', 'power', 'on']));
 

@@ -4,7 +4,7 @@
 // an error and drops the application's services. Each case measures the time from the kill to
 // blekit's typed error, then starts the peer again and checks the same Device works.
 import assert from 'node:assert/strict';
-import { before, test } from 'node:test';
+import { test } from 'node:test';
 import type { Device } from '../../../src/central/index.js';
 import { BleError, SubscriptionLostError } from '../../../src/core/index.js';
 import { FAULT, connectedRig, faultPeer, rejection, reportFault, sleep, until } from './support.js';
@@ -13,11 +13,11 @@ const T = { timeout: 180_000 };
 const peer = faultPeer();
 let device: Device;
 
-const rig = connectedRig(() => peer);
-
-before(() => {
-  device = rig.device;
-});
+connectedRig(
+  () => peer,
+  {},
+  (d) => (device = d),
+);
 
 /**
  * Starts the peer again and proves the same Device reads and writes its service: waits until a

@@ -117,14 +117,20 @@ export async function teardown(
   await forgetPeers();
 }
 
-/** connectToPeer() before this file's tests and teardown() after them; `device` once connected. */
+/**
+ * connectToPeer() before this file's tests (then `onReady`) and teardown() after them; `device`
+ * once connected.
+ */
 export function connectedRig(
   peer: () => LinePeer,
   options: Pick<ConnectOptions, 'autoReconnect'> = {},
+  onReady: (device: Device) => unknown = () => undefined,
 ): { readonly device: Device } {
   let rig: { central: Central; device: Device } | undefined;
+  // One hook: node:test does not wait for one top-level before() to end before the next starts.
   before(async () => {
     rig = await connectToPeer(peer(), options);
+    await onReady(rig.device);
   });
   after(() => teardown(peer(), rig));
   return {
