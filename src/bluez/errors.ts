@@ -51,7 +51,16 @@ export function mapDbusError(err: unknown, what: string, context: ErrorContext =
         backend: 'dbus',
       });
     }
-    if (type === 'org.freedesktop.DBus.Error.NoReply') return new TimeoutError(msg, opts);
+    if (type === 'org.freedesktop.DBus.Error.NoReply') {
+      // The bus daemon's answer for a call whose recipient left: bluetoothd died, no timeout.
+      if (/disconnected/i.test(text)) {
+        return new BackendError(`${what}: bluetoothd left the bus without replying`, {
+          cause: err,
+          backend: 'dbus',
+        });
+      }
+      return new TimeoutError(msg, opts);
+    }
     return new BackendError(msg, { cause: err, backend: 'dbus' });
   }
   const name = type.slice(BLUEZ.length);

@@ -14,7 +14,7 @@ import { PY, forgetPeers, runClient, waitClean } from '../lab/peripheral/support
 const CYCLES = Number(process.env.BLEKIT_BLEAK_CYCLES ?? 60);
 const LEVEL = '00002a19-0000-1000-8000-00805f9b34fb';
 const PEER = fileURLToPath(
-  new URL('../../../../test/lab/peripheral/peers/battery_peer.py', import.meta.url),
+  new URL('../../../test/lab/peripheral/peers/battery_peer.py', import.meta.url),
 );
 
 interface Tally {

@@ -106,11 +106,10 @@ export class DbusBackend implements CentralBackend {
       this.mirror = mirror;
       this.unsubscribers.push(
         bus.onInterfaces((kind, p, ifaces) => this.onIfaces(kind, p, ifaces)),
+        bus.onOwnerChanged((running) => this.onBluezOwner(running)),
       );
-      for (const [p, ifaces] of mirror.objects) {
-        const dev = ifaces.get(IFACE.device);
-        if (dev && p.startsWith(path + '/')) this.trackDevice(p, { ...dev });
-      }
+      await bus.watchOwner();
+      this.trackMirrored(mirror);
       let props = mirror.get(path, IFACE.adapter) as Props;
       if (props.Powered !== true && options.powerOn !== false) {
         await this.setPowered(true);
@@ -379,6 +378,34 @@ export class DbusBackend implements CentralBackend {
     this.pendingReports.delete(path);
     const cur = this.devices.get(path);
     if (cur && this.scanSink) this.scanSink(scanResultFromDevice(cur));
+  }
+
+  /**
+   * bluetoothd restarted (crash, upgrade, `systemctl restart`): its devices and links are gone,
+   * so each connection ends as a remote disconnect (auto-reconnect takes over) and the device
+   * table is rebuilt from the new daemon's objects once it is back.
+   */
+  private onBluezOwner(running: boolean): void {
+    const bus = this.bus;
+    const mirror = this.mirror;
+    if (!bus || !mirror) return;
+    for (const c of [...this.connections]) c.bluezGone();
+    for (const u of this.deviceWatches.values()) u();
+    this.deviceWatches.clear();
+    this.devices.clear();
+    if (!running) return;
+    mirror
+      .load(() => fetchObjects(bus))
+      .then(() => this.trackMirrored(mirror))
+      .catch(() => undefined);
+  }
+
+  /** Tracks every device of our adapter that the mirror holds. */
+  private trackMirrored(mirror: ObjectMirror): void {
+    for (const [p, ifaces] of mirror.objects) {
+      const dev = ifaces.get(IFACE.device);
+      if (dev && p.startsWith(this.adapterPath + '/')) this.trackDevice(p, { ...dev });
+    }
   }
 
   private onIfaces(kind: 'added' | 'removed', path: string, ifaces: Map<string, Props> | string[]) {

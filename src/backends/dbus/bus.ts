@@ -40,6 +40,7 @@ export class BluezBus {
   private readonly pathHandlers = new Map<string, Set<PropsChangedHandler>>();
   private readonly ifaceHandlers = new Set<InterfacesHandler>();
   private readonly subtreeHandlers: { prefix: string; h: SubtreePropsHandler }[] = [];
+  private readonly ownerHandlers = new Set<(running: boolean) => void>();
   private readonly matches: string[] = [];
   private pending = 0;
   private readonly waiting: (() => void)[] = [];
@@ -150,6 +151,21 @@ export class BluezBus {
     };
   }
 
+  /**
+   * Calls `h` when bluetoothd leaves the bus (false: it crashed or was stopped, and every object
+   * and session it held is gone) and when it is back (true). Needs watchOwner().
+   */
+  onOwnerChanged(h: (running: boolean) => void): () => void {
+    this.ownerHandlers.add(h);
+    return () => this.ownerHandlers.delete(h);
+  }
+
+  /** Subscribes to the bus daemon's NameOwnerChanged for org.bluez (see onOwnerChanged). */
+  async watchOwner(): Promise<void> {
+    await this.busCall('AddMatch', OWNER_RULE);
+    this.matches.push(OWNER_RULE);
+  }
+
   onInterfaces(h: InterfacesHandler): () => void {
     this.ifaceHandlers.add(h);
     return () => this.ifaceHandlers.delete(h);
@@ -163,6 +179,7 @@ export class BluezBus {
     this.closed = true;
     this.pathHandlers.clear();
     this.ifaceHandlers.clear();
+    this.ownerHandlers.clear();
     this.subtreeHandlers.length = 0;
     this.bus.close();
   }
@@ -180,6 +197,11 @@ export class BluezBus {
   }
 
   private onSignal(m: WireMessage): void {
+    if (m.member === 'NameOwnerChanged' && m.interface === 'org.freedesktop.DBus') {
+      const [name, , owner] = m.body as [string, string, string];
+      if (name === 'org.bluez') for (const h of this.ownerHandlers) h(owner !== '');
+      return;
+    }
     if (m.interface === IFACE.props && m.member === 'PropertiesChanged') {
       const path = m.path ?? '';
       const set = this.pathHandlers.get(path);
@@ -208,6 +230,10 @@ export class BluezBus {
     }
   }
 }
+
+const OWNER_RULE =
+  "type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus'," +
+  "member='NameOwnerChanged',arg0='org.bluez'";
 
 function inSubtree(path: string, prefix: string): boolean {
   return path.startsWith(prefix) && (path.length === prefix.length || path[prefix.length] === '/');

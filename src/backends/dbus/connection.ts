@@ -304,7 +304,8 @@ export class DbusConnection implements BackendConnection {
       path,
       stop: async () => {
         off();
-        if (this.isConnected) {
+        // A local disconnect ends the session with the link: no StopNotify round trip first.
+        if (this.isConnected && !this.localDisconnect) {
           await this.bus.call(path, IFACE.characteristic, 'StopNotify', '', [], 'gatt');
         }
       },
@@ -361,6 +362,19 @@ export class DbusConnection implements BackendConnection {
       if (/AlreadyExists/.test(String((e as { cause?: { type?: string } }).cause?.type))) return;
       throw e;
     }
+  }
+
+  /**
+   * bluetoothd left the bus: the link, its sessions and objects went with it, and no signal
+   * will say so. Ends the connection as a remote disconnect.
+   */
+  bluezGone(): void {
+    const was = this.connected;
+    this.isConnected = false;
+    this.servicesResolved = false;
+    for (const w of this.resolvedWaiters.splice(0)) w();
+    if (was) this.gone();
+    else this.dispose();
   }
 
   /** Releases listeners and sockets without talking to bluetoothd. */
@@ -447,7 +461,10 @@ export class DbusConnection implements BackendConnection {
       // notices the hangup later and refuses StartNotify ("Notify acquired") until then.
       stop: async () => {
         sock.close();
-        if (this.connected) await this.acquiredReleased(path, 'NotifyAcquired');
+        // Waiting for bluetoothd to notice the hangup only matters if the link stays up.
+        if (this.connected && !this.localDisconnect) {
+          await this.acquiredReleased(path, 'NotifyAcquired');
+        }
       },
     });
   }
@@ -543,6 +560,11 @@ export class DbusConnection implements BackendConnection {
       const was = this.isConnected;
       this.isConnected = changed.Connected;
       if (was && !this.isConnected && this.resolvedOnce) this.gone();
+    } else if (changed.ServicesResolved === true) {
+      // Services resolve only on a live link. bluetoothd 5.66 sometimes sends no Connected=true
+      // for a link it believes it already had ("Device ... is already connected"); waiting for
+      // it cost each such connect the 1 s poll (the lab soak's connect phase).
+      this.isConnected = true;
     }
     if (this.isConnected && this.servicesResolved) {
       for (const w of this.resolvedWaiters.splice(0)) w();

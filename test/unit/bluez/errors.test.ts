@@ -70,3 +70,21 @@ test('transient connect failures are the retryable ones', () => {
   assert.ok(!isTransientConnectError(mapDbusError(err(B + 'Failed', 'Page Timeout'), 'c')));
   assert.ok(!isTransientConnectError(new NotFoundError('x')));
 });
+
+test('a call whose recipient left the bus is a BackendError, a real no-reply a TimeoutError', () => {
+  const gone = mapDbusError(
+    err(
+      'org.freedesktop.DBus.Error.NoReply',
+      'Message recipient disconnected from message bus without replying',
+    ),
+    'ReadValue /org/bluez/hci0/dev_x/char0016',
+    'gatt',
+  );
+  assert.ok(gone instanceof BackendError, gone.name);
+  assert.match(gone.message, /bluetoothd left the bus/);
+  const slow = mapDbusError(
+    err('org.freedesktop.DBus.Error.NoReply', 'Did not receive a reply'),
+    'ReadValue',
+  );
+  assert.ok(slow instanceof TimeoutError, slow.name);
+});

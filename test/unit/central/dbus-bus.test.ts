@@ -132,3 +132,36 @@ test('watch subscribes to a namespace; unwatch drops exactly those rules', async
   assert.match(added[3]!, /ObjectManager',path='\/',arg0path='\/org\/bluez\/hci0\/'$/);
   assert.deepEqual(removed, added, 'the wide rules on unwatch, the rest on close, each once');
 });
+
+test("bluetoothd leaving and returning reaches owner handlers (and only org.bluez's)", async () => {
+  const sent: string[] = [];
+  class Recording extends FakeMessageBus {
+    override async call(msg: { member: string; body?: unknown[] }) {
+      sent.push(`${msg.member} ${String(msg.body?.[0])}`);
+      return { body: [] };
+    }
+  }
+  const fake = new Recording();
+  const bus = open(fake);
+  await bus.watchOwner();
+  assert.match(sent[0]!, /^AddMatch .*member='NameOwnerChanged',arg0='org\.bluez'$/);
+  const seen: boolean[] = [];
+  bus.onOwnerChanged((running) => seen.push(running));
+  const owner = (name: string, from: string, to: string) =>
+    fake.emit('message', {
+      type: 4,
+      path: '/org/freedesktop/DBus',
+      interface: 'org.freedesktop.DBus',
+      member: 'NameOwnerChanged',
+      body: [name, from, to],
+    });
+  owner('org.bluez', ':1.4', '');
+  owner('org.example', '', ':1.9');
+  owner('org.bluez', '', ':1.12');
+  assert.deepEqual(seen, [false, true]);
+  await bus.close();
+  assert.ok(
+    sent.some((s) => /^RemoveMatch .*NameOwnerChanged/.test(s)),
+    'rule dropped on close',
+  );
+});

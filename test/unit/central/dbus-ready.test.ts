@@ -76,3 +76,15 @@ test('a link that never resolves times out with TimeoutError at the limit', asyn
   const c = connection(s.bus, { Connected: true, ServicesResolved: false });
   await assert.rejects(c.ready(1_500), TimeoutError);
 });
+
+test('ServicesResolved without a Connected=true signal still ends the wait at once', async () => {
+  // The soak's trace: after "Device ... is already connected" bluetoothd sent only
+  // ServicesResolved=true, and ready() sat out its poll waiting for Connected.
+  const s = scriptedBus({ Connected: false, ServicesResolved: false });
+  const c = connection(s.bus, { Connected: false, ServicesResolved: false });
+  const ready = c.ready(5_000);
+  setTimeout(() => s.signal({ ServicesResolved: true }), 50);
+  await ready;
+  assert.equal(s.getAlls, 0, 'no GetAll: the signal alone was enough');
+  assert.equal(c.connected, true);
+});

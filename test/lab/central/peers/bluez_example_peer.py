@@ -183,6 +183,8 @@ def add_includes(bus, app):
     including.add_characteristic(ConstChrc(bus, 0, including, 0xc031, b'the including one'))
     for s in (secondary, other, including):
         app.add_service(s)
+
+
 class SinkChrc(gs.Characteristic):
     """Write-without-response only: every value is folded, in arrival order, into the record."""
 
@@ -230,18 +232,11 @@ def add_sink(bus, app):
     app.add_service(service)
 
 
-def main():
-    adapter = '/org/bluez/' + sys.argv[1]
-    dbus.mainloop.glib.DBusGMainLoop(set_as_default=True)
-    bus = dbus.SystemBus()
-    app = gs.Application(bus)
-    app.add_service(ConformanceService(bus, 3))
-    if '--extras' in sys.argv[2:]:
-        add_extras(bus, app)
-    if '--includes' in sys.argv[2:]:
-        add_includes(bus, app)
-    if '--sink' in sys.argv[2:]:
-        add_sink(bus, app)
+def serve(hci, app):
+    """Registers `app` (a gs.Application) on adapter `hci` and runs the stdin command loop
+    described at the top of this file until "quit" or stdin closes."""
+    adapter = '/org/bluez/' + hci
+    bus = app.bus
     advert = ad.TestAdvertisement(bus, 0)
     obj = bus.get_object('org.bluez', adapter)
     gatt_manager = dbus.Interface(obj, 'org.bluez.GattManager1')
@@ -277,6 +272,21 @@ def main():
                                      error_handler=lambda e: (say('err register %s' % e),
                                                               loop.quit()))
     loop.run()
+
+
+def main():
+    dbus.mainloop.glib.DBusGMainLoop(set_as_default=True)
+    bus = dbus.SystemBus()
+    app = gs.Application(bus)
+    app.bus = bus
+    app.add_service(ConformanceService(bus, 3))
+    if '--extras' in sys.argv[2:]:
+        add_extras(bus, app)
+    if '--includes' in sys.argv[2:]:
+        add_includes(bus, app)
+    if '--sink' in sys.argv[2:]:
+        add_sink(bus, app)
+    serve(sys.argv[1], app)
 
 
 if __name__ == '__main__':

@@ -15,7 +15,17 @@ export interface LinePeerOptions {
   checkAdvertisement(ad: AdvertisingData, name: string | undefined): void;
 }
 
-export function linePeer(o: LinePeerOptions): ConformancePeer {
+/** A line peer that can also be killed outright and watched for lines of its own. */
+export interface LinePeer extends ConformancePeer {
+  /** Sends `signal` (default SIGKILL) and resolves once the process is gone. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Resolves with the next output line starting with `prefix`. */
+  expectLine(prefix: string, ms: number): Promise<string>;
+  /** Everything the peer printed so far. */
+  readonly output: string;
+}
+
+export function linePeer(o: LinePeerOptions): LinePeer {
   let child: ChildProcessWithoutNullStreams | undefined;
   let output = '';
   const waiters: { prefix: string; resolve: (line: string) => void }[] = [];
@@ -84,6 +94,20 @@ export function linePeer(o: LinePeerOptions): ConformancePeer {
       await exited;
       clearTimeout(t);
       child = undefined;
+    },
+    async kill(signal: NodeJS.Signals = 'SIGKILL') {
+      const c = child;
+      if (!c) return;
+      child = undefined;
+      advertising = false;
+      if (c.exitCode !== null || c.signalCode !== null) return;
+      const exited = new Promise<void>((r) => c.once('exit', () => r()));
+      c.kill(signal);
+      await exited;
+    },
+    expectLine,
+    get output() {
+      return output;
     },
     checkAdvertisement: (ad, name) => o.checkAdvertisement(ad, name),
   };

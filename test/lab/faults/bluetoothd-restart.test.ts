@@ -1,0 +1,164 @@
+// Fault suite (issue 18): bluetoothd killed (SIGKILL) and started again under a running central
+// and under a running peripheral. The central's pending call must reject with a typed error
+// within its timeout, its Device must report the link gone, and the same Central must connect
+// again once bluetoothd is back. The peripheral must register its application, advertisement
+// and agent again by itself.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { DbusBackend } from '../../../src/backends/dbus/index.js';
+import { Central, type Device } from '../../../src/central/index.js';
+import { BleError } from '../../../src/core/index.js';
+import { getProperty, openSystemBus } from '../../../src/peripheral/dbus/bus.js';
+import { Agent, Peripheral } from '../../../src/peripheral/index.js';
+import { freshStack } from '../../support/stack.js';
+import { assertInLab, HCI1_ADDR, run } from '../../support/proc.js';
+import { forgetPeers } from '../peripheral/support.js';
+import { FAULT, faultPeer, rejection, reportFault, sleep, until } from './support.js';
+
+const T = { timeout: 240_000 };
+
+async function killBluetoothd(): Promise<void> {
+  const r = await run('pidof', ['bluetoothd']);
+  const pids = r.stdout.trim().split(/\s+/).filter(Boolean).map(Number);
+  assert.ok(pids.length > 0, 'bluetoothd is running');
+  for (const pid of pids) process.kill(pid, 'SIGKILL');
+  await until(() => pids.every((p) => !existsProc(p)), 10_000, 'bluetoothd gone');
+}
+
+function existsProc(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function activeAdvertisements(hci: string): Promise<number> {
+  const bus = await openSystemBus();
+  try {
+    const path = `/org/bluez/${hci}`;
+    return Number(
+      await getProperty(bus, path, 'org.bluez.LEAdvertisingManager1', 'ActiveInstances'),
+    );
+  } finally {
+    bus.close();
+  }
+}
+
+before(async () => {
+  assertInLab();
+  await forgetPeers();
+});
+
+after(async () => {
+  await freshStack();
+});
+
+test(
+  'bluetoothd killed under a running central: typed error, the Central works again',
+  T,
+  async () => {
+    let peer = faultPeer();
+    await peer.start();
+    const central = new Central({ backend: new DbusBackend(), adapter: 'hci0' });
+    let device: Device | undefined;
+    try {
+      await central.start();
+      await peer.advertise(true);
+      device = await central.connect(peer.address, { timeoutMs: 60_000, addressType: 'public' });
+      await peer.advertise(false);
+      await device.discover();
+      const d = device;
+      const held = peer.expectLine('pending read', 30_000);
+      const pending = d.read(FAULT.hangRead, { timeoutMs: 60_000 });
+      pending.catch(() => undefined);
+      await held;
+      let downAt = 0;
+      d.once('disconnect', () => (downAt = Date.now()));
+
+      const t0 = Date.now();
+      await killBluetoothd();
+      const [err, ms] = await rejection(pending, t0);
+      console.log(`# pending read rejected ${ms} ms after the kill: ${err.name}: ${err.message}`);
+      assert.ok(err instanceof BleError, `typed: ${err.name}: ${err.message}`);
+      await until(() => downAt > 0, 10_000, "the Device's 'disconnect' after bluetoothd died");
+      assert.equal(d.connected, false);
+      const [err2] = await rejection(d.read(FAULT.echo), Date.now());
+      assert.ok(err2 instanceof BleError, `typed: ${err2.name}`);
+
+      // bluetoothd back (fresh state); the peer's registration died with the old one.
+      await peer.kill();
+      await freshStack();
+      peer = faultPeer();
+      await peer.start();
+      const t1 = Date.now();
+      await peer.advertise(true);
+      device = await central.connect(peer.address, { timeoutMs: 60_000, addressType: 'public' });
+      await peer.advertise(false);
+      await device.write(FAULT.echo, Buffer.from('again'));
+      assert.deepEqual(await device.read(FAULT.echo), Buffer.from('again'));
+      reportFault({
+        case: 'bluetoothd killed under a central',
+        happened: `pending read: ${err.name}; Device 'disconnect' after ${downAt - t0} ms; later calls ${err2.name}`,
+        typedErrorMs: ms,
+        recovered: `yes: same Central connected again ${Date.now() - t1} ms after the peer re-advertised`,
+      });
+    } finally {
+      await device?.disconnect().catch(() => undefined);
+      await central.stop().catch(() => undefined);
+      await peer.stop().catch(() => undefined);
+    }
+  },
+);
+
+// Not yet: Peripheral does not watch for bluetoothd's return, so nothing is registered again
+// (seen: ActiveInstances stays 0). Runs as a todo so the suite shows it until that is built.
+const PERIPHERAL_TODO =
+  'Peripheral does not re-register its application, advertisement and agent after bluetoothd restarts';
+
+test(
+  'bluetoothd killed under a running peripheral: it registers everything again',
+  { ...T, todo: PERIPHERAL_TODO },
+  async () => {
+    await freshStack();
+    const p = await Peripheral.open({ adapter: 'hci1', handleSignals: false });
+    const central = new Central({ backend: new DbusBackend(), adapter: 'hci0' });
+    try {
+      await p.addServices([
+        {
+          uuid: FAULT.service,
+          characteristics: [
+            { uuid: FAULT.echo, flags: ['read'], value: Buffer.from('peripheral') },
+          ],
+        },
+      ]);
+      await p.registerAgent(new Agent({ capability: 'NoInputNoOutput' }), { asDefault: true });
+      await p.advertise({ localName: 'fault-restart', serviceUuids: [FAULT.service] });
+      assert.equal(await activeAdvertisements('hci1'), 1);
+
+      const t0 = Date.now();
+      await killBluetoothd();
+      await freshStack();
+      // Give the peripheral time to notice bluetoothd's return and register again.
+      const end = Date.now() + 30_000;
+      while ((await activeAdvertisements('hci1').catch(() => 0)) < 1 && Date.now() < end) {
+        await sleep(250);
+      }
+      const advMs = Date.now() - t0;
+      assert.equal(await activeAdvertisements('hci1'), 1, 'the advertisement is registered again');
+      await central.start();
+      const d = await central.connect(HCI1_ADDR, { timeoutMs: 60_000, addressType: 'public' });
+      assert.deepEqual(await d.read(FAULT.echo), Buffer.from('peripheral'));
+      await d.disconnect();
+      reportFault({
+        case: 'bluetoothd killed under a peripheral',
+        happened: `advertisement back ${advMs} ms after the kill; application served again`,
+        recovered: 'yes',
+      });
+    } finally {
+      await central.stop().catch(() => undefined);
+      await p.close().catch(() => undefined);
+    }
+  },
+);
