@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import { DbusBackend } from '../../../src/backends/dbus/index.js';
 import { Central, type Device } from '../../../src/central/index.js';
 import { BleError } from '../../../src/core/index.js';
-import { getProperty, openSystemBus } from '../../../src/peripheral/dbus/bus.js';
+import { getProperty, openSystemBus } from '../../../src/bluez/calls.js';
 import { Agent, Peripheral } from '../../../src/peripheral/index.js';
 import { freshStack } from '../../support/stack.js';
 import { assertInLab, HCI1_ADDR, run } from '../../support/proc.js';

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { DbusBackend } from '../../../src/backends/dbus/index.js';
 import { Central } from '../../../src/central/index.js';
-import { getProperty, openSystemBus } from '../../../src/peripheral/dbus/bus.js';
+import { getProperty, openSystemBus } from '../../../src/bluez/calls.js';
 import { assertInLab } from '../../support/proc.js';
 import type { LinePeer } from '../central/peers/line-peer.js';
 import { forgetPeers } from '../peripheral/support.js';
