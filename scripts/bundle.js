@@ -45,8 +45,9 @@ const result = await build({
   platform: 'node',
   target: 'node20',
   // Native or optional packages load from node_modules as they are; pure JavaScript ones
-  // (commander, yaml, zod, cli-table3, log-update) are bundled so their dozens of files cost
-  // one, which is also why they are devDependencies: an install of blekit fetches none of them.
+  // (commander, yaml, zod, cli-table3, log-update, and the gateway's mqtt and aedes) are bundled
+  // so their dozens of files cost one, which is also why they are devDependencies: an install
+  // of blekit fetches none of them.
   external: ['serialport', '@serialport/*'],
   // Bundled CommonJS dependencies (commander, yaml's helpers) may call require().
   banner: {
@@ -72,13 +73,13 @@ for (const file of Object.keys(result.metafile.outputs)) {
 
 // The bundle carries other packages' code, whose licenses (MIT, ISC, Apache-2.0, ...) ask that
 // their notices travel with it: one file lists each bundled package with its license text.
-const packages = new Map();
+const packages = new Set();
 for (const input of Object.keys(result.metafile.inputs)) {
   const m = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input);
-  if (m && !packages.has(m[1])) packages.set(m[1], `${root}${m[1]}`);
+  if (m) packages.add(`${root}${m[1]}`);
 }
 const notices = [];
-for (const dir of [...packages.values()].sort()) {
+for (const dir of [...packages].sort()) {
   const meta = JSON.parse(readFileSync(`${dir}/package.json`, 'utf8'));
   const licenseFile = readdirSync(dir).find((f) => /^(licen[cs]e|copying)([-.]|$)/i.test(f));
   const text = licenseFile ? readFileSync(`${dir}/${licenseFile}`, 'utf8').trim() : '';
