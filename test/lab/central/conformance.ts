@@ -9,6 +9,7 @@ import { assertInLab, btmgmt } from '../../support/proc.js';
 import { freshStack, restoreDefaultStack } from '../../support/stack.js';
 import { CONFORMANCE as C, READ_VALUE, type ConformancePeer, type PeerFactory } from './peer.js';
 import { sequenceReport } from './sequence.js';
+import { connectWhileAdvertising } from './advertised-connect.js';
 
 const NOTIFICATIONS = 1000;
 /**
@@ -126,34 +127,6 @@ function pathStats(central: Central, address: string): PathStats | undefined {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/**
- * Connects while re-enabling the peer's advertising every few seconds: after a fresh stack the
- * central has to scan for the peer, and btvirt reports an advertiser only when it (re)starts.
- */
-async function connectWhileAdvertising(
-  central: Central,
-  peer: ConformancePeer,
-  autoReconnect = false,
-): Promise<Device> {
-  let done = false;
-  const connecting = central
-    .connect(peer.address, { timeoutMs: 90_000, addressType: 'public', autoReconnect })
-    .finally(() => (done = true));
-  const nudging = (async () => {
-    while (!done) {
-      await sleep(1_500);
-      if (!done) await peer.advertise(true).catch(() => undefined);
-      for (let i = 0; i < 30 && !done; i++) await sleep(100);
-    }
-  })();
-  try {
-    return await connecting;
-  } finally {
-    await nudging;
-    await peer.advertise(false).catch(() => undefined);
-  }
-}
 
 /**
  * Streams NOTIFICATIONS values and checks none is lost or repeated on either callback; with

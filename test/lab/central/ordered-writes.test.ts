@@ -11,6 +11,7 @@ import type { Device } from '../../../src/central/index.js';
 import { dbusSession } from './dbus-session.js';
 import { conformanceUuid } from './peer.js';
 import { bluezExamplePeer } from './peers/bluez-example.js';
+import { connectWhileAdvertising } from './advertised-connect.js';
 
 const T = { timeout: 300_000 };
 const SINK = conformanceUuid(0xc061);
@@ -26,13 +27,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function connect(): Promise<Device> {
   if (session.device?.connected) return session.device;
-  await peer.advertise(true);
-  const d = await session.central.connect(peer.address, {
-    timeoutMs: 90_000,
-    addressType: 'public',
-  });
+  const d = await connectWhileAdvertising(session.central, peer);
   session.device = d;
-  await peer.advertise(false);
   await d.discover();
   return d;
 }

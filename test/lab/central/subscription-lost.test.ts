@@ -10,20 +10,18 @@ import { SubscriptionLostError } from '../../../src/core/index.js';
 import { dbusSession } from './dbus-session.js';
 import { CONFORMANCE as C } from './peer.js';
 import { bluezExamplePeer } from './peers/bluez-example.js';
+import { connectWhileAdvertising } from './advertised-connect.js';
 
 const T = { timeout: 240_000 };
 const peer = bluezExamplePeer();
 const session = dbusSession(peer);
 
 test('the subscribed service vanishing on a live link is a SubscriptionLostError', T, async () => {
-  await peer.advertise(true);
-  const device = await session.central.connect(peer.address, {
+  const device = await connectWhileAdvertising(session.central, peer, {
     timeoutMs: 60_000,
-    addressType: 'public',
     autoReconnect: { initialDelayMs: 500, maxDelayMs: 3_000 },
   });
   session.device = device;
-  await peer.advertise(false);
   await device.discover();
   const values: number[] = [];
   await device.subscribe(C.seq, (v) => values.push(v.readUInt32LE(0)));

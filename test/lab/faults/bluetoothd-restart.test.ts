@@ -12,6 +12,7 @@ import { getProperty, openSystemBus } from '../../../src/bluez/calls.js';
 import { Agent, Peripheral } from '../../../src/peripheral/index.js';
 import { freshStack } from '../../support/stack.js';
 import { assertInLab, HCI1_ADDR, run } from '../../support/proc.js';
+import { connectWhileAdvertising } from '../central/advertised-connect.js';
 import { forgetPeers } from '../peripheral/support.js';
 import { FAULT, faultPeer, rejection, reportFault, sleep, until } from './support.js';
 
@@ -65,9 +66,7 @@ test(
     let device: Device | undefined;
     try {
       await central.start();
-      await peer.advertise(true);
-      device = await central.connect(peer.address, { timeoutMs: 60_000, addressType: 'public' });
-      await peer.advertise(false);
+      device = await connectWhileAdvertising(central, peer, { timeoutMs: 60_000 });
       await device.discover();
       const d = device;
       const held = peer.expectLine('pending read', 30_000);
@@ -93,9 +92,7 @@ test(
       peer = faultPeer();
       await peer.start();
       const t1 = Date.now();
-      await peer.advertise(true);
-      device = await central.connect(peer.address, { timeoutMs: 60_000, addressType: 'public' });
-      await peer.advertise(false);
+      device = await connectWhileAdvertising(central, peer, { timeoutMs: 60_000 });
       await device.write(FAULT.echo, Buffer.from('again'));
       assert.deepEqual(await device.read(FAULT.echo), Buffer.from('again'));
       reportFault({

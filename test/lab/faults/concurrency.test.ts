@@ -8,6 +8,7 @@ import { assertInLab } from '../../support/proc.js';
 import type { LinePeer } from '../central/peers/line-peer.js';
 import { forgetPeers } from '../peripheral/support.js';
 import { FAULT, ensureBluetoothd, faultPeer, reportFault, until } from './support.js';
+import { connectWhileAdvertising } from '../central/advertised-connect.js';
 
 const T = { timeout: 240_000 };
 let central: Central;
@@ -31,9 +32,7 @@ test('8 operations in flight on one connection all complete, values intact', T, 
   const peer = faultPeer();
   peers.push(peer);
   await peer.start();
-  await peer.advertise(true);
-  const d = await central.connect(peer.address, { timeoutMs: 60_000, addressType: 'public' });
-  await peer.advertise(false);
+  const d = await connectWhileAdvertising(central, peer, { timeoutMs: 60_000 });
   await d.discover();
   const seen: number[] = [];
   await d.subscribe(FAULT.seq, (v) => seen.push(v.readUInt32LE(0)));

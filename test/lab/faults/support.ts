@@ -6,6 +6,7 @@ import { DbusBackend } from '../../../src/backends/dbus/index.js';
 import { Central, type ConnectOptions, type Device } from '../../../src/central/index.js';
 import { assertInLab, HCI1_ADDR, run } from '../../support/proc.js';
 import { freshStack } from '../../support/stack.js';
+import { connectWhileAdvertising } from '../central/advertised-connect.js';
 import { conformanceUuid } from '../central/peer.js';
 import { linePeer, type LinePeer } from '../central/peers/line-peer.js';
 import { forgetPeers } from '../peripheral/support.js';
@@ -94,13 +95,7 @@ export async function connectToPeer(
   await peer.start();
   const central = new Central({ backend: new DbusBackend(), adapter: 'hci0' });
   await central.start();
-  await peer.advertise(true);
-  const device = await central.connect(peer.address, {
-    timeoutMs: 60_000,
-    addressType: 'public',
-    ...options,
-  });
-  await peer.advertise(false);
+  const device = await connectWhileAdvertising(central, peer, { timeoutMs: 60_000, ...options });
   await device.discover();
   return { central, device };
 }
