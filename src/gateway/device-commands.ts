@@ -28,6 +28,8 @@ export interface CommandSink {
   publish(topic: string, payload: unknown, retain?: boolean): void;
   /** Service UUIDs the device was last seen advertising (for a service allow-list). */
   advertised(address: string): Iterable<string>;
+  /** A connection went down without a disconnect command. */
+  lost?(address: string): void;
 }
 
 /**
@@ -135,6 +137,7 @@ export class DeviceCommands {
       trace.debug(`${address} disconnected (${String(reason)})`);
       this.held.delete(address);
       this.publishConnection(address, false);
+      this.sink.lost?.(address);
     });
     this.publishConnection(address, true);
     return { address, connected: true, mtu: device.mtu };

@@ -13,6 +13,7 @@ import {
   type GatewayCommand,
 } from './commands.js';
 import { DeviceCommands, type ConnectSource } from './device-commands.js';
+import { Fleet } from './fleet.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker.js';
 import { bthomeValues, decodeAdvertisement, type DecodedAdvertisement } from './decode.js';
 import { discoveryFor } from './home-assistant.js';
@@ -87,6 +88,12 @@ export interface GatewayOptions {
    * oldest are dropped and counted in the status (`dropped`). Default 1000.
    */
   bufferSize?: number;
+  /**
+   * Join a fleet: gateways on one broker share what they hear, and each device's connection is
+   * held by one of them, taken over by the next best when its owner dies (README "Fleets").
+   * `recentMs`: how old a sighting may be to count in an election (default 30 000).
+   */
+  fleet?: boolean | { recentMs?: number };
 }
 
 interface DeviceState {
@@ -131,7 +138,9 @@ function check(v: number | undefined, what: string, min: number, dflt: number): 
  * A BLE-to-MQTT gateway: scans continuously and publishes presence, advertisements and the
  * open formats it decodes (BTHome, iBeacon, Eddystone, SIG service data), with Home Assistant
  * discovery and a retained online/offline status backed by the last will. Events: 'publish'
- * (topic, payload), 'error' (Error). See the README's "Gateway" section for the topics.
+ * (topic, payload), 'error' (Error), 'reconnect' ({delivered, dropped}), and in a fleet
+ * 'takeover' ({address, from?, ms}: this gateway took a device over from `from`, `ms` after it
+ * lost its owner). See the README's "Gateway" section for the topics.
  */
 export class Gateway extends EventEmitter {
   /** The topic layout this gateway publishes under. */
@@ -154,6 +163,7 @@ export class Gateway extends EventEmitter {
   };
   private readonly outbox: Outbox;
   private readonly commands: DeviceCommands;
+  private readonly fleet?: Fleet;
   private client?: MqttClient;
   private broker?: EmbeddedBroker;
   private scan?: AbortController;
@@ -189,8 +199,25 @@ export class Gateway extends EventEmitter {
       {
         publish: (topic, payload, retain) => this.publish(topic, payload, retain),
         advertised: (address) => this.devices.get(address)?.services ?? [],
+        lost: (address) => this.fleet?.lost(address),
       },
     );
+    if (options.fleet) {
+      const recentMs =
+        typeof options.fleet === 'object'
+          ? check(options.fleet.recentMs, 'fleet.recentMs', 1000, 30_000)
+          : undefined;
+      this.fleet = new Fleet(
+        {
+          topics: this.topics,
+          publish: (topic, payload, retain) => this.publish(topic, payload, retain),
+          run: (cmd) => this.commands.run(cmd),
+          answer: (payload, packet, serve) => this.answer(payload, packet, serve),
+          tookOver: (e) => this.emit('takeover', e),
+        },
+        recentMs,
+      );
+    }
     for (const [addr, key] of Object.entries(options.bindKeys ?? {})) {
       this.bindKeys.set(normalizeAddress(addr), key);
     }
@@ -272,9 +299,13 @@ export class Gateway extends EventEmitter {
       retain: true,
     });
     this.client.on('message', (topic, payload, packet) => {
-      if (topic === this.topics.command()) void this.onCommand(payload, packet);
+      if (topic === this.topics.command()) {
+        void this.answer(payload, packet, (cmd) => this.commands.run(cmd));
+      } else this.fleet?.onMessage(topic, payload, packet);
     });
-    await this.client.subscribeAsync(this.topics.command(), { qos: 1 });
+    await this.client.subscribeAsync([this.topics.command(), ...(this.fleet?.filters() ?? [])], {
+      qos: 1,
+    });
     this.scan = new AbortController();
     this.sweep = setInterval(
       () => this.sweepPresence(),
@@ -389,6 +420,8 @@ export class Gateway extends EventEmitter {
     if (r.name !== undefined) dev.name = r.name;
     // Already normalized by the parser; bounded against a device that rotates UUIDs.
     for (const u of r.advertisement.serviceUuids) if (dev.services.size < 32) dev.services.add(u);
+    const fleet = this.fleet;
+    if (fleet) this.limiter.offer(`${address} fleet`, () => fleet.heard(address, r.rssi));
     const record = { ...scanRecord(r), address, gateway };
     this.limiter.offer(`${address} advertisement`, () =>
       this.publish(this.topics.advertisement(address), record),
@@ -468,11 +501,13 @@ export class Gateway extends EventEmitter {
   }
 
   private sweepPresence(): void {
+    this.fleet?.view.prune(Date.now());
     const cutoff = Date.now() - this.presenceTimeoutMs;
     for (const [address, dev] of this.devices) {
       if (dev.lastSeen >= cutoff) continue;
       this.devices.delete(address);
       this.limiter.forget(`${address} advertisement`);
+      this.limiter.forget(`${address} fleet`);
       this.publish(
         this.topics.presence(address),
         {
@@ -487,18 +522,22 @@ export class Gateway extends EventEmitter {
   }
 
   /**
-   * One command: validated, run, answered on its response topic (MQTT 5 property, else the
-   * payload's `responseTopic`) with `{result:'ok', value}` or the CLI's error shape, carrying
-   * the request's correlation data back the way it came.
+   * One command: validated, run by `serve`, answered on its response topic (MQTT 5 property,
+   * else the payload's `responseTopic`) with `{result:'ok', value}` or the CLI's error shape,
+   * carrying the request's correlation data back the way it came.
    */
-  private async onCommand(payload: Buffer, packet: IPublishPacket): Promise<void> {
+  private async answer(
+    payload: Buffer,
+    packet: IPublishPacket,
+    serve: (cmd: GatewayCommand) => Promise<unknown>,
+  ): Promise<void> {
     this.stats_.commands += 1;
     const props = packet.properties;
     let cmd: GatewayCommand | undefined;
     let reply: Record<string, unknown>;
     try {
       cmd = parseCommand(payload);
-      reply = { result: 'ok', value: await this.commands.run(cmd) };
+      reply = { result: 'ok', value: await serve(cmd) };
     } catch (e) {
       this.stats_.commandErrors += 1;
       reply = errorRecord(e);
@@ -529,6 +568,7 @@ export class Gateway extends EventEmitter {
 
   /** Stops scanning, publishes the offline status, disconnects, closes the embedded broker. */
   async stop(): Promise<void> {
+    this.fleet?.stop();
     this.scan?.abort();
     if (this.sweep) clearInterval(this.sweep);
     await this.loop?.catch((e: unknown) => trace.debug(`scan ended: ${String(e)}`));

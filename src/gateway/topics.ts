@@ -47,6 +47,30 @@ export class Topics {
     return `${this.device(address)}/notify/${characteristic}`;
   }
 
+  /** Fleets: what gateway `gateway` heard of a device (RSSI, live, not retained). */
+  fleetSeen(address: string, gateway = this.gatewayId): string {
+    return `${this.fleet(address)}/seen/${gateway}`;
+  }
+
+  /** Fleets, retained: {"gateway": id | null} — who holds the device's connection. */
+  fleetOwner(address: string): string {
+    return `${this.fleet(address)}/owner`;
+  }
+
+  /** Fleets, retained: the connection and subscriptions the owner holds, for the next owner. */
+  fleetSession(address: string): string {
+    return `${this.fleet(address)}/session`;
+  }
+
+  /** Fleets: commands to a device, served by whichever gateway owns it. */
+  fleetCommand(address: string): string {
+    return `${this.fleet(address)}/command`;
+  }
+
+  private fleet(address: string): string {
+    return `${this.prefix}/fleet/${deviceKey(address)}`;
+  }
+
   /** The topic prefix of one device: `<prefix>/devices/<ADDRESS>`. */
   device(address: string): string {
     return `${this.prefix}/devices/${deviceKey(address)}`;

@@ -27,6 +27,7 @@ interface GatewayCliOptions extends CommonOptions {
   presenceTimeout: number;
   bindKey: [string, string][];
   allow: string[];
+  fleet?: boolean;
   buffer: number;
   username?: string;
   ca?: string;
@@ -131,6 +132,10 @@ export function registerGateway(program: Command): void {
       nonNegativeInt,
       1000,
     )
+    .option(
+      '--fleet',
+      'join the fleet on this broker: share sightings; connections move to the next gateway when one dies',
+    )
     .option('--username <name>', 'MQTT user name (the password comes from BLEKIT_MQTT_PASSWORD)')
     .option('--ca <file>', 'CA certificate (PEM) for mqtts://')
     .option('--cert <file>', 'client certificate (PEM)')
@@ -175,6 +180,7 @@ Examples:
             bindKeys: Object.fromEntries(o.bindKey),
             allow: o.allow,
             bufferSize: o.buffer,
+            ...(o.fleet ? { fleet: true } : {}),
             mqttOptions: mqttOptions(o),
           });
           gw.on('error', (e: Error) => out.debugLog(`mqtt: ${e.message}`));
@@ -184,6 +190,14 @@ Examples:
               'reconnect',
               r,
               `broker back: ${r.delivered} buffered messages delivered, ${r.dropped} dropped so far`,
+            ),
+          );
+          gw.on('takeover', (e: { address: string; from?: string; ms: number }) =>
+            event(
+              out,
+              'takeover',
+              e,
+              `took ${e.address} over from ${e.from ?? 'no owner'} after ${e.ms} ms`,
             ),
           );
           await gw.start();

@@ -2,7 +2,10 @@
 // with its service UUID) and serves a readable, a writable and a notifying characteristic. It
 // prints one JSON line per event: {"event":"ready"}, {"event":"write","hex":...},
 // {"event":"subscribed"}, {"event":"unsubscribed"}. While subscribed it notifies a u32 LE counter
-// every 200 ms.
+// every 200 ms. `--replay N`: a new subscriber first gets the last N values again (a device that
+// keeps a short history, so that a stream can survive a gateway dying with values in flight).
+// `--nudge`: while nobody is subscribed, advertising restarts every 2 s (btvirt reports an
+// advertiser once per enable; a real radio repeats its adverts).
 import { Peripheral, type LocalCharacteristic } from '../../../src/peripheral/index.js';
 import { PEER } from './peer-spec.js';
 
@@ -11,6 +14,8 @@ const say = (o: Record<string, unknown>): void =>
 
 async function main(): Promise<void> {
   const adapter = process.argv[2] ?? 'hci1';
+  const flag = process.argv.indexOf('--replay');
+  const replay = flag > 0 ? Number(process.argv[flag + 1]) : 0;
   const p = await Peripheral.open({ adapter, handleSignals: false });
   const svc = await p.addService({
     uuid: PEER.service,
@@ -28,7 +33,8 @@ async function main(): Promise<void> {
   let n = 0;
   let timer: NodeJS.Timeout | undefined;
   counter.on('subscribe', () => {
-    say({ event: 'subscribed' });
+    n = Math.max(0, n - replay);
+    say({ event: 'subscribed', from: n });
     timer ??= setInterval(() => {
       if (!counter.isNotifying) return;
       const b = Buffer.alloc(4);
@@ -41,10 +47,21 @@ async function main(): Promise<void> {
     clearInterval(timer);
     timer = undefined;
   });
-  const ad = await p.advertise({ localName: 'blekit gw peer', serviceUuids: [PEER.service] });
+  const advertising = { localName: 'blekit gw peer', serviceUuids: [PEER.service] };
+  let ad = await p.advertise(advertising);
+  const nudge = process.argv.includes('--nudge')
+    ? setInterval(() => {
+        if (counter.isNotifying) return;
+        void ad
+          .stop()
+          .then(async () => (ad = await p.advertise(advertising)))
+          .catch((e: unknown) => say({ event: 'nudge-failed', message: String(e) }));
+      }, 2000)
+    : undefined;
   say({ event: 'ready' });
   const stop = (): void => {
     clearInterval(timer);
+    clearInterval(nudge);
     void ad
       .stop()
       .catch(() => undefined)

@@ -119,10 +119,21 @@ export function repliesSubscriber(port: number): Proc {
 let nextRequest = 0;
 
 /** Sends one command with mosquitto_pub (MQTT 5) and returns the reply matched by correlation. */
-export async function sendCommand(
+export function sendCommand(
   port: number,
   replies: Proc,
   gateway: string,
+  body: Record<string, unknown> | string,
+  ms = 90_000,
+): Promise<Reply> {
+  return sendTo(port, replies, `blekit/gateways/${gateway}/command`, body, ms);
+}
+
+/** sendCommand() to any command topic (a fleet's device topic). */
+export async function sendTo(
+  port: number,
+  replies: Proc,
+  topic: string,
   body: Record<string, unknown> | string,
   ms = 90_000,
 ): Promise<Reply> {
@@ -132,7 +143,7 @@ export async function sendCommand(
     'mosquitto_pub',
     [
       ...['-V', 'mqttv5', '-p', String(port), '-q', '1'],
-      ...['-t', `blekit/gateways/${gateway}/command`, '-m', payload],
+      ...['-t', topic, '-m', payload],
       ...['-D', 'publish', 'response-topic', REPLIES],
       ...['-D', 'publish', 'correlation-data', id],
     ],
@@ -143,11 +154,11 @@ export async function sendCommand(
   return JSON.parse(line.slice(id.length + 1)) as Reply;
 }
 
-/** `blekit gateway --json` on hci0 publishing to mosquitto on `port`. */
-export function startGateway(port: number, id: string, extra: string[]): Proc {
+/** `blekit gateway --json` on `adapter` publishing to mosquitto on `port`. */
+export function startGateway(port: number, id: string, extra: string[], adapter = 'hci0'): Proc {
   return start(process.execPath, [
     blekitBin,
-    ...['gateway', '--adapter', 'hci0', '--mqtt', `mqtt://127.0.0.1:${port}`, '--id', id],
+    ...['gateway', '--adapter', adapter, '--mqtt', `mqtt://127.0.0.1:${port}`, '--id', id],
     ...['--json', ...extra],
   ]);
 }
