@@ -17,6 +17,7 @@ export const LAB_PACKAGES: Readonly<Record<string, string>> = {
   'xz-utils': 'unpacking compressed kernel modules',
   mosquitto: 'an independent MQTT broker (gateway tests)',
   'mosquitto-clients': 'mosquitto_sub, an independent MQTT client (gateway tests)',
+  openssl: 'certificates for the gateway TLS test',
 };
 
 export class LabSetupError extends Error {

@@ -13,8 +13,11 @@ export interface Proc {
   exited: Promise<number | null>;
 }
 
-export function start(cmd: string, args: string[]): Proc {
-  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+export function start(cmd: string, args: string[], env: Record<string, string> = {}): Proc {
+  const child = spawn(cmd, args, {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   const lines: string[] = [];
   let err = '';
   let buf = '';
@@ -154,13 +157,26 @@ export async function sendTo(
   return JSON.parse(line.slice(id.length + 1)) as Reply;
 }
 
-/** `blekit gateway --json` on `adapter` publishing to mosquitto on `port`. */
-export function startGateway(port: number, id: string, extra: string[], adapter = 'hci0'): Proc {
-  return start(process.execPath, [
-    blekitBin,
-    ...['gateway', '--adapter', adapter, '--mqtt', `mqtt://127.0.0.1:${port}`, '--id', id],
-    ...['--json', ...extra],
-  ]);
+/** `blekit gateway --json` on `adapter` publishing to mosquitto on `port` (or to `url`). */
+export function startGateway(
+  port: number,
+  id: string,
+  extra: string[],
+  adapter = 'hci0',
+  {
+    url = `mqtt://127.0.0.1:${port}`,
+    env = {},
+  }: { url?: string; env?: Record<string, string> } = {},
+): Proc {
+  return start(
+    process.execPath,
+    [
+      blekitBin,
+      ...['gateway', '--adapter', adapter, '--mqtt', url, '--id', id],
+      ...['--json', ...extra],
+    ],
+    env,
+  );
 }
 
 export async function ready(gw: Proc): Promise<void> {
