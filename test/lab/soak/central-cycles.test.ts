@@ -2,8 +2,7 @@
 // subscribe -> disconnect against an independent dbus-python peripheral on hci1 (the battery
 // peer bleak's soak uses). Prints per-cycle latency (median, p95) and each phase's median,
 // failures, and the central's fds, bus listeners, D-Bus match rules and RSS at cycles
-// 0/50/100/200. npm test runs 30 cycles (time: the whole suite stays under 40 min); `npm run soak`
-// sets BLEKIT_SOAK_CYCLES=200.
+// 0/50/100/200. npm test runs 50 cycles; `npm run soak` sets BLEKIT_SOAK_CYCLES=200.
 // Goal: 0 failures, no growth.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -16,7 +15,7 @@ import { Central } from '../../../src/central/index.js';
 import { assertInLab, HCI1_ADDR } from '../../support/proc.js';
 import { PY, forgetPeers } from '../peripheral/support.js';
 
-const CYCLES = Number(process.env.BLEKIT_SOAK_CYCLES ?? 30);
+const CYCLES = Number(process.env.BLEKIT_SOAK_CYCLES ?? 50);
 const LEVEL = '2a19';
 const PEER = fileURLToPath(
   new URL('../../../../test/lab/peripheral/peers/battery_peer.py', import.meta.url),
