@@ -4,8 +4,9 @@
 // {"event":"subscribed"}, {"event":"unsubscribed"}. While subscribed it notifies a u32 LE counter
 // every 200 ms. `--replay N`: a new subscriber first gets the last N values again (a device that
 // keeps a short history, so that a stream can survive a gateway dying with values in flight).
-// `--nudge`: while nobody is subscribed, advertising restarts every 2 s (btvirt reports an
-// advertiser once per enable; a real radio repeats its adverts).
+// `--nudge`: while no central is connected, advertising restarts every 2 s (btvirt reports an
+// advertiser once per enable; a real radio repeats its adverts), and it stops while one is, as
+// most real peripherals do (btvirt mishandles a peripheral's second link: same handle).
 import { Peripheral, type LocalCharacteristic } from '../../../src/peripheral/index.js';
 import { PEER } from './peer-spec.js';
 
@@ -49,13 +50,31 @@ async function main(): Promise<void> {
   });
   const advertising = { localName: 'blekit gw peer', serviceUuids: [PEER.service] };
   let ad = await p.advertise(advertising);
-  const nudge = process.argv.includes('--nudge')
+  let links = 0;
+  let busy = false;
+  const readvertise = async (on: boolean): Promise<void> => {
+    if (busy) return;
+    busy = true;
+    try {
+      await ad.stop();
+      if (on) ad = await p.advertise(advertising);
+    } catch (e) {
+      say({ event: 'nudge-failed', message: String(e) });
+    } finally {
+      busy = false;
+    }
+  };
+  const nudging = process.argv.includes('--nudge');
+  if (nudging) {
+    p.on('connect', () => {
+      links += 1;
+      void readvertise(false);
+    });
+    p.on('disconnect', () => (links = Math.max(0, links - 1)));
+  }
+  const nudge = nudging
     ? setInterval(() => {
-        if (counter.isNotifying) return;
-        void ad
-          .stop()
-          .then(async () => (ad = await p.advertise(advertising)))
-          .catch((e: unknown) => say({ event: 'nudge-failed', message: String(e) }));
+        if (links === 0) void readvertise(true);
       }, 2000)
     : undefined;
   say({ event: 'ready' });
