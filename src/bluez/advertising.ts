@@ -15,8 +15,15 @@ import { IFACE } from './names.js';
 const AD_IFACE = IFACE.advertisement;
 const MANAGER_IFACE = IFACE.advertisingManager;
 
+/** Fields BlueZ fills into the advertising data from the adapter's own settings. */
 export type AdvertisingInclude = 'tx-power' | 'appearance' | 'local-name';
 
+/**
+ * What to advertise, as Peripheral.advertise() takes it; BlueZ builds the packet. Intervals
+ * are in ms, timeouts and durations in seconds. Checked before anything is registered:
+ * out-of-range numbers, unknown includes, localName together with include 'local-name', and a
+ * discoverable broadcast throw InvalidArgumentError.
+ */
 export interface AdvertisementOptions {
   /** 'peripheral' (connectable, the default) or 'broadcast'. */
   type?: 'peripheral' | 'broadcast';
@@ -161,14 +168,21 @@ export class Advertisement extends EventEmitter<{ release: [] }> {
   constructor(
     private readonly bus: PeripheralBus,
     private readonly tree: ObjectTree,
+    /** The adapter it is registered on, e.g. '/org/bluez/hci0'. */
     readonly adapterPath: string,
+    /** The D-Bus object path blekit exports it at. */
     readonly path: string,
+    /** The options it was made from (BlueZ read them once, at registration). */
     readonly options: AdvertisementOptions,
   ) {
     super();
     advertisementProperties(options);
   }
 
+  /**
+   * True from registration until stop(), or until BlueZ releases it (the 'release' event,
+   * e.g. when its `timeout` runs out).
+   */
   get isActive(): boolean {
     return this.active;
   }

@@ -19,20 +19,33 @@ import type {
 export interface CentralBackend {
   /** Short name for logs and errors ('dbus', 'gatttool', 'bgapi'). */
   readonly name: string;
+  /** What this backend can do; fixed for its lifetime, readable before start(). */
   readonly capabilities: BackendCapabilities;
 
   /** Opens the adapter (hciN name, index or address; default: the first one). */
   start(options: BackendStartOptions): Promise<AdapterInfo>;
   /** Disconnects everything and releases every resource. Idempotent. */
   stop(): Promise<void>;
+  /**
+   * Powers the adapter on or off and resolves once the adapter reports the new state. Off
+   * drops every connection.
+   */
   setPowered(on: boolean, options?: BackendCallOptions): Promise<void>;
   /** Power-cycles the adapter (drops every connection). */
   reset(options?: BackendCallOptions): Promise<void>;
 
   /** Starts scanning; `onReport` gets each report until stopScan(). One scan at a time. */
   startScan(options: BackendScanOptions, onReport: (report: ScanResult) => void): Promise<void>;
+  /** Ends the scan started by startScan(); no report arrives after it. A no-op when idle. */
   stopScan(): Promise<void>;
 
+  /**
+   * Connects to `address` ('AA:BB:CC:DD:EE:FF'), retrying transient failures up to
+   * `options.retries` times within `options.timeoutMs` in all, and resolves once the link is
+   * up and usable. `events` receives the connection's later disconnect and database changes.
+   * Throws TimeoutError past the deadline, AbortError on `options.signal`, NotFoundError when
+   * the stack does not know the device, BusyError when the stack keeps refusing.
+   */
   connect(
     address: string,
     options: BackendConnectOptions,

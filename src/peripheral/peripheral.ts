@@ -302,6 +302,7 @@ export class Peripheral extends EventEmitter<PeripheralEvents> {
     }
   }
 
+  /** `await using` support: close() when the scope ends. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

@@ -77,6 +77,10 @@ const SERVER_FEATURES = normalizeUuid('2b3a');
 
 /** One LE link to a device through bluetoothd. */
 export class DbusConnection implements BackendConnection {
+  /**
+   * Counts of which transport each operation took, updated live: whether AcquireNotify /
+   * AcquireWrite fds are in use or every value goes over D-Bus, and why the last fallback was.
+   */
   readonly stats: DbusPathStats = {
     acquiredNotify: 0,
     startNotify: 0,
@@ -107,6 +111,7 @@ export class DbusConnection implements BackendConnection {
   constructor(
     private readonly bus: BluezBus,
     private readonly mirror: ObjectMirror,
+    /** The device's BlueZ object path, e.g. '/org/bluez/hci0/dev_AA_BB_CC_DD_EE_FF'. */
     readonly path: string,
     address: string,
     props: Props,

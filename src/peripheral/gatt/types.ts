@@ -104,4 +104,9 @@ export interface ServiceDefinition {
 }
 
 /** Anything addService accepts. `Service` is the decorator-based base class. */
-export type ServiceLike = ServiceDefinition | { toDefinition(): ServiceDefinition };
+export type ServiceLike =
+  | ServiceDefinition
+  | {
+      /** The plain definition this object stands for (a Service subclass builds it). */
+      toDefinition(): ServiceDefinition;
+    };
