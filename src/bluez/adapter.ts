@@ -16,14 +16,21 @@ import { IFACE, type Adapter1Props, type BluezCall, type Props } from './names.j
 export interface AdapterInfo extends CentralAdapterInfo {
   /** '/org/bluez/hci0' */
   path: string;
+  /** 'public' or 'random', when bluetoothd reports it. */
   addressType?: string;
+  /** The name the adapter shows to others (setAlias changes it). */
   alias: string;
+  /** Whether the controller is powered on. */
   powered: boolean;
+  /** Whether the adapter is discoverable (BlueZ's Discoverable). */
   discoverable: boolean;
+  /** Seconds discoverable stays on; 0 means until turned off. */
   discoverableTimeout: number;
+  /** Whether remote devices may pair. */
   pairable: boolean;
   /** Whether the adapter offers LE advertising and GATT server registration. */
   canAdvertise: boolean;
+  /** Whether BlueZ offers GATT application registration on it (GattManager1). */
   canServeGatt: boolean;
 }
 

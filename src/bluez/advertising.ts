@@ -27,13 +27,17 @@ export type AdvertisingInclude = 'tx-power' | 'appearance' | 'local-name';
 export interface AdvertisementOptions {
   /** 'peripheral' (connectable, the default) or 'broadcast'. */
   type?: 'peripheral' | 'broadcast';
+  /** The name to advertise (non-empty); exclusive with include 'local-name'. */
   localName?: string;
+  /** Service UUIDs to list, 16-bit numbers or UUID strings. */
   serviceUuids?: (string | number)[];
+  /** Service UUIDs the peripheral asks centrals to offer. */
   solicitUuids?: (string | number)[];
   /** Company identifier -> data (without the identifier). */
   manufacturerData?: ReadonlyMap<number, BytesLike> | Record<number, BytesLike>;
   /** Service UUID -> data. */
   serviceData?: ReadonlyMap<string | number, BytesLike> | Record<string, BytesLike>;
+  /** GAP Appearance value, 0..0xffff (e.g. 0x0341 heart rate belt). */
   appearance?: number;
   /** Fields BlueZ fills in itself; 'tx-power' adds the TX Power Level AD. */
   includes?: AdvertisingInclude[];
@@ -41,6 +45,7 @@ export interface AdvertisementOptions {
   txPower?: number;
   /** Overrides the adapter's Discoverable for this advertisement (peripheral type only). */
   discoverable?: boolean;
+  /** Seconds the advertisement stays discoverable, 0..65535 (0: no limit). */
   discoverableTimeout?: number;
   /**
    * Seconds until BlueZ removes the advertisement (then 'release' fires). 0 or absent means
@@ -51,6 +56,7 @@ export interface AdvertisementOptions {
   duration?: number;
   /** Advertising interval bounds in ms (20..10485760). */
   minInterval?: number;
+  /** Upper bound of the advertising interval in ms (20..10485760, not below minInterval). */
   maxInterval?: number;
 }
 

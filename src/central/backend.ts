@@ -58,11 +58,13 @@ export interface CentralBackend {
 
 /** What a backend can do; the neutral layer refuses the rest with NotSupportedError or InvalidArgumentError. */
 export interface BackendCapabilities {
+  /** Scans can be passive (listen only, no scan requests). */
   passiveScan: boolean;
   /** exchangeMtu() can request a value (otherwise the stack negotiates by itself). */
   mtuExchange: boolean;
   /** rssi() works on a live connection. */
   connectionRssi: boolean;
+  /** pair() works. */
   pairing: boolean;
 }
 
@@ -79,23 +81,31 @@ export interface BackendStartOptions {
 export interface AdapterInfo {
   /** 'hci0' style name. */
   name: string;
+  /** The adapter's own address, 'AA:BB:CC:DD:EE:FF'. */
   address: string;
+  /** Whether it was powered when start() returned. */
   powered: boolean;
 }
 
 /** Options of CentralBackend.startScan(), already validated and normalized. */
 export interface BackendScanOptions {
+  /** Active (send scan requests, get scan responses) or passive. */
   active: boolean;
   /** Service UUID filter the backend may push down to the controller/stack (normalized). */
   serviceUuids?: string[];
+  /** Reports weaker than this (dBm) may be dropped by the stack. */
   minRssi?: number;
 }
 
 /** Options of CentralBackend.connect(), already validated. */
 export interface BackendConnectOptions {
+  /** The peer's address type when the caller knows it; otherwise the backend's best guess. */
   addressType?: AddressType;
+  /** Deadline for the whole connect, retries included, in ms. */
   timeoutMs: number;
+  /** Aborts the connect (AbortError). */
   signal?: AbortSignal;
+  /** Extra attempts after transient failures. */
   retries: number;
 }
 

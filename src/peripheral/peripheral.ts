@@ -43,6 +43,11 @@ let instances = 0;
  *   const p = await Peripheral.open({ adapter: 'hci1' });
  *   const svc = await p.addService({ uuid: '180d', characteristics: [...] });
  *   await p.advertise({ localName: 'HR', serviceUuids: ['180d'] });
+ *
+ * Errors: InvalidArgumentError for a bad service definition or advertisement option (before
+ * anything is registered); BusyError when no advertising slot is free, for an agent that is
+ * already registered, and for any call after close(); BlueZ's refusals as typed errors
+ * (PermissionError for D-Bus policy, NotSupportedError, BackendError when bluetoothd is gone).
  */
 export class Peripheral extends EventEmitter<PeripheralEvents> {
   /** @internal The D-Bus objects this peripheral exports. */

@@ -49,12 +49,17 @@ interface Sub {
 
 /** Which transport each operation took (AcquireNotify/AcquireWrite fds or D-Bus calls). */
 export interface DbusPathStats {
+  /** Subscriptions that got an AcquireNotify fd. */
   acquiredNotify: number;
+  /** Subscriptions that went through StartNotify (values as D-Bus signals). */
   startNotify: number;
+  /** Writes without response sent over an AcquireWrite fd. */
   acquiredWrites: number;
+  /** Writes sent as WriteValue calls. */
   dbusWrites: number;
   /** Discoveries served by the object mirror, and those that asked GetManagedObjects. */
   mirrorDiscoveries: number;
+  /** Discoveries that had to call GetManagedObjects. */
   fetchedDiscoveries: number;
   /** Why the last Acquire* attempt fell back to D-Bus, if one did. */
   lastFallback?: string;
