@@ -94,15 +94,25 @@ export interface AutoReconnectOptions {
 
 /** Characteristic properties, as named by the Core spec (Vol 3 Part G 3.3.1.1) and BlueZ flags. */
 export interface CharacteristicProperties {
+  /** Its value may go in advertising data (Server Characteristic Configuration). */
   broadcast: boolean;
+  /** Can be read. */
   read: boolean;
+  /** Takes Write Commands (no response). */
   writeWithoutResponse: boolean;
+  /** Takes Write Requests (answered). */
   write: boolean;
+  /** Can send notifications. */
   notify: boolean;
+  /** Can send indications (confirmed by the central). */
   indicate: boolean;
+  /** Takes signed Write Commands. */
   authenticatedSignedWrites: boolean;
+  /** Has an Extended Properties descriptor (reliableWrite, writableAuxiliaries). */
   extendedProperties: boolean;
+  /** Takes reliable (queued, verified) writes. */
   reliableWrite: boolean;
+  /** Its User Description descriptor is writable. */
   writableAuxiliaries: boolean;
 }
 

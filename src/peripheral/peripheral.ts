@@ -25,9 +25,13 @@ export interface PeripheralOptions {
 
 /** The events of a Peripheral: name to listener arguments. */
 export interface PeripheralEvents {
+  /** A central connected to this adapter. */
   connect: [device: RemoteDevice];
+  /** A central's link to this adapter is gone. */
   disconnect: [device: RemoteDevice];
+  /** A characteristic of the services got its first subscriber (BlueZ tells only that one). */
   subscribe: [ev: SubscriptionEvent];
+  /** A characteristic lost its last subscriber (it unsubscribed or its link went). */
   unsubscribe: [ev: SubscriptionEvent];
   /** A handler threw something other than an AttError (the client got 0x0e Unlikely Error). */
   handlerError: [error: unknown, where: string];
