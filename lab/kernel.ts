@@ -54,6 +54,7 @@ export interface KernelFiles {
   initramfs: string;
 }
 
+/** Where the lab keeps its kernel and initramfs: $BLEKIT_LAB_CACHE or ~/.cache/blekit/lab. */
 export function cacheRoot(): string {
   return process.env.BLEKIT_LAB_CACHE ?? join(homedir(), '.cache', 'blekit', 'lab');
 }
@@ -159,6 +160,11 @@ function ensureInitramfs(kernel: { version: string; dir: string }, initScript: s
   return out;
 }
 
+/**
+ * The Debian kernel, its modules and an initramfs running `initScript`, downloaded and built
+ * into cacheRoot() on first use and reused after; `log` hears each step.
+ * @throws LabSetupError when a download or build step fails.
+ */
 export function ensureKernelFiles(initScript: string, log: (s: string) => void): KernelFiles {
   const kernel = ensureKernel(log);
   const boot = join(kernel.dir, 'root', 'boot');

@@ -20,10 +20,13 @@ export const LAB_PACKAGES: Readonly<Record<string, string>> = {
   openssl: 'certificates for the gateway TLS test',
 };
 
+/** The host cannot run the lab: a package, the kernel or the initramfs is missing. */
 export class LabSetupError extends Error {
+  /** 'LabSetupError'. */
   override name = 'LabSetupError';
 }
 
+/** Those of `packages` (default: all of LAB_PACKAGES) that dpkg does not list as installed. */
 export function missingPackages(packages = Object.keys(LAB_PACKAGES)): string[] {
   const r = spawnSync('dpkg-query', ['-W', '-f=${Package} ${db:Status-Abbrev}\n', ...packages], {
     encoding: 'utf8',

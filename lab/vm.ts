@@ -7,15 +7,17 @@ import { ensureKernelFiles } from './kernel.js';
 import { ensurePackages } from './requirements.js';
 import { acquireSlot } from './slots.js';
 
+/** How runLab() boots the lab VM and what it runs there; times are in seconds. */
 export interface LabOptions {
   /** argv of the command to run inside the VM (ignored for shell mode). */
   command: string[];
+  /** 'run' (default) runs `command`; 'shell' gives an interactive shell on this terminal. */
   mode?: 'run' | 'shell';
-  /** Number of virtual LE controllers, hci0..hciN-1. */
+  /** Number of virtual LE controllers, hci0..hciN-1; default 2. */
   controllers?: number;
-  /** Wall-clock limit for the whole run, boot included, in seconds. */
+  /** Wall-clock limit for the whole run, boot included, in seconds; default 1800. */
   timeoutSec?: number;
-  /** Limit for reaching "ready" (controllers powered, bluetoothd on D-Bus). */
+  /** Limit for reaching "ready" (controllers powered, bluetoothd on D-Bus); default 120 s. */
   bootTimeoutSec?: number;
   /** Names of host environment variables to pass into the VM, or NAME=VALUE pairs. */
   env?: string[];
@@ -27,6 +29,7 @@ export interface LabOptions {
   runsDir?: string;
   /** Keep the run's logs even when it succeeds. */
   keep?: boolean;
+  /** The VM's memory in MiB; default 2048. */
   memoryMiB?: number;
   /** Progress and diagnostics; default stderr. */
   log?: (line: string) => void;
@@ -34,13 +37,20 @@ export interface LabOptions {
   output?: (chunk: Buffer) => void;
 }
 
+/** How a lab run ended. */
 export interface LabResult {
+  /**
+   * The command's exit code. Without one: 124 when the wall-clock limit ended the run, 125
+   * when the VM stopped by itself.
+   */
   exitCode: number;
   /** Seconds from start to "ready". */
   readySec: number | null;
+  /** Seconds the whole run took. */
   totalSec: number;
   /** Present when the run's logs were kept. */
   runDir: string | null;
+  /** The wall-clock limit (`timeoutSec`) powered the VM off. */
   timedOut: boolean;
 }
 
@@ -92,6 +102,14 @@ function withDefaults(opts: LabOptions): Resolved {
   };
 }
 
+/**
+ * Boots a QEMU VM with `controllers` virtual LE controllers and bluetoothd, runs `command` in
+ * it with the project shared at the same path, and resolves when the VM is gone. Waits for a
+ * free VM slot first (a few may run machine-wide). A failing command does not reject: read
+ * `exitCode`.
+ * @throws LabSetupError when host packages are missing (and this is not root to install them),
+ * the kernel and initramfs cannot be prepared, or no VM slot frees up within 45 minutes.
+ */
 export async function runLab(opts: LabOptions): Promise<LabResult> {
   const o = withDefaults(opts);
   ensurePackages(o.log);

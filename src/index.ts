@@ -1,4 +1,7 @@
-// The package root: every public API. Modules can also be imported one by one.
+/**
+ * `blekit`, the package root: every public API (central, peripheral, mgmt, formats, gateway).
+ * @module blekit
+ */
 export * from './core/index.js';
 export * from './central/index.js';
 export * from './backends/dbus/index.js';

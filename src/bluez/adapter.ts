@@ -16,14 +16,21 @@ import { IFACE, type Adapter1Props, type BluezCall, type Props } from './names.j
 export interface AdapterInfo extends CentralAdapterInfo {
   /** '/org/bluez/hci0' */
   path: string;
+  /** 'public' or 'random', when bluetoothd reports it. */
   addressType?: string;
+  /** The name the adapter shows to others (setAlias changes it). */
   alias: string;
+  /** Whether the controller is powered on. */
   powered: boolean;
+  /** Whether the adapter is discoverable (BlueZ's Discoverable). */
   discoverable: boolean;
+  /** Seconds discoverable stays on; 0 means until turned off. */
   discoverableTimeout: number;
+  /** Whether remote devices may pair. */
   pairable: boolean;
   /** Whether the adapter offers LE advertising and GATT server registration. */
   canAdvertise: boolean;
+  /** Whether BlueZ offers GATT application registration on it (GattManager1). */
   canServeGatt: boolean;
 }
 
@@ -103,14 +110,24 @@ export function pickAdapter(list: AdapterInfo[], sel: AdapterSelector): AdapterI
 /** One adapter's settings over BlueZ's Adapter1 interface. */
 export class Adapter {
   private constructor(
+    /** The D-Bus connection this Adapter talks over (its own unless `open` was given one). */
     readonly bus: PeripheralBus,
+    /** Kernel name, e.g. 'hci0'. */
     readonly name: string,
+    /** BlueZ object path, e.g. '/org/bluez/hci0'. */
     readonly path: string,
+    /** Public or static address 'AA:BB:CC:DD:EE:FF', as BlueZ reported it when opened. */
     readonly address: string,
     private readonly ownsBus: boolean,
   ) {}
 
-  /** Finds the adapter by name ('hci1') or address; the first one when no selector. */
+  /**
+   * Finds the adapter by name ('hci1'), object path, index (1) or address; the first one when
+   * no selector. Opens a system-bus connection unless `opts.bus` is given; close() drops it.
+   * @throws InvalidArgumentError for a malformed selector.
+   * @throws NotFoundError when no adapter matches (the message lists those there are).
+   * @throws BackendError when bluetoothd is not on the system bus.
+   */
   static async open(
     selector?: AdapterSelector,
     opts: { bus?: PeripheralBus } = {},
@@ -126,6 +143,10 @@ export class Adapter {
     }
   }
 
+  /**
+   * Reads the adapter's current state from bluetoothd (a fresh GetManagedObjects).
+   * @throws NotFoundError when the adapter has gone (unplugged, or the controller removed).
+   */
   async info(): Promise<AdapterInfo> {
     const all = await listAdapters({ bus: this.bus });
     return pickAdapter(all, this.name);
@@ -135,14 +156,29 @@ export class Adapter {
     return setProperty(this.bus, this.path, IFACE.adapter, name, sig, value);
   }
 
+  /**
+   * One Adapter1 property by its BlueZ name ('Powered', 'Discovering', ...), unwrapped from its
+   * variant. For properties `info()` does not carry.
+   * @throws NotFoundError when the adapter has gone; BackendError for a name Adapter1 lacks.
+   */
   async get(name: string): Promise<unknown> {
     return getProperty(this.bus, this.path, IFACE.adapter, name);
   }
 
+  /**
+   * Powers the controller on or off. Powering off drops every connection and advertisement.
+   * @throws InvalidArgumentError unless `on` is a boolean; PermissionError when D-Bus policy
+   * forbids it; BackendError when bluetoothd refuses (e.g. rfkill blocks the radio).
+   */
   setPowered(on: boolean): Promise<void> {
     return this.set('Powered', 'b', checkBool(on, 'powered'));
   }
 
+  /**
+   * Sets the name the adapter advertises and shows in scans (BlueZ's Alias; stored across
+   * restarts). An empty string restores the system name.
+   * @throws InvalidArgumentError for more than 248 UTF-8 bytes (the GAP name limit).
+   */
   setAlias(alias: string): Promise<void> {
     if (typeof alias !== 'string' || Buffer.byteLength(alias) > 248) {
       throw new InvalidArgumentError('alias must be a string of at most 248 UTF-8 bytes');
@@ -159,6 +195,12 @@ export class Adapter {
     await this.set('Discoverable', 'b', on);
   }
 
+  /**
+   * Whether remote devices may pair. `timeoutSec` (seconds, 0 = no limit, BlueZ's meaning)
+   * turns pairing off again after that long; left as it was when omitted.
+   * @throws InvalidArgumentError unless `on` is a boolean and `timeoutSec` a whole number of
+   * seconds that fits 32 bits.
+   */
   async setPairable(on: boolean, timeoutSec?: number): Promise<void> {
     checkBool(on, 'pairable');
     if (timeoutSec !== undefined) {

@@ -15,18 +15,29 @@ import { IFACE } from './names.js';
 const AD_IFACE = IFACE.advertisement;
 const MANAGER_IFACE = IFACE.advertisingManager;
 
+/** Fields BlueZ fills into the advertising data from the adapter's own settings. */
 export type AdvertisingInclude = 'tx-power' | 'appearance' | 'local-name';
 
+/**
+ * What to advertise, as Peripheral.advertise() takes it; BlueZ builds the packet. Intervals
+ * are in ms, timeouts and durations in seconds. Checked before anything is registered:
+ * out-of-range numbers, unknown includes, localName together with include 'local-name', and a
+ * discoverable broadcast throw InvalidArgumentError.
+ */
 export interface AdvertisementOptions {
   /** 'peripheral' (connectable, the default) or 'broadcast'. */
   type?: 'peripheral' | 'broadcast';
+  /** The name to advertise (non-empty); exclusive with include 'local-name'. */
   localName?: string;
+  /** Service UUIDs to list, 16-bit numbers or UUID strings. */
   serviceUuids?: (string | number)[];
+  /** Service UUIDs the peripheral asks centrals to offer. */
   solicitUuids?: (string | number)[];
   /** Company identifier -> data (without the identifier). */
   manufacturerData?: ReadonlyMap<number, BytesLike> | Record<number, BytesLike>;
   /** Service UUID -> data. */
   serviceData?: ReadonlyMap<string | number, BytesLike> | Record<string, BytesLike>;
+  /** GAP Appearance value, 0..0xffff (e.g. 0x0341 heart rate belt). */
   appearance?: number;
   /** Fields BlueZ fills in itself; 'tx-power' adds the TX Power Level AD. */
   includes?: AdvertisingInclude[];
@@ -34,6 +45,7 @@ export interface AdvertisementOptions {
   txPower?: number;
   /** Overrides the adapter's Discoverable for this advertisement (peripheral type only). */
   discoverable?: boolean;
+  /** Seconds the advertisement stays discoverable, 0..65535 (0: no limit). */
   discoverableTimeout?: number;
   /**
    * Seconds until BlueZ removes the advertisement (then 'release' fires). 0 or absent means
@@ -44,6 +56,7 @@ export interface AdvertisementOptions {
   duration?: number;
   /** Advertising interval bounds in ms (20..10485760). */
   minInterval?: number;
+  /** Upper bound of the advertising interval in ms (20..10485760, not below minInterval). */
   maxInterval?: number;
 }
 
@@ -161,14 +174,21 @@ export class Advertisement extends EventEmitter<{ release: [] }> {
   constructor(
     private readonly bus: PeripheralBus,
     private readonly tree: ObjectTree,
+    /** The adapter it is registered on, e.g. '/org/bluez/hci0'. */
     readonly adapterPath: string,
+    /** The D-Bus object path blekit exports it at. */
     readonly path: string,
+    /** The options it was made from (BlueZ read them once, at registration). */
     readonly options: AdvertisementOptions,
   ) {
     super();
     advertisementProperties(options);
   }
 
+  /**
+   * True from registration until stop(), or until BlueZ releases it (the 'release' event,
+   * e.g. when its `timeout` runs out).
+   */
   get isActive(): boolean {
     return this.active;
   }

@@ -31,6 +31,7 @@ export interface AgentOptions {
   onPinCode?: (device: RemoteDevice) => Answer<string>;
   /** Show this passkey to the user; `entered` counts keys typed on the other side. */
   onDisplayPasskey?: (device: RemoteDevice, passkey: string, entered: number) => void;
+  /** Show this legacy PIN code to the user (BR/EDR pairing; LE uses passkeys). */
   onDisplayPinCode?: (device: RemoteDevice, pinCode: string) => void;
   /** Numeric comparison (and Just Works confirmation): true accepts. */
   onConfirm?: (device: RemoteDevice, passkey: string) => Answer<boolean>;

@@ -99,6 +99,10 @@ abstract class Attribute<
     return this.stored;
   }
 
+  /**
+   * Replaces the stored value without telling subscribers (notify() does both).
+   * @throws InvalidArgumentError for something not bytes, or more than 512 bytes.
+   */
   set value(v: BytesLike) {
     this.stored = checkValue(v, this.uuid);
   }

@@ -19,20 +19,33 @@ import type {
 export interface CentralBackend {
   /** Short name for logs and errors ('dbus', 'gatttool', 'bgapi'). */
   readonly name: string;
+  /** What this backend can do; fixed for its lifetime, readable before start(). */
   readonly capabilities: BackendCapabilities;
 
   /** Opens the adapter (hciN name, index or address; default: the first one). */
   start(options: BackendStartOptions): Promise<AdapterInfo>;
   /** Disconnects everything and releases every resource. Idempotent. */
   stop(): Promise<void>;
+  /**
+   * Powers the adapter on or off and resolves once the adapter reports the new state. Off
+   * drops every connection.
+   */
   setPowered(on: boolean, options?: BackendCallOptions): Promise<void>;
   /** Power-cycles the adapter (drops every connection). */
   reset(options?: BackendCallOptions): Promise<void>;
 
   /** Starts scanning; `onReport` gets each report until stopScan(). One scan at a time. */
   startScan(options: BackendScanOptions, onReport: (report: ScanResult) => void): Promise<void>;
+  /** Ends the scan started by startScan(); no report arrives after it. A no-op when idle. */
   stopScan(): Promise<void>;
 
+  /**
+   * Connects to `address` ('AA:BB:CC:DD:EE:FF'), retrying transient failures up to
+   * `options.retries` times within `options.timeoutMs` in all, and resolves once the link is
+   * up and usable. `events` receives the connection's later disconnect and database changes.
+   * Throws TimeoutError past the deadline, AbortError on `options.signal`, NotFoundError when
+   * the stack does not know the device, BusyError when the stack keeps refusing.
+   */
   connect(
     address: string,
     options: BackendConnectOptions,
@@ -45,11 +58,13 @@ export interface CentralBackend {
 
 /** What a backend can do; the neutral layer refuses the rest with NotSupportedError or InvalidArgumentError. */
 export interface BackendCapabilities {
+  /** Scans can be passive (listen only, no scan requests). */
   passiveScan: boolean;
   /** exchangeMtu() can request a value (otherwise the stack negotiates by itself). */
   mtuExchange: boolean;
   /** rssi() works on a live connection. */
   connectionRssi: boolean;
+  /** pair() works. */
   pairing: boolean;
 }
 
@@ -66,23 +81,31 @@ export interface BackendStartOptions {
 export interface AdapterInfo {
   /** 'hci0' style name. */
   name: string;
+  /** The adapter's own address, 'AA:BB:CC:DD:EE:FF'. */
   address: string;
+  /** Whether it was powered when start() returned. */
   powered: boolean;
 }
 
 /** Options of CentralBackend.startScan(), already validated and normalized. */
 export interface BackendScanOptions {
+  /** Active (send scan requests, get scan responses) or passive. */
   active: boolean;
   /** Service UUID filter the backend may push down to the controller/stack (normalized). */
   serviceUuids?: string[];
+  /** Reports weaker than this (dBm) may be dropped by the stack. */
   minRssi?: number;
 }
 
 /** Options of CentralBackend.connect(), already validated. */
 export interface BackendConnectOptions {
+  /** The peer's address type when the caller knows it; otherwise the backend's best guess. */
   addressType?: AddressType;
+  /** Deadline for the whole connect, retries included, in ms. */
   timeoutMs: number;
+  /** Aborts the connect (AbortError). */
   signal?: AbortSignal;
+  /** Extra attempts after transient failures. */
   retries: number;
 }
 

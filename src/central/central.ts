@@ -261,6 +261,10 @@ export class Central extends EventEmitter<CentralEvents> {
   /**
    * Connects (with retries on transient failures, waiting for service resolution), then pairs
    * when `securityLevel` is above 'low'.
+   * @throws InvalidArgumentError for a malformed address or option; NotConnectedError before
+   * start(); TimeoutError past `timeoutMs` (default 30 000 ms, retries included); AbortError on
+   * `signal`; BusyError when the stack kept refusing through every retry; what Device.pair()
+   * throws when pairing fails.
    */
   async connect(address: string, options: ConnectOptions = {}): Promise<Device> {
     const addr = normalizeAddress(address);

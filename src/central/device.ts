@@ -112,6 +112,14 @@ export function checkSecurityLevel(level: unknown): SecurityLevel {
  * link and every other subscription stay as they are. Nothing is silent: with no
  * 'subscriptionLost' listener blekit emits a process warning (BLEKIT_SUBSCRIPTION_LOST).
  * Subscribe again (on 'reconnect' or 'servicesChanged') to resume, or disconnect.
+ *
+ * Errors, the same for every operation: InvalidArgumentError for bad input (before any I/O,
+ * including a bare UUID that matches several characteristics); NotFoundError for a service,
+ * characteristic or descriptor the peer does not have; NotConnectedError when the link is
+ * down or drops during the call; TimeoutError past the call's `timeoutMs` (else the Device's
+ * `operationTimeoutMs`); AbortError when its `signal` aborts; AttError when the peer refuses
+ * (`attCode` says why); PermissionError when pairing is refused or failed; NotSupportedError
+ * when the backend cannot do it (see its `capabilities`).
  */
 export class Device extends EventEmitter<DeviceEvents> {
   /** The peer's address, 'AA:BB:CC:DD:EE:FF' (upper case). */

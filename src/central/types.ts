@@ -10,11 +10,15 @@ export type SecurityLevel = 'low' | 'medium' | 'high';
 
 /** One advertising report (merged with its scan response) as the central sees it. */
 export interface ScanResult {
+  /** The advertiser's address, 'AA:BB:CC:DD:EE:FF'. */
   address: string;
+  /** Whether that address is public or random. */
   addressType: AddressType;
   /** Local name when advertised (complete or shortened). */
   name?: string;
+  /** Received signal strength in dBm, when the stack reported one. */
   rssi?: number;
+  /** The decoded advertising data (and scan response). */
   advertisement: AdvertisingData;
   /** Milliseconds since the epoch when the report arrived. */
   timestamp: number;
@@ -38,6 +42,7 @@ export interface ScanFilter {
 export interface ScanOptions extends ScanFilter {
   /** How long to scan, in ms; default 10 000. Infinity scans until the signal aborts. */
   durationMs?: number;
+  /** Ends the scan early; scan() then resolves with what it found rather than rejecting. */
   signal?: AbortSignal;
   /** Active scanning asks for scan responses; passive only listens. Default true. */
   active?: boolean;
@@ -56,9 +61,14 @@ export interface ScanStreamOptions extends ScanOptions {
 
 /** Options of Central.connect(). */
 export interface ConnectOptions {
+  /**
+   * The peer's address type. The gatttool and BGAPI backends assume 'public' without it, so a
+   * random address needs it there; the D-Bus backend learns it from the scan.
+   */
   addressType?: AddressType;
   /** Whole connect, including retries and service resolution; default 30 000 ms. */
   timeoutMs?: number;
+  /** Aborts the connect: it rejects with AbortError. */
   signal?: AbortSignal;
   /** Extra attempts on transient failures (connection aborted locally, "In Progress"); default 3. */
   retries?: number;
@@ -84,15 +94,25 @@ export interface AutoReconnectOptions {
 
 /** Characteristic properties, as named by the Core spec (Vol 3 Part G 3.3.1.1) and BlueZ flags. */
 export interface CharacteristicProperties {
+  /** Its value may go in advertising data (Server Characteristic Configuration). */
   broadcast: boolean;
+  /** Can be read. */
   read: boolean;
+  /** Takes Write Commands (no response). */
   writeWithoutResponse: boolean;
+  /** Takes Write Requests (answered). */
   write: boolean;
+  /** Can send notifications. */
   notify: boolean;
+  /** Can send indications (confirmed by the central). */
   indicate: boolean;
+  /** Takes signed Write Commands. */
   authenticatedSignedWrites: boolean;
+  /** Has an Extended Properties descriptor (reliableWrite, writableAuxiliaries). */
   extendedProperties: boolean;
+  /** Takes reliable (queued, verified) writes. */
   reliableWrite: boolean;
+  /** Its User Description descriptor is writable. */
   writableAuxiliaries: boolean;
 }
 

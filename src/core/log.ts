@@ -45,6 +45,7 @@ export type LogSink = (record: LogRecord) => void;
 export interface AreaLog {
   /** True when debug records of this area go anywhere: test it before building costly text. */
   readonly enabled: boolean;
+  /** A trace record; dropped at once unless setLogger() or NODE_DEBUG=blekit:<area> wants it. */
   debug(message: string): void;
   /** Once per `code` per process: what the user should know and how to fix it. */
   warn(code: string, message: string): void;

@@ -3,8 +3,11 @@ import { BleError } from '../core/index.js';
 
 /** A running embedded broker. */
 export interface EmbeddedBroker {
+  /** 'mqtt://host:port' to give MQTT clients. */
   url: string;
+  /** The TCP port it listens on (the one the OS chose when 0 was asked for). */
   port: number;
+  /** Stops the broker and its listening socket; resolves once the socket is closed. */
   close(): Promise<void>;
 }
 

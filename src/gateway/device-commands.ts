@@ -9,6 +9,7 @@ const trace = log('gateway');
 
 /** What commands connect with: a started Central. */
 export interface ConnectSource {
+  /** Connects and resolves with the live Device; rejects with the Central's typed errors. */
   connect(address: string, options?: ConnectOptions): Promise<Device>;
 }
 

@@ -25,7 +25,10 @@ const trace = log('gateway');
 
 /** What the gateway scans (and, for commands, connects) with: a started Central. */
 export interface ScanSource extends Partial<ConnectSource> {
+  /** Advertising reports until the iteration stops (a started Central's scanStream). */
   scanStream(options: ScanOptions): AsyncIterable<ScanResult>;
+  /** Connects for device commands; a source without it refuses them with NotSupportedError. */
+  connect?: ConnectSource['connect'];
   readonly adapter?: { name: string } | undefined;
 }
 

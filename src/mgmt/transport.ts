@@ -15,6 +15,7 @@ export interface MgmtTransport {
   onFrame(listener: (frame: Buffer) => void): void;
   /** A read or write failure after opening. */
   onError(listener: (err: Error) => void): void;
+  /** Closes the socket; no frame arrives after it. */
   close(): void;
 }
 

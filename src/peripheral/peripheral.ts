@@ -25,9 +25,13 @@ export interface PeripheralOptions {
 
 /** The events of a Peripheral: name to listener arguments. */
 export interface PeripheralEvents {
+  /** A central connected to this adapter. */
   connect: [device: RemoteDevice];
+  /** A central's link to this adapter is gone. */
   disconnect: [device: RemoteDevice];
+  /** A characteristic of the services got its first subscriber (BlueZ tells only that one). */
   subscribe: [ev: SubscriptionEvent];
+  /** A characteristic lost its last subscriber (it unsubscribed or its link went). */
   unsubscribe: [ev: SubscriptionEvent];
   /** A handler threw something other than an AttError (the client got 0x0e Unlikely Error). */
   handlerError: [error: unknown, where: string];
@@ -43,6 +47,11 @@ let instances = 0;
  *   const p = await Peripheral.open({ adapter: 'hci1' });
  *   const svc = await p.addService({ uuid: '180d', characteristics: [...] });
  *   await p.advertise({ localName: 'HR', serviceUuids: ['180d'] });
+ *
+ * Errors: InvalidArgumentError for a bad service definition or advertisement option (before
+ * anything is registered); BusyError when no advertising slot is free, for an agent that is
+ * already registered, and for any call after close(); BlueZ's refusals as typed errors
+ * (PermissionError for D-Bus policy, NotSupportedError, BackendError when bluetoothd is gone).
  */
 export class Peripheral extends EventEmitter<PeripheralEvents> {
   /** @internal The D-Bus objects this peripheral exports. */
@@ -302,6 +311,7 @@ export class Peripheral extends EventEmitter<PeripheralEvents> {
     }
   }
 
+  /** `await using` support: close() when the scope ends. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

@@ -109,7 +109,12 @@ export class BgapiLink extends EventEmitter {
     match: (p: EventParams<N>) => boolean,
     timeoutMs: number,
     signal?: AbortSignal,
-  ): { promise: Promise<EventOf<N>>; cancel: () => void } {
+  ): {
+    /** The matching event; rejects with TimeoutError, AbortError, or the port's close error. */
+    promise: Promise<EventOf<N>>;
+    /** Stops matching events, so the promise can only reject: for a command that failed. */
+    cancel: () => void;
+  } {
     let waiter!: Waiter;
     const p = new Promise<EventOf<N>>((resolve) => {
       waiter = {

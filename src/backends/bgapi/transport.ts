@@ -37,10 +37,13 @@ function loadSerialPort(): Promise<SerialPortModule> {
 export interface BgapiPort {
   /** Resolves once the bytes are handed to the OS. */
   write(bytes: Buffer): Promise<void>;
+  /** Receives bytes as they arrive, in chunks that need not match BGAPI frames. */
   onData(cb: (bytes: Buffer) => void): void;
   /** Called once when the port goes away (closed by us, unplugged, reset re-enumeration). */
   onClose(cb: (err?: Error) => void): void;
+  /** Closes the port; resolves once the OS has released it. */
   close(): Promise<void>;
+  /** The device path, e.g. '/dev/ttyACM0'. */
   readonly path: string;
 }
 

@@ -39,6 +39,7 @@ import {
   type AdapterSelector,
 } from '../../bluez/adapter.js';
 
+/** Options of the BlueZ D-Bus backend; every field has a working default. */
 export interface DbusBackendOptions {
   /**
    * Use AcquireNotify/AcquireWrite fds when the characteristic allows (default true): one

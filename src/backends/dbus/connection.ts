@@ -49,12 +49,17 @@ interface Sub {
 
 /** Which transport each operation took (AcquireNotify/AcquireWrite fds or D-Bus calls). */
 export interface DbusPathStats {
+  /** Subscriptions that got an AcquireNotify fd. */
   acquiredNotify: number;
+  /** Subscriptions that went through StartNotify (values as D-Bus signals). */
   startNotify: number;
+  /** Writes without response sent over an AcquireWrite fd. */
   acquiredWrites: number;
+  /** Writes sent as WriteValue calls. */
   dbusWrites: number;
   /** Discoveries served by the object mirror, and those that asked GetManagedObjects. */
   mirrorDiscoveries: number;
+  /** Discoveries that had to call GetManagedObjects. */
   fetchedDiscoveries: number;
   /** Why the last Acquire* attempt fell back to D-Bus, if one did. */
   lastFallback?: string;
@@ -77,6 +82,10 @@ const SERVER_FEATURES = normalizeUuid('2b3a');
 
 /** One LE link to a device through bluetoothd. */
 export class DbusConnection implements BackendConnection {
+  /**
+   * Counts of which transport each operation took, updated live: whether AcquireNotify /
+   * AcquireWrite fds are in use or every value goes over D-Bus, and why the last fallback was.
+   */
   readonly stats: DbusPathStats = {
     acquiredNotify: 0,
     startNotify: 0,
@@ -107,6 +116,7 @@ export class DbusConnection implements BackendConnection {
   constructor(
     private readonly bus: BluezBus,
     private readonly mirror: ObjectMirror,
+    /** The device's BlueZ object path, e.g. '/org/bluez/hci0/dev_AA_BB_CC_DD_EE_FF'. */
     readonly path: string,
     address: string,
     props: Props,

@@ -94,6 +94,12 @@ function reservedIn(option: string): string | undefined {
   return letter === undefined ? undefined : `-${letter}`;
 }
 
+/**
+ * Validates pygatt-style extra gatttool arguments and returns a copy; undefined gives [].
+ * @throws InvalidArgumentError unless `options` is an array of non-empty strings without
+ * control characters, none of them setting what blekit sets itself (-i, -b, -I, -t, -p, -h
+ * and the command options, in their long forms too).
+ */
 export function checkCliOptions(options: unknown): string[] {
   if (options === undefined) return [];
   if (!Array.isArray(options) || !options.every((o) => typeof o === 'string')) {

@@ -66,6 +66,7 @@ export class GatttoolConnection implements BackendConnection {
 
   /** @internal The backend makes connections. */
   constructor(
+    /** The gatttool process this link lives in; it ends with the link. */
     readonly session: GatttoolSession,
     readonly address: string,
     readonly addressType: AddressType,

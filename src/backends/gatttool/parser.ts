@@ -13,6 +13,7 @@
  */
 import { DecodeError } from '../../core/index.js';
 
+/** One thing gatttool printed, classified; `kind` tells which. */
 export type GatttoolEvent =
   /** A prompt was drawn; `connected` is read from its colour. */
   | { kind: 'prompt'; connected: boolean; address: string | undefined }
@@ -159,6 +160,7 @@ export function classifyLine(line: string): GatttoolEvent | undefined {
   return { kind: 'text', text };
 }
 
+/** `s` without terminal escape sequences (colours, line clears) and readline's markers. */
 export function stripAnsi(s: string): string {
   return s.replace(CSI, '');
 }
@@ -193,6 +195,11 @@ export class GatttoolParser {
     this.maxLineLength = options.maxLineLength ?? 1024 * 1024;
   }
 
+  /**
+   * Parses the next chunk of output, split anywhere; returns the events it completed, in order.
+   * An unfinished line waits for the next chunk, except a bare prompt, reported at once.
+   * @throws DecodeError when a line outgrows `maxLineLength` (see the class comment).
+   */
   feed(chunk: string): GatttoolEvent[] {
     const out: GatttoolEvent[] = [];
     let start = 0;

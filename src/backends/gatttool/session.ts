@@ -22,6 +22,7 @@ import { describeValue } from '../../core/describe.js';
 
 const gatttoolLog = log('gatttool');
 
+/** How GatttoolSession.open() starts gatttool; the backend fills it from its own options. */
 export interface SessionOptions {
   /** gatttool executable; default 'gatttool' (from PATH). */
   gatttool?: string;
@@ -105,6 +106,12 @@ export function checkCommandLine(line: string): string {
   return line.trim();
 }
 
+/**
+ * One `gatttool -I` child process: commands go one at a time, each with a time limit, and
+ * every line gatttool prints arrives as a typed event (onEvent). The process is killed when
+ * this one exits. Made by the gatttool backend, one per connection; exposed for tools and
+ * tests that drive gatttool directly.
+ */
 export class GatttoolSession {
   private child!: ChildProcessWithoutNullStreams;
   private readonly parser: GatttoolParser;
@@ -122,23 +129,31 @@ export class GatttoolSession {
   private stderr = '';
   /** Connection state as the last prompt showed it. */
   connected = false;
+  /** The peer address the last prompt showed; undefined before a connect. */
   address: string | undefined;
 
   private constructor(private readonly options: SessionOptions) {
     this.parser = new GatttoolParser({ maxLineLength: options.maxLineLength });
   }
 
-  /** Starts gatttool and waits (up to `initTimeoutMs`) for its first prompt. */
+  /**
+   * Starts gatttool and waits (up to `initTimeoutMs` ms) for its first prompt.
+   * @throws NotFoundError when gatttool (or setpriv, see `dieWithParent`) is not installed;
+   * InvalidArgumentError when gatttool rejects `cliOptions`; TimeoutError when no prompt comes
+   * in time; BackendError when it exits first (its stderr in the message).
+   */
   static async open(options: SessionOptions, initTimeoutMs: number): Promise<GatttoolSession> {
     const s = new GatttoolSession(options);
     await s.spawn(initTimeoutMs);
     return s;
   }
 
+  /** The gatttool (or setpriv) process id; undefined when spawning failed. */
   get pid(): number | undefined {
     return this.child.pid;
   }
 
+  /** False once the process has ended, for whatever reason. */
   get alive(): boolean {
     return this.exitError === undefined;
   }

@@ -189,7 +189,9 @@ export function onWrite(target: string): GattMethodDecorator<WriteMethod<Service
 export interface ServiceOptions {
   /** Default true. */
   primary?: boolean;
+  /** Services this one includes; they are registered before it. */
   includes?: ServiceLike[];
+  /** Ask BlueZ for this handle (0 or absent: BlueZ picks). */
   handle?: number;
 }
 

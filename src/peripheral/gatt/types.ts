@@ -37,10 +37,15 @@ export interface ReadRequest {
 
 /** What a write handler (or a 'write' listener) learns about the write. */
 export interface WriteRequest {
+  /** The bytes written (for a long write, this part only: see `offset`). */
   value: Buffer;
+  /** Where in the attribute's value `value` goes; 0 for all but long writes. */
   offset: number;
+  /** ATT MTU of the link, when BlueZ says. */
   mtu?: number;
+  /** The central that wrote, when BlueZ says (not through AcquireWrite). */
   device?: RemoteDevice;
+  /** 'LE' or 'BR/EDR', when BlueZ says. */
   link?: string;
   /**
    * 'command', 'request' or 'reliable' when BlueZ says; BlueZ 5.66 never does, so expect
@@ -58,11 +63,13 @@ export type WriteHandler = (req: WriteRequest) => void | Promise<void>;
 
 /** A descriptor of a service given as an object. */
 export interface DescriptorDefinition {
+  /** A 16-bit number (0x2901) or a UUID string. */
   uuid: string | number;
   /** Default ['read']. */
   flags?: readonly DescriptorFlag[];
   /** Initial value (served when there is no onRead). Strings are UTF-8. */
   value?: BytesLike;
+  /** Computes each read's value instead of serving the stored one. */
   onRead?: ReadHandler;
   /** Without one, writes replace the stored value. */
   onWrite?: WriteHandler;
@@ -72,13 +79,19 @@ export interface DescriptorDefinition {
 
 /** A characteristic of a service given as an object. */
 export interface CharacteristicDefinition {
+  /** A 16-bit number (0x2a37) or a UUID string. */
   uuid: string | number;
   /** Default ['read']. */
   flags?: readonly CharacteristicFlag[];
+  /** Initial value (served when there is no onRead), at most 512 bytes. Strings are UTF-8. */
   value?: BytesLike;
+  /** Computes each read's value instead of serving the stored one. */
   onRead?: ReadHandler;
+  /** Handles writes; without one, writes replace the stored value. */
   onWrite?: WriteHandler;
+  /** Its descriptors; BlueZ adds the CCCD itself for notify and indicate. */
   descriptors?: readonly DescriptorDefinition[];
+  /** Ask BlueZ for this handle (0 or absent: BlueZ picks). */
   handle?: number;
   /**
    * Serve subscriptions through BlueZ's AcquireNotify (a socket per characteristic instead
@@ -94,14 +107,22 @@ export interface CharacteristicDefinition {
 
 /** A service given as an object (the other way is a Service class). */
 export interface ServiceDefinition {
+  /** A 16-bit number (0x180d) or a UUID string. */
   uuid: string | number;
   /** Default true. */
   primary?: boolean;
+  /** Its characteristics, in handle order. */
   characteristics?: readonly CharacteristicDefinition[];
   /** Services this one includes; they are registered before it. */
   includes?: readonly ServiceLike[];
+  /** Ask BlueZ for this handle (0 or absent: BlueZ picks). */
   handle?: number;
 }
 
 /** Anything addService accepts. `Service` is the decorator-based base class. */
-export type ServiceLike = ServiceDefinition | { toDefinition(): ServiceDefinition };
+export type ServiceLike =
+  | ServiceDefinition
+  | {
+      /** The plain definition this object stands for (a Service subclass builds it). */
+      toDefinition(): ServiceDefinition;
+    };

@@ -12,6 +12,7 @@ import {
  */
 export type FieldKind = 'u8' | 'i8' | 'u16' | 'u32' | 'bdaddr' | 'bytes';
 
+/** A message's parameter list: field name -> type, in wire order. */
 export type Fields = Readonly<Record<string, FieldKind>>;
 
 type FieldValue<K extends FieldKind> = K extends 'bytes'

@@ -1,11 +1,9 @@
 import type { Fields, FieldValues } from './fields.js';
 
-/**
- * The BGAPI v1 messages a central uses, from the BLE112/BLED112 "Bluetooth Smart Software API
- * Reference": class and command IDs, parameters in wire order, and what the response carries.
- * `returns: null` marks the one command that gets no response (system_reset: the dongle
- * reboots and announces itself with system_boot instead).
- */
+// The BGAPI v1 messages a central uses, from the BLE112/BLED112 "Bluetooth Smart Software API
+// Reference".
+
+/** BGAPI message classes: the header's class byte. */
 export const MessageClass = {
   system: 0,
   flash: 1,
@@ -45,6 +43,11 @@ const version = {
   hw: 'u8',
 } as const;
 
+/**
+ * Every command a central sends, by name: class and command IDs, parameters in wire order,
+ * and what the response carries. `returns: null` marks the one command that gets no response
+ * (system_reset: the dongle reboots and announces itself with system_boot instead).
+ */
 export const COMMANDS = {
   system_reset: { cls: C.system, id: 0, params: { bootInDfu: 'u8' }, returns: null },
   system_hello: { cls: C.system, id: 1, params: {}, returns: {} },
@@ -294,6 +297,7 @@ export const COMMANDS = {
   },
 } as const satisfies Record<string, CommandDef>;
 
+/** Every event the codec decodes, by name: class and event IDs and parameters in wire order. */
 export const EVENTS = {
   system_boot: { cls: C.system, id: 0, params: version },
   system_script_failure: { cls: C.system, id: 4, params: { address: 'u16', reason: 'u16' } },
@@ -400,17 +404,22 @@ export const EVENTS = {
   gap_mode_changed: { cls: C.gap, id: 1, params: { discover: 'u8', connect: 'u8' } },
 } as const satisfies Record<string, EventDef>;
 
+/** A command's name in COMMANDS, e.g. 'gap_discover'. */
 export type CommandName = keyof typeof COMMANDS;
+/** An event's name in EVENTS, e.g. 'gap_scan_response'. */
 export type EventName = keyof typeof EVENTS;
 /** Commands the dongle answers (all but system_reset). */
 export type AnsweredCommandName = {
   [N in CommandName]: (typeof COMMANDS)[N]['returns'] extends Fields ? N : never;
 }[CommandName];
 
+/** The parameters of command `N`, by field name (numbers, address strings, Buffers). */
 export type CommandParams<N extends CommandName> = FieldValues<(typeof COMMANDS)[N]['params']>;
+/** What the response to command `N` carries, by field name. */
 export type ResponseParams<N extends AnsweredCommandName> = FieldValues<
   Exclude<(typeof COMMANDS)[N]['returns'], null>
 >;
+/** The parameters of event `N`, by field name. */
 export type EventParams<N extends EventName> = FieldValues<(typeof EVENTS)[N]['params']>;
 
 /** Values of BGAPI enumerations a central needs. */
@@ -423,6 +432,7 @@ export const AttributeValueType = {
   indicateRspReq: 5,
 } as const;
 
+/** Bits of connection_status's `flags`. */
 export const ConnectionStatusFlag = {
   connected: 0x01,
   encrypted: 0x02,
@@ -430,7 +440,9 @@ export const ConnectionStatusFlag = {
   parametersChange: 0x08,
 } as const;
 
+/** gap_discover's `mode`: which advertisers to report (observation: all of them). */
 export const GapDiscoverMode = { limited: 0, generic: 1, observation: 2 } as const;
+/** gap_scan_response's `packetType`: the kind of advertising PDU that was received. */
 export const ScanPacketType = {
   connectable: 0,
   directed: 1,
@@ -438,6 +450,7 @@ export const ScanPacketType = {
   scanResponse: 4,
   discoverable: 6,
 } as const;
+/** Values of the `addressType` / `addrType` fields: public or random. */
 export const GapAddressType = { public: 0, random: 1 } as const;
 /** `bond` / `bonding` value meaning "no bond stored for this peer". */
 export const NO_BOND = 0xff;

@@ -17,9 +17,12 @@ import { describeValue } from '../../../core/describe.js';
  * responses and 1 for events; TT 0 is Bluetooth Smart; the payload length is 11 bits (LH:LL).
  */
 export const HEADER_SIZE = 4;
+/** Largest payload the 11-bit length field can give, in bytes. */
 export const MAX_PAYLOAD = 0x7ff;
+/** The header's technology type for Bluetooth Smart (BLE). */
 export const TECH_BLE = 0;
 
+/** The 4-byte BGAPI header, unpacked. */
 export interface FrameHeader {
   event: boolean;
   technology: number;
@@ -28,6 +31,10 @@ export interface FrameHeader {
   id: number;
 }
 
+/**
+ * The 4 header bytes for `h`; class, id and technology are masked to their field widths.
+ * @throws InvalidArgumentError when `h.length` is not a whole number 0..MAX_PAYLOAD.
+ */
 export function encodeHeader(h: FrameHeader): Buffer {
   if (!Number.isInteger(h.length) || h.length < 0 || h.length > MAX_PAYLOAD) {
     throw new InvalidArgumentError(`BGAPI payload of ${h.length} bytes (at most ${MAX_PAYLOAD})`);
@@ -40,6 +47,10 @@ export function encodeHeader(h: FrameHeader): Buffer {
   ]);
 }
 
+/**
+ * Unpacks the header at `offset` (the length field says how many payload bytes follow).
+ * @throws DecodeError when fewer than 4 bytes remain.
+ */
 export function decodeHeader(buf: Uint8Array, offset = 0): FrameHeader {
   if (buf.length - offset < HEADER_SIZE) {
     throw new DecodeError(`BGAPI header needs 4 bytes, have ${buf.length - offset}`, { offset });
@@ -57,12 +68,15 @@ export function decodeHeader(buf: Uint8Array, offset = 0): FrameHeader {
 /** Which end wrote the bytes: commands come from the host; responses and events from the dongle. */
 export type Direction = 'toDevice' | 'fromDevice';
 
+/** A decoded command, its `params` typed by its name. */
 export type BgapiCommand = {
   [N in CommandName]: { kind: 'command'; name: N; params: CommandParams<N> };
 }[CommandName];
+/** A decoded response, its `params` typed by the name of the command it answers. */
 export type BgapiResponse = {
   [N in AnsweredCommandName]: { kind: 'response'; name: N; params: ResponseParams<N> };
 }[AnsweredCommandName];
+/** A decoded event, its `params` typed by its name. */
 export type BgapiEvent = {
   [N in EventName]: { kind: 'event'; name: N; params: EventParams<N> };
 }[EventName];
@@ -74,7 +88,9 @@ export interface RawFrame {
   payload: Buffer;
 }
 
+/** Any message the tables know; switch on `kind`, then `name`. */
 export type BgapiMessage = BgapiCommand | BgapiResponse | BgapiEvent;
+/** What decoding a frame gives: a known message, or the raw frame when the tables lack it. */
 export type Decoded = BgapiMessage | RawFrame;
 
 interface Entry {
@@ -104,12 +120,22 @@ function frame(event: boolean, cls: number, id: number, payload: Buffer): Buffer
   ]);
 }
 
+/**
+ * The whole frame (header and payload) of command `name` with `params`.
+ * @throws InvalidArgumentError for an unknown name, or a parameter that is missing, out of
+ * its type's range, or bytes longer than 255.
+ */
 export function encodeCommand<N extends CommandName>(name: N, params: CommandParams<N>): Buffer {
   const def = COMMANDS[name];
   if (!def) throw new InvalidArgumentError(`Unknown BGAPI command ${describeValue(name)}`);
   return frame(false, def.cls, def.id, encodeFields(def.params, params, name));
 }
 
+/**
+ * The frame of the dongle's response to command `name` (emulators and tests write these).
+ * @throws InvalidArgumentError for an unknown name, a command without a response
+ * (system_reset), or a bad parameter as in encodeCommand.
+ */
 export function encodeResponse<N extends AnsweredCommandName>(
   name: N,
   params: ResponseParams<N>,
@@ -121,6 +147,10 @@ export function encodeResponse<N extends AnsweredCommandName>(
   return frame(false, def.cls, def.id, encodeFields(def.returns, params, `${name} response`));
 }
 
+/**
+ * The frame of event `name` (emulators and tests write these).
+ * @throws InvalidArgumentError for an unknown name or a bad parameter as in encodeCommand.
+ */
 export function encodeEvent<N extends EventName>(name: N, params: EventParams<N>): Buffer {
   const def = EVENTS[name];
   if (!def) throw new InvalidArgumentError(`Unknown BGAPI event ${describeValue(name)}`);

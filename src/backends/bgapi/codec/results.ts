@@ -37,8 +37,10 @@ export const BgapiResult = {
 
 const NAMES = new Map<number, string>(Object.entries(BgapiResult).map(([k, v]) => [v, k]));
 
+/** Whose error a result code is, from its high byte. */
 export type ResultLayer = 'bgapi' | 'bluetooth' | 'smp' | 'att' | 'unknown';
 
+/** The layer a result code comes from (0x01.. BGAPI, 0x02.. HCI, 0x03.. SMP, 0x04.. ATT). */
 export function resultLayer(code: number): ResultLayer {
   switch (code >> 8) {
     case 0x01:
