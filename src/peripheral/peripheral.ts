@@ -342,24 +342,31 @@ export class Peripheral extends EventEmitter<PeripheralEvents> {
       if (!(await adapterBack(this.bus, this.adapter.path, needs, ADAPTER_BACK_MS, current))) {
         return;
       }
+      const attempt = (op: Promise<void>): Promise<boolean> =>
+        op.then(
+          () => true,
+          (e: unknown) => {
+            failures.push(e);
+            return false;
+          },
+        );
+      // What fails stays in the lost sets, so the next bluetoothd to come along is offered it.
       for (const app of [...this.lostApps]) {
         if (!current()) return;
+        if (!app.isRegistered) {
+          if (!(await attempt(app.register()))) continue;
+          counts.applications++;
+        }
         this.lostApps.delete(app);
-        if (app.isRegistered) continue;
-        await app.register().then(
-          () => counts.applications++,
-          (e: unknown) => failures.push(e),
-        );
       }
       for (const ad of [...this.lostAdverts]) {
         if (!current()) return;
+        // Not stopped by the application while bluetoothd was away.
+        if (this.adverts.has(ad) && !ad.isActive) {
+          if (!(await attempt(ad.start()))) continue;
+          counts.advertisements++;
+        }
         this.lostAdverts.delete(ad);
-        // Stopped by the application while bluetoothd was away.
-        if (!this.adverts.has(ad) || ad.isActive) continue;
-        await ad.start().then(
-          () => counts.advertisements++,
-          (e: unknown) => failures.push(e),
-        );
       }
       if (!current()) return;
       counts.agents = await this.reregisterAgents(failures);

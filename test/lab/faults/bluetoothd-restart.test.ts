@@ -9,14 +9,17 @@ import { DbusBackend } from '../../../src/backends/dbus/index.js';
 import { Central, type Device } from '../../../src/central/index.js';
 import { BleError } from '../../../src/core/index.js';
 import { getProperty, openSystemBus } from '../../../src/bluez/calls.js';
-import { Agent, Peripheral, type RestoredCounts } from '../../../src/peripheral/index.js';
+import { Peripheral, type RestoredCounts } from '../../../src/peripheral/index.js';
 import { freshStack } from '../../support/stack.js';
 import { assertInLab, HCI1_ADDR, run } from '../../support/proc.js';
 import { connectWhileAdvertising } from '../central/advertised-connect.js';
-import { forgetPeers } from '../peripheral/support.js';
+import { conformanceUuid } from '../central/peer.js';
+import { acceptingAgent, forgetPeers } from '../peripheral/support.js';
 import { FAULT, faultPeer, rejection, reportFault, sleep, until } from './support.js';
 
 const T = { timeout: 240_000 };
+/** Readable only over an encrypted link: reading it makes BlueZ pair through the default agent. */
+const SECRET = conformanceUuid(0xf0a0);
 
 async function killBluetoothd(): Promise<void> {
   const r = await run('pidof', ['bluetoothd']);
@@ -120,10 +123,14 @@ test('bluetoothd killed under a running peripheral: it registers everything agai
     await p.addServices([
       {
         uuid: FAULT.service,
-        characteristics: [{ uuid: FAULT.echo, flags: ['read'], value: Buffer.from('peripheral') }],
+        characteristics: [
+          { uuid: FAULT.echo, flags: ['read'], value: Buffer.from('peripheral') },
+          { uuid: SECRET, flags: ['encrypt-read'], value: Buffer.from('paired') },
+        ],
       },
     ]);
-    const agent = new Agent({ capability: 'NoInputNoOutput' });
+    const asked: string[] = [];
+    const agent = acceptingAgent(asked);
     await p.registerAgent(agent, { asDefault: true });
     await p.advertise(adOptions);
     assert.equal(await activeAdvertisements('hci1'), 1);
@@ -140,13 +147,17 @@ test('bluetoothd killed under a running peripheral: it registers everything agai
     await killBluetoothd();
     await until(() => lostAt > 0, 10_000, "the Peripheral's 'bluezLost'");
     await freshStack();
+    const stackMs = Date.now() - t0;
     // The peripheral registers again by itself once the new bluetoothd has the adapter.
     const end = Date.now() + 30_000;
     while ((await activeAdvertisements('hci1').catch(() => 0)) < 1 && Date.now() < end) {
       await sleep(250);
     }
     const advMs = Date.now() - t0;
-    console.log(`# advertisement back ${advMs} ms after the kill (lost after ${lostAt - t0} ms)`);
+    console.log(
+      `# advertisement back ${advMs} ms after the kill (bluezLost after ${lostAt - t0} ms; ` +
+        `the test's fresh bluetoothd had both adapters powered after ${stackMs} ms)`,
+    );
     assert.equal(await activeAdvertisements('hci1'), 1, 'the advertisement is registered again');
     await until(() => restoredAt > 0, 30_000, "the Peripheral's 'bluezRestored'");
     console.log(`# bluezRestored ${restoredAt - t0} ms after the kill: ${JSON.stringify(counts)}`);
@@ -164,12 +175,16 @@ test('bluetoothd killed under a running peripheral: it registers everything agai
       },
     });
     assert.deepEqual(await d.read(FAULT.echo), Buffer.from('peripheral'));
+    // Pairing is answered by the agent registered again (the only agent the new bluetoothd has).
+    assert.deepEqual(await d.read(SECRET, { timeoutMs: 60_000 }), Buffer.from('paired'));
+    console.log(`# pairing after the restart answered by the restored agent: ${asked.join('; ')}`);
+    assert.ok(asked.length > 0, 'the restored agent was asked');
     await d.disconnect();
     // The new bluetoothd knows the agent: unregistering it fails with DoesNotExist otherwise.
     await p.unregisterAgent(agent);
     reportFault({
       case: 'bluetoothd killed under a peripheral',
-      happened: `bluezLost after ${lostAt - t0} ms; advertisement back ${advMs} ms after the kill; bluezRestored ${JSON.stringify(counts)}; application served again`,
+      happened: `bluezLost after ${lostAt - t0} ms; advertisement back ${advMs} ms after the kill; bluezRestored ${JSON.stringify(counts)}; application served again; pairing answered by the restored agent`,
       recovered: 'yes',
     });
   } finally {

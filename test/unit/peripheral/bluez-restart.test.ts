@@ -123,6 +123,12 @@ test('a registration the new bluetoothd refuses is one typed error, not silence'
   // The rest was still registered again.
   assert.equal(p.applications[0]!.isRegistered, true);
   assert.equal(restored, false);
+  // The refused advertisement is offered to the next bluetoothd.
+  bus.fail.clear();
+  bus.owner(':1.12', '');
+  const again = next<[RestoredCounts]>(p, 'bluezRestored');
+  bus.owner('', ':1.20');
+  assert.deepEqual((await again)[0], { applications: 1, advertisements: 1, agents: 1 });
   await p.close();
 });
 
