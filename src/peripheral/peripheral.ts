@@ -37,7 +37,10 @@ export interface PeripheralEvents {
    * could not be registered with it again (a BleError; without a listener that is a warning).
    */
   error: [error: Error];
-  /** bluetoothd left the bus (crashed or stopped): nothing is served or advertised until it is back. */
+  /**
+   * bluetoothd left the bus (crashed or stopped): nothing is served or advertised until a new
+   * one is there and everything is registered with it ('bluezRestored').
+   */
   bluezLost: [];
   /** A new bluetoothd took the name and everything was registered with it again. */
   bluezRestored: [counts: RestoredCounts];
