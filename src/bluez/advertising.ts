@@ -238,6 +238,16 @@ export class Advertisement extends EventEmitter<{ release: [] }> {
     );
   }
 
+  /**
+   * @internal bluetoothd went away, and this registration with it (no Release comes); start()
+   * registers it again. True when it was active.
+   */
+  bluezGone(): boolean {
+    const was = this.active;
+    this.active = false;
+    return was;
+  }
+
   private released(): void {
     if (!this.active) return;
     this.active = false;

@@ -67,6 +67,14 @@ export class DeviceWatch extends EventEmitter<{
     await Promise.all(u.map((f) => f()));
   }
 
+  /**
+   * bluetoothd went away: its Device objects went with it, unannounced. Every central counts as
+   * disconnected; a link that survives shows up again as InterfacesAdded with Connected true.
+   */
+  bluezGone(): void {
+    for (const path of [...this.connected.keys()]) this.set(path, false);
+  }
+
   private onPropertiesChanged(msg: WireMessage): void {
     const [iface, changed] = msg.body as [string, Record<string, unknown>];
     if (iface !== IFACE.device) return;

@@ -141,6 +141,17 @@ export class GattApplication {
     }
   }
 
+  /**
+   * @internal bluetoothd went away, and its registration of this application with it; the
+   * objects stay exported for register() to offer again. True when it was registered.
+   */
+  bluezGone(): boolean {
+    if (!this.registered) return false;
+    this.registered = false;
+    for (const s of this.services) s.detach();
+    return true;
+  }
+
   private async reregister(): Promise<void> {
     await this.unregister();
     await this.register();

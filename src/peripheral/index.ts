@@ -1,7 +1,12 @@
 // The peripheral role as users write it: Peripheral, Service classes and decorators, object
 // definitions and their validation. The D-Bus side (GattManager1 application, exported GATT
 // objects, advertising, agents, Device1 watching, Adapter1) lives in src/bluez.
-export { Peripheral, type PeripheralOptions, type PeripheralEvents } from './peripheral.js';
+export {
+  Peripheral,
+  type PeripheralOptions,
+  type PeripheralEvents,
+  type RestoredCounts,
+} from './peripheral.js';
 export { Adapter, listAdapters, type AdapterInfo, type AdapterSelector } from '../bluez/adapter.js';
 export {
   Advertisement,

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { BusyError, InvalidArgumentError } from '../core/index.js';
+import { BackendError, BusyError, InvalidArgumentError, log } from '../core/index.js';
 import { Adapter, checkAdapterSelector } from '../bluez/adapter.js';
 import { Advertisement, type AdvertisementOptions } from '../bluez/advertising.js';
 import { Agent } from '../bluez/agent.js';
@@ -10,6 +10,7 @@ import { GattApplication, type ApplicationHost } from '../bluez/gatt-application
 import type { LocalService, SubscriptionEvent } from '../bluez/gatt-local.js';
 import type { RemoteDevice, ServiceLike } from './gatt/types.js';
 import { IFACE } from '../bluez/names.js';
+import { adapterBack, watchBluezOwner } from '../bluez/owner.js';
 
 /** Options of Peripheral.open(). */
 export interface PeripheralOptions {
@@ -35,9 +36,29 @@ export interface PeripheralEvents {
   unsubscribe: [ev: SubscriptionEvent];
   /** A handler threw something other than an AttError (the client got 0x0e Unlikely Error). */
   handlerError: [error: unknown, where: string];
-  /** The bus failed; the peripheral should be closed. */
+  /**
+   * The bus failed (the peripheral should be closed), or bluetoothd came back and something
+   * could not be registered with it again (a BleError; without a listener that is a warning).
+   */
   error: [error: Error];
+  /**
+   * bluetoothd left the bus (crashed or stopped): nothing is served or advertised until a new
+   * one is there and everything is registered with it ('bluezRestored').
+   */
+  bluezLost: [];
+  /** A new bluetoothd took the name and everything was registered with it again. */
+  bluezRestored: [counts: RestoredCounts];
 }
+
+/** What a Peripheral registered again after bluetoothd came back. */
+export interface RestoredCounts {
+  applications: number;
+  advertisements: number;
+  agents: number;
+}
+
+/** How long a new bluetoothd may take to publish the adapter before re-registering gives up. */
+const ADAPTER_BACK_MS = 30_000;
 
 let instances = 0;
 
@@ -62,6 +83,15 @@ export class Peripheral extends EventEmitter<PeripheralEvents> {
   private readonly adverts = new Set<Advertisement>();
   private readonly agents = new Set<Agent>();
   private lastAdvertisement: AdvertisementOptions | undefined;
+  /** Agents registered with asDefault, asked for again when bluetoothd comes back. */
+  private readonly defaultAgents = new WeakSet<Agent>();
+  /** True from bluetoothd leaving until everything is registered with its successor. */
+  private bluezDown = false;
+  /** Counts owner changes, so a re-registration overtaken by a newer change stops. */
+  private ownerEpoch = 0;
+  /** Registrations bluetoothd took with it that are not back yet. */
+  private readonly lostApps = new Set<GattApplication>();
+  private readonly lostAdverts = new Set<Advertisement>();
   private closed = false;
   private counter = 0;
   private readonly signalHandler = (sig: NodeJS.Signals): void => {
@@ -78,6 +108,7 @@ export class Peripheral extends EventEmitter<PeripheralEvents> {
     private readonly watch: DeviceWatch,
     private readonly ownsBus: boolean,
     private readonly opts: PeripheralOptions,
+    private readonly unwatchOwner: () => Promise<void>,
   ) {
     super();
     // BlueZ's own name for a failure it turns into an ATT error for the remote client.
@@ -87,7 +118,7 @@ export class Peripheral extends EventEmitter<PeripheralEvents> {
     watch.on('connect', (d) => this.emit('connect', d));
     watch.on('disconnect', (d) => {
       this.emit('disconnect', d);
-      if (this.opts.readvertiseOnDisconnect) void this.readvertise();
+      if (this.opts.readvertiseOnDisconnect && !this.bluezDown) void this.readvertise();
     });
     bus.on('error', (err: Error) => {
       if (this.listenerCount('error') > 0) this.emit('error', err);
@@ -106,12 +137,18 @@ export class Peripheral extends EventEmitter<PeripheralEvents> {
   static async open(opts: PeripheralOptions = {}): Promise<Peripheral> {
     checkAdapterSelector(opts.adapter);
     const bus = opts.bus ?? (await openSystemBus());
+    let unwatch: (() => Promise<void>) | undefined;
     try {
       const adapter = await Adapter.open(opts.adapter, { bus });
+      // Watched before anything is registered, so no restart in between goes unseen.
+      const made: { p?: Peripheral } = {};
+      unwatch = await watchBluezOwner(bus, (running) => made.p?.onBluezOwner(running));
       const watch = new DeviceWatch(bus, adapter.path);
       await watch.start();
-      return new Peripheral(bus, adapter, watch, !opts.bus, opts);
+      made.p = new Peripheral(bus, adapter, watch, !opts.bus, opts, unwatch);
+      return made.p;
     } catch (err) {
+      await unwatch?.();
       if (!opts.bus) bus.close();
       throw err;
     }
@@ -258,6 +295,7 @@ export class Peripheral extends EventEmitter<PeripheralEvents> {
           signature: 'o',
           body: [path],
         });
+        this.defaultAgents.add(agent);
       }
     } catch (err) {
       await this.unregisterAgent(agent).catch(() => undefined);
@@ -288,6 +326,107 @@ export class Peripheral extends EventEmitter<PeripheralEvents> {
   }
 
   /**
+   * bluetoothd left (false) or a bluetoothd took the name (true). Either way the registrations
+   * with the old one are gone; with a new one they are made again.
+   */
+  private onBluezOwner(running: boolean): void {
+    if (this.closed) return;
+    const epoch = ++this.ownerEpoch;
+    for (const app of this.apps) if (app.bluezGone()) this.lostApps.add(app);
+    for (const ad of this.adverts) if (ad.bluezGone()) this.lostAdverts.add(ad);
+    if (!this.bluezDown) {
+      this.bluezDown = true;
+      this.watch.bluezGone();
+      this.emit('bluezLost');
+    }
+    if (running) void this.registerAgain(() => epoch === this.ownerEpoch && !this.closed);
+  }
+
+  /** Registers with the new bluetoothd what the old one held; reports what failed. */
+  private async registerAgain(current: () => boolean): Promise<void> {
+    const failures: unknown[] = [];
+    const counts: RestoredCounts = { applications: 0, advertisements: 0, agents: 0 };
+    try {
+      const needs = [
+        ...(this.lostApps.size > 0 ? [IFACE.gattManager] : []),
+        ...(this.lostAdverts.size > 0 ? [IFACE.advertisingManager] : []),
+      ];
+      if (!(await adapterBack(this.bus, this.adapter.path, needs, ADAPTER_BACK_MS, current))) {
+        return;
+      }
+      const attempt = (op: Promise<void>): Promise<boolean> =>
+        op.then(
+          () => true,
+          (e: unknown) => {
+            failures.push(e);
+            return false;
+          },
+        );
+      // What fails stays in the lost sets, so the next bluetoothd to come along is offered it.
+      for (const app of [...this.lostApps]) {
+        if (!current()) return;
+        if (!app.isRegistered) {
+          if (!(await attempt(app.register()))) continue;
+          counts.applications++;
+        }
+        this.lostApps.delete(app);
+      }
+      for (const ad of [...this.lostAdverts]) {
+        if (!current()) return;
+        // Not stopped by the application while bluetoothd was away.
+        if (this.adverts.has(ad) && !ad.isActive) {
+          if (!(await attempt(ad.start()))) continue;
+          counts.advertisements++;
+        }
+        this.lostAdverts.delete(ad);
+      }
+      if (!current()) return;
+      counts.agents = await this.reregisterAgents(failures);
+    } catch (err) {
+      failures.push(err);
+    }
+    if (!current()) return;
+    this.bluezDown = false;
+    if (failures.length === 0) this.emit('bluezRestored', counts);
+    else this.reportRegisterAgainFailed(failures);
+  }
+
+  /** Registers every agent with the new bluetoothd (and as default again where it was). */
+  private async reregisterAgents(failures: unknown[]): Promise<number> {
+    const manager = (member: string, signature: string, body: unknown[]) =>
+      callMethod(this.bus, {
+        path: '/org/bluez',
+        interface: IFACE.agentManager,
+        member,
+        signature,
+        body,
+      });
+    let n = 0;
+    for (const agent of this.agents) {
+      const path = agent.path;
+      if (!path) continue;
+      try {
+        await manager('RegisterAgent', 'os', [path, agent.capability]);
+        if (this.defaultAgents.has(agent)) await manager('RequestDefaultAgent', 'o', [path]);
+        n++;
+      } catch (err) {
+        failures.push(err);
+      }
+    }
+    return n;
+  }
+
+  private reportRegisterAgainFailed(failures: unknown[]): void {
+    const why = failures.map((e) => (e instanceof Error ? e.message : String(e))).join('; ');
+    const err = new BackendError(`bluetoothd came back but registering again failed: ${why}`, {
+      cause: failures.length === 1 ? failures[0] : new AggregateError(failures),
+      backend: 'dbus',
+    });
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+    else log('peripheral').warn('BLEKIT_BLUEZ_REREGISTER_FAILED', err.message);
+  }
+
+  /**
    * Unregisters every application, advertisement and agent, then closes the bus if the
    * peripheral opened it. Safe to call more than once.
    */
@@ -296,6 +435,7 @@ export class Peripheral extends EventEmitter<PeripheralEvents> {
     this.closed = true;
     process.removeListener('SIGINT', this.signalHandler);
     process.removeListener('SIGTERM', this.signalHandler);
+    await this.unwatchOwner();
     const errors: unknown[] = [];
     const attempt = async (f: () => Promise<void>): Promise<void> => {
       await f().catch((e: unknown) => errors.push(e));

@@ -3,6 +3,7 @@ import { connectBus, type DbusClient } from '../../dbus/client/index.js';
 import type { WireMessage } from '../../dbus/message-codec.js';
 import { Variant } from '../../dbus/client/variant.js';
 import { mapDbusError, type ErrorContext } from '../../bluez/errors.js';
+import { BLUEZ_OWNER_RULE, bluezOwnerChange } from '../../bluez/owner.js';
 import { BLUEZ, BLUEZ_CALL_TIMEOUT_MS, IFACE, unwrapProps, type Props } from '../../bluez/names.js';
 
 /** What BluezBus needs from a connection (blekit's DbusClient; tests pass a stand-in). */
@@ -162,8 +163,8 @@ export class BluezBus {
 
   /** Subscribes to the bus daemon's NameOwnerChanged for org.bluez (see onOwnerChanged). */
   async watchOwner(): Promise<void> {
-    await this.busCall('AddMatch', OWNER_RULE);
-    this.matches.push(OWNER_RULE);
+    await this.busCall('AddMatch', BLUEZ_OWNER_RULE);
+    this.matches.push(BLUEZ_OWNER_RULE);
   }
 
   onInterfaces(h: InterfacesHandler): () => void {
@@ -197,9 +198,9 @@ export class BluezBus {
   }
 
   private onSignal(m: WireMessage): void {
-    if (m.member === 'NameOwnerChanged' && m.interface === 'org.freedesktop.DBus') {
-      const [name, , owner] = m.body as [string, string, string];
-      if (name === 'org.bluez') for (const h of this.ownerHandlers) h(owner !== '');
+    const running = bluezOwnerChange(m);
+    if (running !== undefined) {
+      for (const h of this.ownerHandlers) h(running);
       return;
     }
     if (m.interface === IFACE.props && m.member === 'PropertiesChanged') {
@@ -230,10 +231,6 @@ export class BluezBus {
     }
   }
 }
-
-const OWNER_RULE =
-  "type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus'," +
-  "member='NameOwnerChanged',arg0='org.bluez'";
 
 function inSubtree(path: string, prefix: string): boolean {
   return path.startsWith(prefix) && (path.length === prefix.length || path[prefix.length] === '/');

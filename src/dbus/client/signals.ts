@@ -17,6 +17,8 @@ export interface MatchRule {
   pathNamespace?: string;
   /** The first argument is this object path or one below it (the rule's arg0path with '/'). */
   arg0Namespace?: string;
+  /** The first argument is exactly this string (e.g. a bus name in NameOwnerChanged). */
+  arg0?: string;
 }
 
 export type SignalHandler = (message: WireMessage) => void;
@@ -41,6 +43,7 @@ export function matchRuleText(rule: MatchRule): string {
   put('member', rule.member);
   put('path', rule.path);
   put('path_namespace', rule.pathNamespace);
+  put('arg0', rule.arg0);
   if (rule.arg0Namespace !== undefined) {
     put('arg0path', rule.arg0Namespace === '/' ? '/' : `${rule.arg0Namespace}/`);
   }
@@ -56,6 +59,7 @@ function matches(rule: MatchRule, m: WireMessage): boolean {
   if (rule.member !== undefined && m.member !== rule.member) return false;
   if (rule.path !== undefined && m.path !== rule.path) return false;
   if (rule.pathNamespace !== undefined && !isUnder(m.path ?? '', rule.pathNamespace)) return false;
+  if (rule.arg0 !== undefined && m.body[0] !== rule.arg0) return false;
   if (rule.arg0Namespace !== undefined) {
     const arg0 = m.body[0];
     if (typeof arg0 !== 'string' || !isUnder(arg0, rule.arg0Namespace)) return false;

@@ -1,5 +1,6 @@
 import { DbusError } from '../../../src/dbus/client/errors.js';
 import type { MethodHandler } from '../../../src/dbus/client/index.js';
+import type { MatchRule, SignalHandler } from '../../../src/dbus/client/signals.js';
 import { Variant } from '../../../src/dbus/client/variant.js';
 import {
   MessageType,
@@ -58,8 +59,20 @@ export class FakeBus {
     const body = this.answer(msg);
     return { type: MessageType.methodReturn, flags: 0, serial: 0, signature: '', body };
   }
-  async addMatch(): Promise<() => Promise<void>> {
-    return async () => undefined;
+  /** The signal handlers added with addMatch and not removed yet. */
+  readonly matches = new Map<SignalHandler, MatchRule>();
+  async addMatch(rule: MatchRule, handler: SignalHandler): Promise<() => Promise<void>> {
+    this.matches.set(handler, rule);
+    return async () => {
+      this.matches.delete(handler);
+    };
+  }
+  /** Hands a signal to the handlers whose rule names its member (the rest is theirs to check). */
+  deliver(m: Omit<WireMessage, 'type' | 'flags' | 'serial' | 'signature'>): void {
+    const msg = { type: MessageType.signal, flags: 0, serial: 0, signature: '', ...m };
+    for (const [h, rule] of [...this.matches]) {
+      if (rule.member === undefined || rule.member === m.member) h(msg as WireMessage);
+    }
   }
   on(): this {
     return this;
