@@ -51,6 +51,11 @@ export interface BackendCapabilities {
   /** rssi() works on a live connection. */
   connectionRssi: boolean;
   pairing: boolean;
+  /**
+   * Pairing runs through bluetoothd, so a BlueZ agent answers its questions (Central.registerAgent).
+   * Absent means false.
+   */
+  bluezAgents?: boolean;
 }
 
 /** Options of CentralBackend.start(). */
