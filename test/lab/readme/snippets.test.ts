@@ -20,57 +20,76 @@ interface Child {
   err: () => string;
   exited: Promise<number | null>;
   kill(): void;
+  /** Resolves once a gated snippet has loaded its modules. */
+  loaded(): Promise<void>;
+  release(): void;
 }
 
-function start(name: string): Child {
-  const child = spawn(process.execPath, [join(examples, `${name}.js`)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Starts a snippet; `gated` holds it back, its modules loaded, until release(). */
+function start(name: string, gated = false): Child {
+  const gate = ['--import', fileURLToPath(new URL('snippet-gate.js', import.meta.url))];
+  const child = spawn(process.execPath, [...(gated ? gate : []), join(examples, `${name}.js`)], {
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   let out = '';
   let err = '';
   child.stdout.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+  const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
   return {
     // The VM's console is a terminal, so console.log colours numbers.
     out: () => out.replace(new RegExp(`${ESC}\\[[0-9;]*m`, 'g'), ''),
     err: () => err,
-    exited: new Promise((r) => child.on('exit', (c) => r(c))),
+    exited,
     kill: () => child.kill('SIGINT'),
+    loaded: async () => {
+      const t0 = Date.now();
+      while (!err.includes('snippet-gate: loaded')) {
+        if (child.exitCode !== null) assert.fail(`${name} ended while loading: ${err}`);
+        if (Date.now() - t0 > 120_000) assert.fail(`${name} did not load within 120 s`);
+        await sleep(100);
+      }
+    },
+    release: () => child.stdin.end('go\n'),
   };
 }
 
 /**
  * Runs a central snippet against the peripheral snippet and resolves to the central's output.
- * btvirt sends one advertising report when advertising is enabled, so the peripheral starts only
- * once the central's scan is running (hci0 Discovering), or the report can be lost.
+ * btvirt sends one advertising report when advertising is enabled, so the peripheral advertises
+ * only once the central's scan is running (hci0 Discovering), or the report can be lost; and as
+ * loading its modules takes longer in the VM than the central's 5 s scan, it loads first, held
+ * back by the gate.
  */
 async function runAgainstPeripheral(centralName: string): Promise<string> {
   await forgetPeers();
-  const central = start(centralName);
+  const peripheral = start('peripheral', true);
+  let central: Child | undefined;
   const bus = await openSystemBus();
-  let peripheral: Child | undefined;
   try {
+    await peripheral.loaded();
+    central = start(centralName);
     const t0 = Date.now();
     let exited = false;
     void central.exited.then(() => (exited = true));
     while (!(await getProperty(bus, '/org/bluez/hci0', 'org.bluez.Adapter1', 'Discovering'))) {
       if (exited) assert.fail(`${centralName} ended before scanning: ${central.err()}`);
       if (Date.now() - t0 > 120_000) assert.fail(`${centralName} did not start scanning`);
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
     console.log(`# ${centralName} scanning after ${Date.now() - t0} ms`);
-    peripheral = start('peripheral');
+    peripheral.release();
     const code = await central.exited;
     console.log(`# ${centralName} done ${Date.now() - t0} ms after it started`);
     assert.equal(code, 0, `${centralName}: ${central.err()}\nperipheral: ${peripheral.err()}`);
     return central.out();
   } finally {
     bus.close();
-    central.kill();
-    if (peripheral) {
-      peripheral.kill();
-      await peripheral.exited;
-    }
+    central?.kill();
+    peripheral.kill();
+    await peripheral.exited;
   }
 }
 
