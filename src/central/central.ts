@@ -161,10 +161,7 @@ export class Central extends EventEmitter<CentralEvents> {
         `The ${this.backend.name} backend does not pair through bluetoothd: it has no agents`,
       );
     }
-    const [{ Agent: AgentClass }, { registerAgentOnSystemBus }] = await Promise.all([
-      import('../bluez/agent.js'),
-      import('../bluez/agent-registry.js'),
-    ]);
+    const { Agent: AgentClass, registerAgentOnSystemBus } = await import('./agent.js');
     const a = agent instanceof AgentClass ? agent : new AgentClass(agent);
     if (this.agents.has(a)) throw new BusyError('agent is already registered');
     const registration = await registerAgentOnSystemBus(a, {
