@@ -57,7 +57,7 @@ function dev(path: unknown): RemoteDevice {
 
 const six = (n: unknown): string => String(n).padStart(6, '0');
 
-/** A pairing agent; register it with `peripheral.registerAgent(agent)`. */
+/** A pairing agent; register it with `central.registerAgent()` or `peripheral.registerAgent()`. */
 export class Agent {
   /** The IO capability declared to BlueZ. */
   readonly capability: AgentCapability;

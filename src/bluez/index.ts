@@ -1,8 +1,9 @@
 // One module per BlueZ D-Bus interface, shared by both roles: names and property records
 // (names.ts), org.bluez.Error.* -> BleError (errors.ts), one-off calls (calls.ts), Adapter1
 // (adapter.ts), Device1 watching (device-watch.ts), LEAdvertisement1 (advertising.ts), Agent1
-// (agent.ts), the local GATT application and its objects (gatt-application.ts, gatt-local.ts,
-// gatt-requests.ts). The central's remote-GATT side is still in src/backends/dbus.
+// (agent.ts) and AgentManager1 (agent-registry.ts), the local GATT application and its objects
+// (gatt-application.ts, gatt-local.ts, gatt-requests.ts). The central's remote-GATT side is
+// still in src/backends/dbus.
 export * from './names.js';
 export { mapDbusError, isTransientConnectError } from './errors.js';
 export { adapterInfo, devicePath, pickAdapter, removeDevice, type AdapterInfo } from './adapter.js';

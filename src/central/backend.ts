@@ -66,6 +66,11 @@ export interface BackendCapabilities {
   connectionRssi: boolean;
   /** pair() works. */
   pairing: boolean;
+  /**
+   * Pairing runs through bluetoothd, so a BlueZ agent answers its questions (Central.registerAgent).
+   * Absent means false.
+   */
+  bluezAgents?: boolean;
 }
 
 /** Options of CentralBackend.start(). */

@@ -7,6 +7,7 @@ import {
   BusyError,
   InvalidArgumentError,
   NotConnectedError,
+  NotSupportedError,
   normalizeAddress,
   throwIfAborted,
   withTimeout,
@@ -29,6 +30,9 @@ import type {
 } from './types.js';
 import { isAdapterIndex, isAdapterName, MAX_ADAPTER_INDEX } from '../core/adapter-name.js';
 import { describeValue } from '../core/describe.js';
+// Types only: the agent's code loads on the first registerAgent(), keeping `blekit/central` light.
+import type { Agent, AgentOptions } from '../bluez/agent.js';
+import type { AgentRegistration, RegisterAgentOptions } from '../bluez/agent-registry.js';
 
 /** Options of `new Central()`. */
 export interface CentralOptions {
@@ -92,6 +96,7 @@ export class Central extends EventEmitter<CentralEvents> {
   private info: AdapterInfo | undefined;
   private scanning = false;
   private readonly devices = new Set<Device>();
+  private readonly agents = new Map<Agent, AgentRegistration>();
   /** Time limit of each operation that sets none; see CentralOptions.operationTimeoutMs. */
   operationTimeoutMs: number;
   /** @internal The signal every operation of this Central and its devices also obeys. */
@@ -132,8 +137,47 @@ export class Central extends EventEmitter<CentralEvents> {
     trace.debug(`stopping: ${devices.length} device(s) to disconnect`);
     await Promise.allSettled(devices.map((d) => d.disconnect()));
     this.devices.clear();
+    const agents = [...this.agents.keys()];
+    await Promise.allSettled(agents.map((a) => this.unregisterAgent(a)));
     await this.backend.stop();
     this.info = undefined;
+  }
+
+  /**
+   * Registers a pairing agent with bluetoothd, which asks it to confirm, authorize or enter
+   * passkeys while this central pairs (and, as the default agent, for any other pairing on the
+   * machine). Give an Agent or its options; requests without a callback are rejected. Works on
+   * backends that pair through bluetoothd (D-Bus, gatttool); elsewhere NotSupportedError.
+   * `asDefault` (default true) should stay on: the agent has a D-Bus connection of its own,
+   * and bluetoothd consults a non-default agent only for pairings asked over that connection.
+   * stop() unregisters it.
+   */
+  async registerAgent(
+    agent: Agent | AgentOptions = {},
+    options: RegisterAgentOptions = {},
+  ): Promise<Agent> {
+    if (!this.backend.capabilities.bluezAgents) {
+      throw new NotSupportedError(
+        `The ${this.backend.name} backend does not pair through bluetoothd: it has no agents`,
+      );
+    }
+    const { Agent: AgentClass, registerAgentOnSystemBus } = await import('./agent.js');
+    const a = agent instanceof AgentClass ? agent : new AgentClass(agent);
+    if (this.agents.has(a)) throw new BusyError('agent is already registered');
+    const registration = await registerAgentOnSystemBus(a, {
+      asDefault: options.asDefault ?? true,
+    });
+    this.agents.set(a, registration);
+    trace.debug(`agent registered: ${a.capability}`);
+    return a;
+  }
+
+  /** Unregisters an agent registered with registerAgent(); unknown agents are ignored. */
+  async unregisterAgent(agent: Agent): Promise<void> {
+    const registration = this.agents.get(agent);
+    if (!registration) return;
+    this.agents.delete(agent);
+    await registration.unregister();
   }
 
   /** Powers the adapter on or off (off drops every connection). */

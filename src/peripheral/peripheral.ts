@@ -2,9 +2,10 @@ import { EventEmitter } from 'node:events';
 import { BackendError, BusyError, InvalidArgumentError, log } from '../core/index.js';
 import { Adapter, checkAdapterSelector } from '../bluez/adapter.js';
 import { Advertisement, type AdvertisementOptions } from '../bluez/advertising.js';
-import { Agent } from '../bluez/agent.js';
+import type { Agent } from '../bluez/agent.js';
+import { AgentRegistry, type RegisterAgentOptions } from '../bluez/agent-registry.js';
 import { ObjectTree } from '../dbus/client/object-tree.js';
-import { callMethod, openSystemBus, roundTrip, type PeripheralBus } from '../bluez/calls.js';
+import { openSystemBus, roundTrip, type PeripheralBus } from '../bluez/calls.js';
 import { DeviceWatch } from '../bluez/device-watch.js';
 import { GattApplication, type ApplicationHost } from '../bluez/gatt-application.js';
 import type { LocalService, SubscriptionEvent } from '../bluez/gatt-local.js';
@@ -81,10 +82,9 @@ export class Peripheral extends EventEmitter<PeripheralEvents> {
   readonly root: string;
   private readonly apps: GattApplication[] = [];
   private readonly adverts = new Set<Advertisement>();
-  private readonly agents = new Set<Agent>();
+  /** @internal The agents registered through this peripheral's connection. */
+  readonly agentRegistry: AgentRegistry;
   private lastAdvertisement: AdvertisementOptions | undefined;
-  /** Agents registered with asDefault, asked for again when bluetoothd comes back. */
-  private readonly defaultAgents = new WeakSet<Agent>();
   /** True from bluetoothd leaving until everything is registered with its successor. */
   private bluezDown = false;
   /** Counts owner changes, so a re-registration overtaken by a newer change stops. */
@@ -115,6 +115,7 @@ export class Peripheral extends EventEmitter<PeripheralEvents> {
     this.tree = new ObjectTree(bus, { failedErrorName: 'org.bluez.Error.Failed' });
     this.tree.attach();
     this.root = `/org/blekit/peripheral${process.pid}_${instances++}`;
+    this.agentRegistry = new AgentRegistry(bus, this.tree, this.root);
     watch.on('connect', (d) => this.emit('connect', d));
     watch.on('disconnect', (d) => {
       this.emit('disconnect', d);
@@ -272,57 +273,14 @@ export class Peripheral extends EventEmitter<PeripheralEvents> {
   }
 
   /** Registers a pairing agent; `asDefault` makes BlueZ use it for every pairing. */
-  async registerAgent(agent: Agent, opts: { asDefault?: boolean } = {}): Promise<void> {
+  async registerAgent(agent: Agent, opts: RegisterAgentOptions = {}): Promise<void> {
     this.checkOpen();
-    if (agent.path) throw new BusyError('agent is already registered');
-    const path = `${this.root}/agent${this.counter++}`;
-    this.tree.export(path, agent.objectSpec());
-    try {
-      await callMethod(this.bus, {
-        path: '/org/bluez',
-        interface: IFACE.agentManager,
-        member: 'RegisterAgent',
-        signature: 'os',
-        body: [path, agent.capability],
-      });
-      agent.path = path;
-      this.agents.add(agent);
-      if (opts.asDefault) {
-        await callMethod(this.bus, {
-          path: '/org/bluez',
-          interface: IFACE.agentManager,
-          member: 'RequestDefaultAgent',
-          signature: 'o',
-          body: [path],
-        });
-        this.defaultAgents.add(agent);
-      }
-    } catch (err) {
-      await this.unregisterAgent(agent).catch(() => undefined);
-      this.tree.unexport(path);
-      throw err;
-    }
+    await this.agentRegistry.register(agent, opts);
   }
 
   /** Unregisters an agent registered with registerAgent(). */
   async unregisterAgent(agent: Agent): Promise<void> {
-    const path = agent.path;
-    if (!path) return;
-    agent.path = undefined;
-    this.agents.delete(agent);
-    try {
-      if (!agent.released) {
-        await callMethod(this.bus, {
-          path: '/org/bluez',
-          interface: IFACE.agentManager,
-          member: 'UnregisterAgent',
-          signature: 'o',
-          body: [path],
-        });
-      }
-    } finally {
-      this.tree.unexport(path);
-    }
+    await this.agentRegistry.unregister(agent);
   }
 
   /**
@@ -381,7 +339,7 @@ export class Peripheral extends EventEmitter<PeripheralEvents> {
         this.lostAdverts.delete(ad);
       }
       if (!current()) return;
-      counts.agents = await this.reregisterAgents(failures);
+      counts.agents = await this.agentRegistry.registerAgain(failures);
     } catch (err) {
       failures.push(err);
     }
@@ -389,31 +347,6 @@ export class Peripheral extends EventEmitter<PeripheralEvents> {
     this.bluezDown = false;
     if (failures.length === 0) this.emit('bluezRestored', counts);
     else this.reportRegisterAgainFailed(failures);
-  }
-
-  /** Registers every agent with the new bluetoothd (and as default again where it was). */
-  private async reregisterAgents(failures: unknown[]): Promise<number> {
-    const manager = (member: string, signature: string, body: unknown[]) =>
-      callMethod(this.bus, {
-        path: '/org/bluez',
-        interface: IFACE.agentManager,
-        member,
-        signature,
-        body,
-      });
-    let n = 0;
-    for (const agent of this.agents) {
-      const path = agent.path;
-      if (!path) continue;
-      try {
-        await manager('RegisterAgent', 'os', [path, agent.capability]);
-        if (this.defaultAgents.has(agent)) await manager('RequestDefaultAgent', 'o', [path]);
-        n++;
-      } catch (err) {
-        failures.push(err);
-      }
-    }
-    return n;
   }
 
   private reportRegisterAgainFailed(failures: unknown[]): void {
@@ -442,7 +375,7 @@ export class Peripheral extends EventEmitter<PeripheralEvents> {
     };
     await attempt(() => this.stopAdvertising());
     for (const app of this.apps) await attempt(() => app.unregister());
-    for (const a of [...this.agents]) await attempt(() => this.unregisterAgent(a));
+    await attempt(() => this.agentRegistry.unregisterAll());
     await attempt(() => this.watch.stop());
     this.tree.detach();
     if (this.ownsBus) this.bus.close();

@@ -19,11 +19,11 @@ function example(name: string): string {
     .replace("from '../../src/index.js';", "from 'blekit';");
 }
 
-test('README has the three snippets, in order', () => {
-  assert.equal(snippets.length, 3);
+test('README has the four snippets, in order', () => {
+  assert.equal(snippets.length, 4);
 });
 
-for (const [i, name] of ['central', 'peripheral', 'mgmt'].entries()) {
+for (const [i, name] of ['central', 'central-pairing', 'peripheral', 'mgmt'].entries()) {
   test(`README's ${name} snippet is examples/readme/${name}.ts`, () => {
     assert.equal(snippets[i], example(name));
   });

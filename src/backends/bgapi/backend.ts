@@ -95,6 +95,7 @@ export class BgapiBackend implements CentralBackend, ConnectionHost {
     mtuExchange: false,
     connectionRssi: true,
     pairing: true,
+    bluezAgents: false,
   };
   private linkRef: BgapiLink | undefined;
   private portPath: string | undefined;

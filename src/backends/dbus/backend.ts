@@ -62,6 +62,7 @@ export class DbusBackend implements CentralBackend {
     mtuExchange: false,
     connectionRssi: false,
     pairing: true,
+    bluezAgents: true,
   };
   private bus: BluezBus | undefined;
   private mirror: ObjectMirror | undefined;

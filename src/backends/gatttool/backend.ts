@@ -136,6 +136,7 @@ export class GatttoolBackend implements CentralBackend {
     mtuExchange: true,
     connectionRssi: false,
     pairing: true,
+    bluezAgents: true,
   };
   private readonly cliOptions: string[];
   private mgmt: Mgmt | undefined;

@@ -1,6 +1,7 @@
 // blekit's central (D-Bus backend, hci0) against blekit's peripheral (hci1), in one process:
 // the peer's database changing under a live connection (Service Changed), then pairing through
-// an agent (refused, then accepted) and forgetting the bond. The pairing tests run last: LAB.md
+// the central's own agent (refused, then accepted; the peripheral registers none) and forgetting
+// the bond. The pairing tests run last: LAB.md
 // saw later connections misbehave after a pairing in the same bluetoothd lifetime.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -243,13 +244,13 @@ describe('Service Changed: the central follows the peer database on a live link'
   });
 });
 
-describe('pairing as a central through an agent', () => {
+describe("pairing as a central through the central's agent", () => {
   test(
     'an agent that opts into nothing: the encrypted read and pair() fail, no bond',
     T,
     async () => {
       const agent = new Agent({ capability: 'NoInputNoOutput' });
-      await p.registerAgent(agent, { asDefault: true });
+      await central.registerAgent(agent);
       try {
         device ??= await connect();
         if (!device.connected) device = await connect();
@@ -282,7 +283,7 @@ describe('pairing as a central through an agent', () => {
       } finally {
         await device?.disconnect().catch(() => undefined);
         device = undefined;
-        await p.unregisterAgent(agent);
+        await central.unregisterAgent(agent);
       }
     },
   );
@@ -290,7 +291,7 @@ describe('pairing as a central through an agent', () => {
   test('an agent that opts in: pairs at medium, reads, and clearBond forgets it', T, async () => {
     const asked: string[] = [];
     const agent = acceptingAgent(asked);
-    await p.registerAgent(agent, { asDefault: true });
+    await central.registerAgent(agent);
     try {
       device = await connect('medium');
       console.log(`# agent asked: ${asked.join('; ')}`);
@@ -316,7 +317,7 @@ describe('pairing as a central through an agent', () => {
       );
       device = undefined;
     } finally {
-      await p.unregisterAgent(agent);
+      await central.unregisterAgent(agent);
     }
   });
 });

@@ -206,6 +206,7 @@ export class FakeBackend implements CentralBackend {
     mtuExchange: false,
     connectionRssi: true,
     pairing: true,
+    bluezAgents: false,
   };
   started = false;
   scanning = false;
