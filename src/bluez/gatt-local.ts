@@ -270,10 +270,11 @@ export class LocalCharacteristic extends Attribute<CharacteristicEvents> {
   /**
    * Sends `value` to every subscribed client (as a notification or an indication, whichever
    * each client enabled) and stores it as the characteristic's value. Resolves once the value
-   * is queued for bluetoothd, in call order; every 32nd call (NOTIFY_WINDOW) also waits until
-   * bluetoothd has handled every value before it, so awaiting each call keeps at most that many
-   * values ahead of bluetoothd instead of flooding the link. Resolving does not mean a client
-   * got the value: use indicate() for a confirmation, or flush() to wait for bluetoothd.
+   * is queued for bluetoothd, in call order, without a D-Bus round trip per value: now and then
+   * a call also waits for bluetoothd to catch up (NotifyPacer), so awaiting each call keeps at
+   * most NOTIFY_WINDOW (32) values ahead of bluetoothd instead of flooding the link. Resolving
+   * does not mean a client got the value: indicate() waits for a confirmation, flush() for
+   * bluetoothd to have handled everything sent.
    * A closed bus rejects at once; a lost bluetoothd rejects within the window, then on every
    * call until it answers again.
    */

@@ -55,32 +55,47 @@ async function noUnhandled(fn: () => Promise<void>): Promise<void> {
   assert.deepEqual(seen, [], 'unhandled rejections');
 }
 
-test('an awaited loop makes one round trip per window and never runs further ahead', async () => {
+test('an awaited loop makes a round trip per half window and never runs a window ahead', async () => {
   const b = fakeBluetoothd();
   const pacer = new NotifyPacer(b.roundTrip, 32);
   for (let i = 0; i < 300; i++) {
     b.send(i);
     await pacer.sent();
   }
-  assert.equal(b.calls, Math.floor(300 / 32));
+  assert.equal(b.calls, Math.floor(300 / 16));
   assert.ok(b.maxAhead <= 32, `ran ${b.maxAhead} values ahead`);
+  assert.ok(b.maxAhead > 16, 'the pipelining lets the loop run past half a window');
   assert.deepEqual(
     b.log,
     Array.from({ length: 300 }, (_, i) => i),
   );
 });
 
-test('only every window-th value waits; the others settle in the same turn', async () => {
+test("a loop that is never awaited is not a window: unawaited sends are the caller's", async () => {
+  // The window holds only for callers that await: here the bound is the one round trip shared.
   const b = fakeBluetoothd();
   const pacer = new NotifyPacer(b.roundTrip, 4);
   const settled: number[] = [];
-  for (let i = 1; i <= 8; i++) void pacer.sent().then(() => settled.push(i));
+  const all: Promise<void>[] = [];
+  for (let i = 1; i <= 8; i++) all.push(pacer.sent().then(() => void settled.push(i)));
   await Promise.resolve();
   await Promise.resolve();
-  assert.deepEqual(settled, [1, 2, 3, 5, 6, 7]);
-  await new Promise((r) => setImmediate(r));
-  await new Promise((r) => setImmediate(r));
-  assert.deepEqual(settled, [1, 2, 3, 5, 6, 7, 4, 8]);
+  // 2 and 4 are boundaries: 2 waits for nothing started before it, 4 for the round trip of 2.
+  assert.deepEqual(settled, [1, 2, 3, 5, 7]);
+  await Promise.all(all);
+  assert.deepEqual(settled, [1, 2, 3, 5, 7, 4, 6, 8]);
+  assert.equal(b.calls, 1);
+});
+
+test('a window of 1 waits for its own round trip on every value', async () => {
+  const b = fakeBluetoothd();
+  const pacer = new NotifyPacer(b.roundTrip, 1);
+  for (let i = 0; i < 10; i++) {
+    b.send(i);
+    await pacer.sent();
+    assert.equal(b.maxAhead, 1);
+  }
+  assert.equal(b.calls, 10);
 });
 
 test('window-th values hit in one tick share a round trip (bounded pending calls)', async () => {
@@ -98,11 +113,12 @@ test('window-th values hit in one tick share a round trip (bounded pending calls
 test('a failed round trip surfaces typed, then on every await until bluetoothd answers', async () => {
   await noUnhandled(async () => {
     const gone = new BackendError('org.bluez not on the bus', { backend: 'dbus' });
-    const b = fakeBluetoothd((call) => (call <= 3 ? gone : undefined));
+    let down = true;
+    const b = fakeBluetoothd(() => (down ? gone : undefined));
     const pacer = new NotifyPacer(b.roundTrip, 4);
     const outcome: string[] = [];
-    for (let i = 1; i <= 12; i++) {
-      b.send(i);
+    const step = async (): Promise<void> => {
+      b.send(outcome.length);
       try {
         await pacer.sent();
         outcome.push('ok');
@@ -110,24 +126,34 @@ test('a failed round trip surfaces typed, then on every await until bluetoothd a
         assert.ok(e instanceof BackendError, 'the round trip error comes back as is');
         outcome.push('err');
       }
-    }
-    // Values 1-3 go unchecked; 4 meets the first failure; 5 and 6 each check and fail; 7 checks
-    // and succeeds, so the window starts again from 8 (11 is the next round trip).
-    assert.deepEqual(outcome, [
-      'ok',
-      'ok',
-      'ok',
-      'err',
-      'err',
-      'err',
-      'ok',
-      'ok',
-      'ok',
-      'ok',
-      'ok',
-      'ok',
-    ]);
-    assert.equal(b.calls, 5);
+    };
+    for (let i = 0; i < 8; i++) await step();
+    // Within a window the first failure shows; from then on every value checks and fails.
+    const first = outcome.indexOf('err');
+    assert.ok(first >= 0 && first < 4, `first error at value ${first + 1}`);
+    assert.deepEqual(outcome.slice(first), Array(8 - first).fill('err'));
+    down = false;
+    for (let i = 0; i < 8; i++) await step();
+    assert.deepEqual(outcome.slice(8), Array(8).fill('ok'));
+    const calls = b.calls;
+    for (let i = 0; i < 8; i++) await step();
+    assert.ok(b.calls - calls <= 4, 'back on the fast path once bluetoothd answered');
+  });
+});
+
+test('a failed round trip nobody awaits (the stream stopped) fails the next value', async () => {
+  await noUnhandled(async () => {
+    let down = false;
+    const b = fakeBluetoothd(() =>
+      down ? new BackendError('gone', { backend: 'dbus' }) : undefined,
+    );
+    const pacer = new NotifyPacer(b.roundTrip, 4);
+    for (let i = 0; i < 3; i++) await pacer.sent();
+    await new Promise((r) => setTimeout(r, 10));
+    down = true;
+    await pacer.sent(); // a boundary: starts a round trip that fails, awaits an older one
+    await new Promise((r) => setTimeout(r, 10));
+    await assert.rejects(pacer.sent(), BackendError);
   });
 });
 
