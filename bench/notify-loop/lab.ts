@@ -1,5 +1,6 @@
 // The notify-loop bench inside the lab VM: blekit's peripheral and a python-dbus peripheral
-// both serve on hci1 (two GATT applications of one bluetoothd), and blekit's central on hci0
+// both serve on hci1 (GATT applications of one bluetoothd; blekit's serves its default
+// socket path and its signal path), and blekit's central on hci0
 // subscribes to each in turn; every subscription makes the peripheral send COUNT values in its
 // obvious loop. Rounds alternate which peer goes first so drift in the emulated VM hits both.
 // Prints one line per run and a table of medians.
@@ -76,6 +77,8 @@ interface RunResult {
   received: number;
   outOfOrder: number;
   via: string;
+  /** blekit only: the part of the loop spent in awaits that did not settle at once. */
+  stalledS?: number;
 }
 
 async function oneRun(
@@ -99,7 +102,7 @@ async function oneRun(
   try {
     const doneLine = await peer.next([`done ${uuid}`, `fail ${uuid}`], RUN_LIMIT_MS);
     if (doneLine.startsWith('fail')) throw new Error(`${peer.name}: ${doneLine}`);
-    const [, , ms, via] = doneLine.split(' ');
+    const [, , ms, via, stalledMs] = doneLine.split(' ');
     const end = t0 + RUN_LIMIT_MS;
     while (seen.size < COUNT && performance.now() - last < IDLE_MS && performance.now() < end) {
       await sleep(50);
@@ -112,6 +115,7 @@ async function oneRun(
       received: seen.size,
       outOfOrder,
       via: via ?? '?',
+      stalledS: stalledMs === undefined ? undefined : Number(stalledMs) / 1000,
     };
   } finally {
     await off().catch(() => undefined);
@@ -172,13 +176,17 @@ async function main(): Promise<void> {
   const results: RunResult[] = [];
   try {
     for (let round = 0; round < ROUNDS; round++) {
-      const peers = round % 2 === 0 ? [blekit, python] : [python, blekit];
+      const blekitSignal = { ...blekit, name: 'blekit-signal' as const };
+      const peers =
+        round % 2 === 0 ? [blekit, blekitSignal, python] : [python, blekitSignal, blekit];
       for (const kind of ['notify', 'indicate'] as const) {
         for (const peer of peers) {
           const r = await oneRun(device, peer, kind);
           results.push(r);
           log(
-            `round ${round + 1} ${r.peer} ${r.kind}: loop ${r.sendS.toFixed(2)} s, ` +
+            `round ${round + 1} ${r.peer} ${r.kind}: loop ${r.sendS.toFixed(2)} s` +
+              (r.stalledS === undefined ? '' : ` (${r.stalledS.toFixed(2)} s waiting)`) +
+              `, ` +
               `delivered ${r.receiveS.toFixed(2)} s, ${r.received}/${COUNT} ` +
               `(${r.outOfOrder} out of order) via ${r.via}`,
           );

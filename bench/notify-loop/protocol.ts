@@ -11,6 +11,8 @@ const uuid = (n: number): string =>
 
 export const PEERS = {
   blekit: { service: uuid(0x0100), notify: uuid(0x0101), indicate: uuid(0x0102) },
+  /** The same process, values as PropertiesChanged signals (fastNotify: false). */
+  'blekit-signal': { service: uuid(0x0300), notify: uuid(0x0301), indicate: uuid(0x0302) },
   'python-dbus': { service: uuid(0x0200), notify: uuid(0x0201), indicate: uuid(0x0202) },
 } as const;
 
