@@ -34,6 +34,7 @@ import {
   MAX_ATTRIBUTE_LENGTH,
 } from '../peripheral/gatt/validate.js';
 import { IFACE } from './names.js';
+import { NotifyPacer } from './notify-pacer.js';
 
 const SERVICE_IFACE = IFACE.service;
 const CHAR_IFACE = IFACE.characteristic;
@@ -239,7 +240,7 @@ export class LocalCharacteristic extends Attribute<CharacteristicEvents> {
   private writeSocket: PacketSocket | undefined;
   private notifying = false;
   private subscriber: RemoteDevice | undefined;
-  private barrier: Promise<void> | undefined;
+  private pacer: NotifyPacer | undefined;
 
   constructor(
     def: CharacteristicDefinition,
@@ -272,42 +273,48 @@ export class LocalCharacteristic extends Attribute<CharacteristicEvents> {
 
   /**
    * Sends `value` to every subscribed client (as a notification or an indication, whichever
-   * each client enabled) and stores it as the characteristic's value. Resolves once
-   * bluetoothd has taken it (a D-Bus round trip shared by every value sent in the same tick),
-   * so awaiting each call paces a stream instead of flooding the link.
+   * each client enabled) and stores it as the characteristic's value. Resolves once the value
+   * is queued for bluetoothd, in call order, without a D-Bus round trip per value: now and then
+   * a call also waits for bluetoothd to catch up (NotifyPacer), so awaiting each call keeps at
+   * most NOTIFY_WINDOW (32) values ahead of bluetoothd instead of flooding the link. Resolving
+   * does not mean a client got the value: indicate() waits for a confirmation, flush() for
+   * bluetoothd to have handled everything sent.
+   * A closed bus rejects at once; a lost bluetoothd rejects within the window, then on every
+   * call until it answers again.
    */
   async notify(value: BytesLike): Promise<void> {
-    const buf = checkValue(value, this.uuid);
-    this.stored = buf;
-    const host = this.host;
-    if (!host) return;
-    const sock = this.notifySocket;
-    if (sock && !sock.isClosed) {
-      await sock.write(buf);
-    } else {
-      host.tree.emitPropertiesChanged(this.path, CHAR_IFACE, { Value: buf });
-    }
-    // bluetoothd forwards values as fast as it gets them, socket or signal, and a central that
-    // falls behind loses them: pace the stream to bluetoothd's main loop.
-    await this.nextBarrier(host);
+    if (await this.send(value)) await this.pacer?.sent();
   }
 
-  /** notify(), then waits for the next indication confirmation from a client. */
+  /**
+   * Sends `value` like notify(), then waits for the next indication confirmation from a client.
+   * Also waits for bluetoothd to take the value, so a lost bluetoothd fails with its typed error
+   * rather than as a confirmation timeout.
+   */
   async indicate(value: BytesLike, opts: NotifyOptions = {}): Promise<void> {
     const confirmed = new Promise<void>((resolve) => this.once('confirm', resolve));
-    await this.notify(value);
+    if (!(await this.send(value))) return;
+    // The confirmation may come while this round trip is out: `confirmed` already listens.
+    await this.pacer?.next();
     await withTimeout(confirmed, opts.timeoutMs ?? 30_000, 'indication confirmation', opts.signal);
   }
 
-  /** One Ping per batch of values sent in the same tick: bluetoothd answers in order. */
-  private nextBarrier(host: AttributeHost): Promise<void> {
-    if (!this.barrier) {
-      this.barrier = Promise.resolve().then(() => {
-        this.barrier = undefined;
-        return host.roundTrip();
-      });
-    }
-    return this.barrier;
+  /** Resolves once bluetoothd has handled every value sent so far (e.g. before closing). */
+  async flush(): Promise<void> {
+    await this.pacer?.next();
+  }
+
+  /** Stores `value` and hands it to bluetoothd; false when not registered yet. */
+  private async send(value: BytesLike): Promise<boolean> {
+    const buf = checkValue(value, this.uuid);
+    this.stored = buf;
+    const host = this.host;
+    if (!host) return false;
+    const sock = this.notifySocket;
+    // Socket writes in one tick leave together, in order; they wait only when the socket is full.
+    if (sock && !sock.isClosed) await sock.write(buf);
+    else host.tree.emitPropertiesChanged(this.path, CHAR_IFACE, { Value: buf });
+    return true;
   }
 
   private subscribed(via: 'socket' | 'dbus', device: RemoteDevice | undefined): void {
@@ -384,6 +391,7 @@ export class LocalCharacteristic extends Attribute<CharacteristicEvents> {
   attach(host: AttributeHost, path: string): void {
     this.host = host;
     this.path = path;
+    this.pacer = new NotifyPacer(() => host.roundTrip());
     this.descriptors.forEach((d, i) => d.attach(host, `${path}/desc${i}`));
   }
 
