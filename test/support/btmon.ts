@@ -8,7 +8,9 @@ export interface BtmonCapture {
 }
 
 export async function startBtmon(): Promise<BtmonCapture> {
-  const mon = spawn('btmon', [], { stdio: ['ignore', 'pipe', 'ignore'] });
+  // Line-buffered: into a pipe btmon's stdio holds up to a block, and a btmon that does not
+  // stop on SIGINT in time loses it (seen: a trace ending seconds before the PDU looked for).
+  const mon = spawn('stdbuf', ['-oL', 'btmon'], { stdio: ['ignore', 'pipe', 'ignore'] });
   let trace = '';
   mon.stdout.on('data', (b: Buffer) => (trace += b.toString()));
   mon.on('error', () => undefined);

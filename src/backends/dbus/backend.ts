@@ -18,10 +18,10 @@ import type {
   ConnectionEvents,
 } from '../../central/backend.js';
 import type { ScanResult } from '../../central/types.js';
-import { BluezBus, Variant } from './bus.js';
+import { BluezBus, Variant } from '../../bluez/session.js';
 import { DbusConnection, type DbusPathStats } from './connection.js';
 import { isTransientConnectError } from '../../bluez/errors.js';
-import { ObjectMirror, fetchObjects } from './object-mirror.js';
+import { ObjectMirror, fetchObjects } from '../../bluez/object-mirror.js';
 import {
   BLUEZ_ROOT,
   IFACE,
@@ -29,7 +29,7 @@ import {
   type ObjectTree,
   type Props,
 } from '../../bluez/names.js';
-import { scanResultFromDevice } from './objects.js';
+import { scanResultFromDevice } from '../../bluez/remote-objects.js';
 import {
   adapterInfo,
   byName,

@@ -22,11 +22,11 @@ import type {
   ServiceInfo,
 } from '../../central/types.js';
 import { PacketSocket, nativeAvailable } from '../../native/seqpacket.js';
-import { Variant, type BluezBus } from './bus.js';
+import { Variant, type BluezBus } from '../../bluez/session.js';
 import { OneAtATime } from './one-at-a-time.js';
-import { fetchObjects, serviceNodes, type ObjectMirror } from './object-mirror.js';
+import { fetchObjects, serviceNodes, type ObjectMirror } from '../../bluez/object-mirror.js';
 import { IFACE, type Props } from '../../bluez/names.js';
-import { buildDeviceGatt, type DeviceGatt } from './objects.js';
+import { buildDeviceGatt, type DeviceGatt } from '../../bluez/remote-objects.js';
 
 export interface DbusConnectionOptions {
   /** Default true: see DbusBackendOptions.acquire. */

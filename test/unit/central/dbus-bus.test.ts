@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { test } from 'node:test';
-import { BluezBus, MAX_PENDING_CALLS } from '../../../src/backends/dbus/bus.js';
+import { BluezBus, MAX_PENDING_CALLS } from '../../../src/bluez/session.js';
 import { AttError } from '../../../src/core/index.js';
 import { DbusError } from '../../../src/dbus/client/errors.js';
 import { Variant } from '../../../src/dbus/client/variant.js';

@@ -7,7 +7,7 @@ import {
   parseManagedObjects,
   propertiesFromFlags,
   scanResultFromDevice,
-} from '../../../src/backends/dbus/objects.js';
+} from '../../../src/bluez/remote-objects.js';
 import { devicePath } from '../../../src/bluez/adapter.js';
 import { Variant } from '../../../src/dbus/client/variant.js';
 

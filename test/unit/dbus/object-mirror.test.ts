@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { ObjectMirror, serviceNodes } from '../../../src/backends/dbus/object-mirror.js';
-import { buildDeviceGatt } from '../../../src/backends/dbus/objects.js';
+import { ObjectMirror, serviceNodes } from '../../../src/bluez/object-mirror.js';
+import { buildDeviceGatt } from '../../../src/bluez/remote-objects.js';
 import { IFACE, type ObjectTree, type Props } from '../../../src/bluez/names.js';
 
 const DEV = '/org/bluez/hci0/dev_00_AA_01_01_00_01';

@@ -1,3 +1,6 @@
+// What bluetoothd's objects say about a remote device: the GATT tree under its Device1 path
+// (services, characteristics, descriptors with their handles) and the advertisement and scan
+// result its Device1 properties carry.
 import {
   emptyAdvertisingData,
   flagsToProperties,
@@ -7,20 +10,14 @@ import {
   CharacteristicPropertyBit as Bit,
   type AddressType,
   type AdvertisingData,
-} from '../../core/index.js';
+} from '../core/index.js';
 import type {
   CharacteristicInfo,
   CharacteristicProperties,
   ScanResult,
   ServiceInfo,
-} from '../../central/types.js';
-import {
-  IFACE,
-  unwrapProps,
-  unwrapVariant,
-  type ObjectTree,
-  type Props,
-} from '../../bluez/names.js';
+} from '../central/types.js';
+import { IFACE, unwrapProps, unwrapVariant, type ObjectTree, type Props } from './names.js';
 
 export function parseManagedObjects(body: unknown): ObjectTree {
   const tree: ObjectTree = new Map();

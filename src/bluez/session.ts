@@ -1,10 +1,13 @@
-import { BackendError } from '../../core/index.js';
-import { connectBus, type DbusClient } from '../../dbus/client/index.js';
-import type { WireMessage } from '../../dbus/message-codec.js';
-import { Variant } from '../../dbus/client/variant.js';
-import { mapDbusError, type ErrorContext } from '../../bluez/errors.js';
-import { BLUEZ_OWNER_RULE, bluezOwnerChange } from '../../bluez/owner.js';
-import { BLUEZ, BLUEZ_CALL_TIMEOUT_MS, IFACE, unwrapProps, type Props } from '../../bluez/names.js';
+// The central's session with bluetoothd: one system-bus connection, its calls bounded and
+// mapped to BleErrors, and PropertiesChanged / InterfacesAdded / InterfacesRemoved routed by
+// path, which ObjectMirror (object-mirror.ts) keeps a picture of.
+import { BackendError } from '../core/index.js';
+import { connectBus, type DbusClient } from '../dbus/client/index.js';
+import type { WireMessage } from '../dbus/message-codec.js';
+import { Variant } from '../dbus/client/variant.js';
+import { mapDbusError, type ErrorContext } from './errors.js';
+import { BLUEZ_OWNER_RULE, bluezOwnerChange } from './owner.js';
+import { BLUEZ, BLUEZ_CALL_TIMEOUT_MS, IFACE, unwrapProps, type Props } from './names.js';
 
 /** What BluezBus needs from a connection (blekit's DbusClient; tests pass a stand-in). */
 export type BusConnection = Pick<DbusClient, 'call' | 'on' | 'close'>;

@@ -1,6 +1,6 @@
-import type { BluezBus } from './bus.js';
-import { IFACE, type ObjectTree, type Props } from '../../bluez/names.js';
-import { parseManagedObjects } from './objects.js';
+import type { BluezBus } from './session.js';
+import { IFACE, type ObjectTree, type Props } from './names.js';
+import { parseManagedObjects } from './remote-objects.js';
 
 /**
  * bluetoothd's objects under one path, kept current from InterfacesAdded/InterfacesRemoved and
