@@ -1,5 +1,12 @@
 import { EventEmitter } from 'node:events';
-import { BackendError, BusyError, InvalidArgumentError, log } from '../core/index.js';
+import {
+  BackendError,
+  BusyError,
+  InvalidArgumentError,
+  cancellable,
+  log,
+  type OperationOptions,
+} from '../core/index.js';
 import { Adapter, checkAdapterSelector } from '../bluez/adapter.js';
 import { Advertisement, type AdvertisementOptions } from '../bluez/advertising.js';
 import type { Agent } from '../bluez/agent.js';
@@ -12,6 +19,7 @@ import type { LocalService, SubscriptionEvent } from '../bluez/gatt-local.js';
 import type { RemoteDevice, ServiceLike } from './gatt/types.js';
 import { IFACE } from '../bluez/names.js';
 import { adapterBack, watchBluezOwner } from '../bluez/owner.js';
+import { DEFAULT_PERIPHERAL_OPERATION_MS, undoable } from './waits.js';
 
 /** Options of Peripheral.open(). */
 export interface PeripheralOptions {
@@ -23,6 +31,13 @@ export interface PeripheralOptions {
   handleSignals?: boolean;
   /** After a central disconnects, register the last advertisement again if BlueZ dropped it. Default false. */
   readvertiseOnDisconnect?: boolean;
+  /**
+   * Time limit of open() and of each operation that sets no `timeoutMs` of its own (ms;
+   * Infinity: none). Default 40 000, a BlueZ D-Bus call's own limit.
+   */
+  operationTimeoutMs?: number;
+  /** Aborts open() and every operation of this peripheral still waiting (AbortError). */
+  signal?: AbortSignal;
 }
 
 /** The events of a Peripheral: name to listener arguments. */
@@ -100,6 +115,9 @@ export class Peripheral extends EventEmitter<PeripheralEvents> {
     });
   };
 
+  /** Time limit and signal of the operations that set none of their own (PeripheralOptions). */
+  private readonly limits: { operationTimeoutMs: number; signal?: AbortSignal | undefined };
+
   private constructor(
     /** The D-Bus connection in use. */
     readonly bus: PeripheralBus,
@@ -111,6 +129,7 @@ export class Peripheral extends EventEmitter<PeripheralEvents> {
     private readonly unwatchOwner: () => Promise<void>,
   ) {
     super();
+    this.limits = peripheralLimits(opts);
     // BlueZ's own name for a failure it turns into an ATT error for the remote client.
     this.tree = new ObjectTree(bus, { failedErrorName: 'org.bluez.Error.Failed' });
     this.tree.attach();
@@ -137,6 +156,17 @@ export class Peripheral extends EventEmitter<PeripheralEvents> {
   /** Opens the adapter over the system bus and starts watching centrals connect; close() (or `await using`) undoes it all. */
   static async open(opts: PeripheralOptions = {}): Promise<Peripheral> {
     checkAdapterSelector(opts.adapter);
+    const limits = peripheralLimits(opts);
+    return undoable(
+      'Peripheral.open',
+      {},
+      limits,
+      () => Peripheral.openNow(opts),
+      (p) => p.close(),
+    );
+  }
+
+  private static async openNow(opts: PeripheralOptions): Promise<Peripheral> {
     const bus = opts.bus ?? (await openSystemBus());
     let unwatch: (() => Promise<void>) | undefined;
     try {
@@ -196,12 +226,29 @@ export class Peripheral extends EventEmitter<PeripheralEvents> {
    * Adds services to the default application and registers it (again) so BlueZ serves them.
    * Subscription events of the services are forwarded to the peripheral.
    */
-  async addServices(list: ServiceLike[]): Promise<LocalService[]> {
+  async addServices(list: ServiceLike[], options: OperationOptions = {}): Promise<LocalService[]> {
     this.checkOpen();
     if (!Array.isArray(list) || list.length === 0) {
       throw new InvalidArgumentError('addServices needs a non-empty array');
     }
     const app = this.defaultApp();
+    const before = new Set(app.services);
+    const wasRegistered = app.isRegistered;
+    return undoable(
+      'addServices',
+      options,
+      this.limits,
+      () => this.addServicesNow(app, list),
+      async () => {
+        if (!wasRegistered) await app.unregister();
+        for (const svc of [...app.services].reverse()) {
+          if (!before.has(svc)) await app.removeService(svc);
+        }
+      },
+    );
+  }
+
+  private async addServicesNow(app: GattApplication, list: ServiceLike[]): Promise<LocalService[]> {
     const wasRegistered = app.isRegistered;
     if (wasRegistered) await app.unregister();
     const out: LocalService[] = [];
@@ -215,8 +262,8 @@ export class Peripheral extends EventEmitter<PeripheralEvents> {
   }
 
   /** Registers one service (a Service instance or a definition object) with BlueZ and resolves to its LocalService; see addServices(). */
-  async addService(s: ServiceLike): Promise<LocalService> {
-    const [svc] = await this.addServices([s]);
+  async addService(s: ServiceLike, options: OperationOptions = {}): Promise<LocalService> {
+    const [svc] = await this.addServices([s], options);
     return svc as LocalService;
   }
 
@@ -233,8 +280,25 @@ export class Peripheral extends EventEmitter<PeripheralEvents> {
    * Registers an advertisement. Several may run at once up to the controller's slots; when
    * none is free this throws BusyError. See AdvertisementOptions.timeout for lifetime.
    */
-  async advertise(options: AdvertisementOptions): Promise<Advertisement> {
+  async advertise(
+    options: AdvertisementOptions,
+    call: OperationOptions = {},
+  ): Promise<Advertisement> {
     this.checkOpen();
+    return undoable(
+      'advertise',
+      call,
+      this.limits,
+      () => this.advertiseNow(options),
+      async (ad) => {
+        this.adverts.delete(ad);
+        if (this.lastAdvertisement === options) this.lastAdvertisement = undefined;
+        await ad.stop();
+      },
+    );
+  }
+
+  private async advertiseNow(options: AdvertisementOptions): Promise<Advertisement> {
     const ad = new Advertisement(
       this.bus,
       this.tree,
@@ -250,11 +314,23 @@ export class Peripheral extends EventEmitter<PeripheralEvents> {
   }
 
   /** Stops every advertisement this peripheral registered. */
-  async stopAdvertising(): Promise<void> {
+  async stopAdvertising(options: OperationOptions = {}): Promise<void> {
     this.lastAdvertisement = undefined;
     const list = [...this.adverts];
     this.adverts.clear();
-    await Promise.all(list.map((a) => a.stop()));
+    await this.waitFor('stopAdvertising', options, () =>
+      Promise.all(list.map((a) => a.stop())).then(() => undefined),
+    );
+  }
+
+  /** An operation that undoes something: under the call's limits, nothing to take back. */
+  private waitFor<T>(what: string, options: OperationOptions, run: () => Promise<T>): Promise<T> {
+    return cancellable(
+      what,
+      options.timeoutMs ?? this.limits.operationTimeoutMs,
+      [options.signal, this.limits.signal],
+      run,
+    );
   }
 
   private async readvertise(): Promise<void> {
@@ -273,14 +349,23 @@ export class Peripheral extends EventEmitter<PeripheralEvents> {
   }
 
   /** Registers a pairing agent; `asDefault` makes BlueZ use it for every pairing. */
-  async registerAgent(agent: Agent, opts: RegisterAgentOptions = {}): Promise<void> {
+  async registerAgent(
+    agent: Agent,
+    opts: RegisterAgentOptions & OperationOptions = {},
+  ): Promise<void> {
     this.checkOpen();
-    await this.agentRegistry.register(agent, opts);
+    await undoable(
+      'registerAgent',
+      opts,
+      this.limits,
+      () => this.agentRegistry.register(agent, { asDefault: opts.asDefault ?? false }),
+      () => this.agentRegistry.unregister(agent),
+    );
   }
 
   /** Unregisters an agent registered with registerAgent(). */
-  async unregisterAgent(agent: Agent): Promise<void> {
-    await this.agentRegistry.unregister(agent);
+  async unregisterAgent(agent: Agent, options: OperationOptions = {}): Promise<void> {
+    await this.waitFor('unregisterAgent', options, () => this.agentRegistry.unregister(agent));
   }
 
   /**
@@ -388,4 +473,15 @@ export class Peripheral extends EventEmitter<PeripheralEvents> {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+function peripheralLimits(opts: PeripheralOptions): {
+  operationTimeoutMs: number;
+  signal?: AbortSignal | undefined;
+} {
+  const ms = opts.operationTimeoutMs ?? DEFAULT_PERIPHERAL_OPERATION_MS;
+  if (typeof ms !== 'number' || Number.isNaN(ms) || ms <= 0) {
+    throw new InvalidArgumentError('operationTimeoutMs must be a positive number of ms');
+  }
+  return { operationTimeoutMs: ms, signal: opts.signal };
 }

@@ -4,51 +4,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BackendError, BleError } from '../../../src/core/errors.js';
-import type { WireMessage } from '../../../src/dbus/message-codec.js';
 import type { PeripheralBus } from '../../../src/bluez/calls.js';
 import { Agent, Peripheral, type RestoredCounts } from '../../../src/peripheral/index.js';
-import { DbusError, FakeBus, opts } from './fake-bus.js';
+import { FakeBluez as Bluez } from './fake-bus.js';
 
-const HCI = '/org/bluez/hci1';
 const SERVICE = '0000f000-0000-1000-8000-00805f9b34fb';
-
-/** A bluetoothd stand-in: its adapter can be missing, and any method can be made to fail. */
-class Bluez extends FakeBus {
-  adapterPresent = true;
-  fail = new Set<string>();
-  constructor() {
-    super();
-    this.answer = (m: WireMessage) => {
-      if (this.fail.has(m.member ?? '')) {
-        throw new DbusError('org.bluez.Error.Failed', `${m.member} refused`);
-      }
-      if (m.member !== 'GetManagedObjects') return [];
-      if (!this.adapterPresent) return [{}];
-      return [
-        {
-          [HCI]: {
-            'org.bluez.Adapter1': opts({ Address: ['s', '00:AA:01:01:00:01'] }),
-            'org.bluez.GattManager1': {},
-            'org.bluez.LEAdvertisingManager1': {},
-          },
-        },
-      ];
-    };
-  }
-  owner(from: string, to: string, name = 'org.bluez'): void {
-    this.deliver({
-      sender: 'org.freedesktop.DBus',
-      path: '/org/freedesktop/DBus',
-      interface: 'org.freedesktop.DBus',
-      member: 'NameOwnerChanged',
-      body: [name, from, to],
-    });
-  }
-  /** The members called since `from` (an index into calls). */
-  membersSince(from: number): string[] {
-    return this.calls.slice(from).map((c) => c.member ?? '');
-  }
-}
 
 async function running(bus: Bluez): Promise<Peripheral> {
   // The fake's on() returns itself, not a DbusClient; nothing here chains on it.

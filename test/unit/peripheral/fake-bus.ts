@@ -20,7 +20,7 @@ export class FakeBus {
   private handlers: MethodHandler[] = [];
   private serial = 1;
   /** Answers outgoing calls; return a body, or throw a DbusError for an error reply. */
-  answer: (m: WireMessage) => unknown[] = () => [];
+  answer: (m: WireMessage) => unknown[] | Promise<unknown[]> = () => [];
 
   private out(m: Omit<OutgoingMessage, 'serial'>): void {
     encodeMessage({ ...m, serial: this.serial });
@@ -56,7 +56,7 @@ export class FakeBus {
   async call(m: Omit<OutgoingMessage, 'serial'>): Promise<WireMessage> {
     const msg = { flags: 0, serial: this.serial++, signature: '', body: [], ...m } as WireMessage;
     this.calls.push(msg);
-    const body = this.answer(msg);
+    const body = await this.answer(msg);
     return { type: MessageType.methodReturn, flags: 0, serial: 0, signature: '', body };
   }
   /** The signal handlers added with addMatch and not removed yet. */
@@ -114,3 +114,55 @@ export { DbusError };
 
 export const opts = (o: Record<string, [string, unknown]>): Record<string, unknown> =>
   Object.fromEntries(Object.entries(o).map(([k, [sig, v]]) => [k, new Variant(sig, v)]));
+
+/**
+ * A bluetoothd stand-in with adapter hci1: its adapter can be missing, any method can be made
+ * to fail, and `hold` keeps a method's reply back until the returned function is called.
+ */
+export class FakeBluez extends FakeBus {
+  adapterPresent = true;
+  fail = new Set<string>();
+  private readonly held = new Map<string, Promise<void>>();
+  hold(member: string): () => void {
+    let release = (): void => undefined;
+    this.held.set(member, new Promise<void>((r) => (release = r)));
+    return () => {
+      this.held.delete(member);
+      release();
+    };
+  }
+  constructor() {
+    super();
+    this.answer = (m: WireMessage) => {
+      const held = this.held.get(m.member ?? '');
+      if (held) return held.then(() => []);
+      if (this.fail.has(m.member ?? '')) {
+        throw new DbusError('org.bluez.Error.Failed', `${m.member} refused`);
+      }
+      if (m.member !== 'GetManagedObjects') return [];
+      if (!this.adapterPresent) return [{}];
+      return [
+        {
+          ['/org/bluez/hci1']: {
+            'org.bluez.Adapter1': opts({ Address: ['s', '00:AA:01:01:00:01'] }),
+            'org.bluez.GattManager1': {},
+            'org.bluez.LEAdvertisingManager1': {},
+          },
+        },
+      ];
+    };
+  }
+  owner(from: string, to: string, name = 'org.bluez'): void {
+    this.deliver({
+      sender: 'org.freedesktop.DBus',
+      path: '/org/freedesktop/DBus',
+      interface: 'org.freedesktop.DBus',
+      member: 'NameOwnerChanged',
+      body: [name, from, to],
+    });
+  }
+  /** The members called since `from` (an index into calls). */
+  membersSince(from: number): string[] {
+    return this.calls.slice(from).map((c) => c.member ?? '');
+  }
+}

@@ -1,0 +1,36 @@
+import { cancellable, type OperationOptions } from '../core/abort.js';
+
+/** A Peripheral's default for calls that set no `timeoutMs` (that of a BlueZ D-Bus call). */
+export const DEFAULT_PERIPHERAL_OPERATION_MS = 40_000;
+
+/**
+ * Runs a registration under the call's `{ signal, timeoutMs }` and the peripheral's defaults.
+ * bluetoothd goes on with a request its caller stopped waiting for, so when the registration
+ * completes after the caller got its AbortError or TimeoutError, `undo` takes it back then:
+ * nothing stays registered that the caller was told failed.
+ */
+export function undoable<T>(
+  what: string,
+  call: OperationOptions,
+  owner: { operationTimeoutMs: number; signal?: AbortSignal | undefined },
+  run: () => Promise<T>,
+  undo: (made: T) => Promise<unknown>,
+): Promise<T> {
+  let gaveUp = false;
+  return cancellable(
+    what,
+    call.timeoutMs ?? owner.operationTimeoutMs,
+    [call.signal, owner.signal],
+    (signal) => {
+      signal.addEventListener('abort', () => (gaveUp = true), { once: true });
+      const p = run();
+      p.then(
+        (made) => {
+          if (gaveUp) void undo(made).catch(() => undefined);
+        },
+        () => undefined,
+      );
+      return p;
+    },
+  );
+}
