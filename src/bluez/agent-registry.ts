@@ -1,10 +1,11 @@
 // Pairing agents registered with bluetoothd's AgentManager1, for either role: the peripheral
 // registers them on its own connection, a central-only program on one opened for the agent.
-import { BusyError } from '../core/index.js';
+import { BusyError, delay, log } from '../core/index.js';
 import { ObjectTree } from '../dbus/client/object-tree.js';
 import type { Agent } from './agent.js';
 import { callMethod, openSystemBus, type PeripheralBus } from './calls.js';
 import { IFACE } from './names.js';
+import { watchBluezOwner } from './owner.js';
 
 /** Options of AgentRegistry.register(). */
 export interface RegisterAgentOptions {
@@ -121,9 +122,12 @@ let connections = 0;
  */
 export async function registerAgentOnSystemBus(
   agent: Agent,
-  opts: RegisterAgentOptions = {},
+  opts: RegisterAgentOptions & {
+    /** @internal A connection to use instead of opening one (tests); closed with the agent. */
+    bus?: PeripheralBus;
+  } = {},
 ): Promise<AgentRegistration> {
-  const bus = await openSystemBus();
+  const bus = opts.bus ?? (await openSystemBus());
   const tree = new ObjectTree(bus, { failedErrorName: 'org.bluez.Error.Failed' });
   tree.attach();
   const registry = new AgentRegistry(
@@ -131,17 +135,45 @@ export async function registerAgentOnSystemBus(
     tree,
     `/org/blekit/agents${process.pid}_${connections++}`,
   );
-  const close = (): void => {
+  let closed = false;
+  let unwatch: (() => Promise<void>) | undefined;
+  const close = async (): Promise<void> => {
+    closed = true;
+    await unwatch?.().catch(() => undefined);
     tree.detach();
     bus.close();
   };
   try {
     await registry.register(agent, { asDefault: opts.asDefault ?? true });
+    // A restarted bluetoothd has forgotten the agent: register it again, as a Peripheral does.
+    unwatch = await watchBluezOwner(bus, (running) => {
+      if (running && !closed) void registerAgainSoon(registry, () => closed);
+    });
   } catch (err) {
-    close();
+    await close();
     throw err;
   }
   let done: Promise<void> | undefined;
   const unregister = (): Promise<void> => (done ??= registry.unregisterAll().finally(close));
   return { agent, unregister, [Symbol.asyncDispose]: unregister };
+}
+
+/**
+ * A bluetoothd that has just taken the name may not serve AgentManager1 yet: tries for about
+ * 10 s, then says once that pairing has no agent.
+ */
+async function registerAgainSoon(registry: AgentRegistry, stopped: () => boolean): Promise<void> {
+  let failures: unknown[] = [];
+  for (let i = 0; i < 20 && !stopped(); i++) {
+    failures = [];
+    await registry.registerAgain(failures);
+    if (failures.length === 0) return;
+    await delay(500);
+  }
+  if (stopped()) return;
+  const why = failures.map((e) => (e instanceof Error ? e.message : String(e))).join('; ');
+  log('central').warn(
+    'BLEKIT_AGENT_REREGISTER_FAILED',
+    `bluetoothd came back but the pairing agent could not be registered again: ${why}`,
+  );
 }

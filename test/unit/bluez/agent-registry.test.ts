@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { AgentRegistry } from '../../../src/bluez/agent-registry.js';
+import type { PeripheralBus } from '../../../src/bluez/calls.js';
+import { AgentRegistry, registerAgentOnSystemBus } from '../../../src/bluez/agent-registry.js';
 import { Agent } from '../../../src/bluez/agent.js';
 import { BusyError } from '../../../src/core/index.js';
 import { DbusError } from '../../../src/dbus/client/errors.js';
 import { ObjectTree } from '../../../src/dbus/client/object-tree.js';
-import { FakeBus } from '../peripheral/fake-bus.js';
+import { FakeBluez, FakeBus } from '../peripheral/fake-bus.js';
 
 const AGENT = 'org.bluez.Agent1';
 
@@ -63,4 +64,25 @@ test('a refused registration leaves nothing exported or held; a released agent i
   await bus.invoke('/t/agent1', AGENT, 'Release');
   await registry.unregister(agent);
   assert.deepEqual(members(), ['RegisterAgent /t/agent1 NoInputNoOutput']);
+});
+
+test("a central's own agent connection registers the agent again when bluetoothd returns", async () => {
+  const bus = new FakeBluez();
+  const reg = await registerAgentOnSystemBus(new Agent(), {
+    bus: bus as unknown as PeripheralBus,
+  });
+  const members = () => bus.calls.map((c) => c.member).filter((m) => m !== 'AddMatch');
+  assert.deepEqual(members(), ['RegisterAgent', 'RequestDefaultAgent']);
+  bus.owner(':1.5', '');
+  bus.owner('', ':1.9');
+  for (let i = 0; i < 100 && members().length < 4; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.deepEqual(members(), [
+    'RegisterAgent',
+    'RequestDefaultAgent',
+    'RegisterAgent',
+    'RequestDefaultAgent',
+  ]);
+  await reg.unregister();
+  assert.equal(members().at(-1), 'UnregisterAgent');
+  assert.equal(bus.matches.size, 0, 'the owner watch is gone with the agent');
 });
