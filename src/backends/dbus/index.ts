@@ -1,5 +1,6 @@
 // The central role's backend over bluetoothd: the CentralBackend contract on top of src/bluez
-// (names, errors, Adapter1) with its own call window and object mirror for GATT discovery.
+// (its session with the call window, the object mirror, remote-object readers, names, errors):
+// backend.ts scans and connects, connection.ts is one link's GATT client.
 export { DbusBackend, type DbusBackendOptions } from './backend.js';
 export { DbusConnection, type DbusPathStats } from './connection.js';
 export { mapDbusError } from '../../bluez/errors.js';
