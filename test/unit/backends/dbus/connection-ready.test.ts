@@ -1,11 +1,11 @@
 // DbusConnection.ready(): the wait for Connected + ServicesResolved, against a scripted bus.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { TimeoutError } from '../../../src/core/errors.js';
-import type { BluezBus, PropsChangedHandler } from '../../../src/bluez/session.js';
-import { DbusConnection } from '../../../src/backends/dbus/connection.js';
-import type { ObjectMirror } from '../../../src/bluez/object-mirror.js';
-import type { Props } from '../../../src/bluez/names.js';
+import { TimeoutError } from '../../../../src/core/errors.js';
+import type { BluezBus, PropsChangedHandler } from '../../../../src/bluez/session.js';
+import { DbusConnection } from '../../../../src/backends/dbus/connection.js';
+import type { ObjectMirror } from '../../../../src/bluez/object-mirror.js';
+import type { Props } from '../../../../src/bluez/names.js';
 
 const PATH = '/org/bluez/hci0/dev_00_AA_01_01_00_01';
 
