@@ -7,13 +7,13 @@
 //    controllers has crashed the lab's kernel (hci_chan_del): the burst records are out by then.
 // Records go to the job share and to stdout for run.ts.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, readdirSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { IPublishPacket } from 'mqtt';
 import { advBurst, closeAdvertiser } from '../adv-burst.js';
-import { advBurstOf, RECORD_MARK } from '../protocol.js';
+import { RECORD_MARK } from '../protocol.js';
 import { PEER } from '../../test/lab/gateway/peer-spec.js';
 import { start, startMosquitto, stop, type Proc } from '../../test/lab/gateway/support.js';
 import {
@@ -24,6 +24,7 @@ import {
   type SentBurst,
   type Usage,
 } from './protocol.js';
+import { Tally } from './tally.js';
 
 const env = (name: string, dflt: number): number => Number(process.env[name] ?? dflt) || dflt;
 /** Advertisements per advertiser per burst, and all advertisers' pace together (per second). */
@@ -116,9 +117,7 @@ class Subject {
 /** Counts burst counters in the gateway's advertisement messages, as any subscriber would. */
 class Subscriber {
   private proc: Proc;
-  seen = new Map<number, Set<number>>();
-  firstAt = 0;
-  lastAt = 0;
+  tally = new Tally();
 
   constructor() {
     this.proc = start('mosquitto_sub', [
@@ -136,26 +135,18 @@ class Subscriber {
       } catch {
         continue;
       }
-      const c = hex ? advBurstOf(Buffer.from(hex, 'hex')) : undefined;
-      if (!c) continue;
-      let s = this.seen.get(c.burst);
-      if (!s) this.seen.set(c.burst, (s = new Set()));
-      if (s.has(c.counter)) continue;
-      s.add(c.counter);
-      this.lastAt = Date.now();
-      this.firstAt ||= this.lastAt;
+      if (hex) this.tally.add(Buffer.from(hex, 'hex'));
     }
   }
 
   reset(): void {
     this.drain();
-    this.seen = new Map();
-    this.firstAt = this.lastAt = 0;
+    this.tally = new Tally();
   }
 
   counts(): Record<string, number> {
     this.drain();
-    return Object.fromEntries([...this.seen].map(([k, v]) => [String(k), v.size]));
+    return this.tally.counts();
   }
 
   stop(): Promise<number | null> {
@@ -170,6 +161,21 @@ function advertisers(): number[] {
     .map(Number)
     .filter((i) => i !== 0)
     .sort((a, b) => a - b);
+}
+
+/**
+ * Mosquitto with TCP_NODELAY on its client sockets (its default is off: every reply it
+ * forwards then waits for the receiver's delayed ACK, about 40 ms on Linux).
+ * BLEKIT_GWBENCH_BROKER_NAGLE=1 keeps mosquitto's default.
+ */
+function brokerConfig(): string {
+  const file = '/tmp/gwbench-mosquitto.conf';
+  const nagle = process.env.BLEKIT_GWBENCH_BROKER_NAGLE === '1';
+  writeFileSync(
+    file,
+    `listener ${PORT} 127.0.0.1\nallow_anonymous true\nset_tcp_nodelay ${!nagle}\n`,
+  );
+  return file;
 }
 
 let nextBurst = 1;
@@ -229,7 +235,7 @@ async function advRound(
     let last: Record<string, unknown> = {};
     const poll = async (): Promise<{ received: Record<string, number>; lastAt: number }> => {
       last = await subject.next('report', 'report');
-      if (path === 'gateway') return { received: sub.counts(), lastAt: sub.lastAt };
+      if (path === 'gateway') return { received: sub.counts(), lastAt: sub.tally.lastAt };
       return { received: last.distinct as Record<string, number>, lastAt: last.lastAt as number };
     };
     await settle(sent, poll);
@@ -241,8 +247,8 @@ async function advRound(
       round,
       sent,
       received: gw ? sub.counts() : (last.distinct as Record<string, number>),
-      firstAt: gw ? sub.firstAt : (last.firstAt as number),
-      lastAt: gw ? sub.lastAt : (last.lastAt as number),
+      firstAt: gw ? sub.tally.firstAt : (last.firstAt as number),
+      lastAt: gw ? sub.tally.lastAt : (last.lastAt as number),
       idleRssMiB: marked.rssMiB as number,
       usage: last.usage as Usage,
       errors: [
@@ -279,10 +285,30 @@ async function directReads(): Promise<void> {
   log(`direct reads: ${run.latencies.length}`);
 }
 
+type Request = (body: Record<string, unknown>) => Promise<Record<string, unknown>>;
+
+/** READS requests one after the other, each timed from publishing to its reply. */
+async function timed(
+  request: Request,
+  body: Record<string, unknown>,
+): Promise<{ latencies: number[]; errors: string[] }> {
+  const latencies: number[] = [];
+  const errors: string[] = [];
+  for (let i = 0; i < READS; i++) {
+    const t = performance.now();
+    const r = await request(body);
+    latencies.push(performance.now() - t);
+    if (r.result !== 'ok') errors.push(JSON.stringify(r));
+  }
+  return { latencies, errors };
+}
+
 async function gatewayReads(): Promise<void> {
   const gw = new Subject(['gateway', 'hci0', URL_, PEER_ADDRESS]);
   const { connectAsync } = (await import('mqtt')).default;
   const client = await connectAsync(URL_, { protocolVersion: 5, clientId: 'gwbench-requests' });
+  // Nagle off, as on the gateway's side: the requester's own delays are not the gateway's.
+  (client.stream as { setNoDelay?: (on: boolean) => unknown }).setNoDelay?.(true);
   const replyTopic = 'gwbench/replies';
   const pending = new Map<string, (payload: Record<string, unknown>) => void>();
   client.on('message', (_t: string, payload: Buffer, packet: IPublishPacket) => {
@@ -290,10 +316,10 @@ async function gatewayReads(): Promise<void> {
     if (id) pending.get(id)?.(JSON.parse(payload.toString()) as Record<string, unknown>);
   });
   let seq = 0;
-  const request = (body: Record<string, unknown>, ms = 120_000) =>
-    new Promise<Record<string, unknown>>((resolve, reject) => {
+  const request: Request = (body) =>
+    new Promise((resolve, reject) => {
       const id = `r${++seq}`;
-      const t = setTimeout(() => reject(new Error(`no reply to ${body.command}`)), ms);
+      const t = setTimeout(() => reject(new Error(`no reply to ${body.command}`)), 120_000);
       pending.set(id, (p) => (clearTimeout(t), pending.delete(id), resolve(p)));
       client.publish('blekit/gateways/bench/command', JSON.stringify(body), {
         qos: 1,
@@ -303,6 +329,10 @@ async function gatewayReads(): Promise<void> {
   try {
     await client.subscribeAsync(replyTopic, { qos: 1 });
     await gw.next('ready');
+    // The MQTT path alone: disconnecting a device the gateway does not hold needs no radio.
+    const idle = { command: 'disconnect', address: '00:AA:01:09:00:09' };
+    await request(idle);
+    record({ kind: 'read', path: 'mqtt', connectMs: 0, ...(await timed(request, idle)) });
     const t0 = performance.now();
     const conn = await request({ command: 'connect', address: PEER_ADDRESS, timeoutMs: 90_000 });
     const connectMs = performance.now() - t0;
@@ -313,14 +343,7 @@ async function gatewayReads(): Promise<void> {
     if (first.result !== 'ok' || Buffer.from(hex ?? '', 'hex').toString() !== PEER.readValue) {
       throw new Error(`read: ${JSON.stringify(first)}`);
     }
-    const latencies: number[] = [];
-    const errors: string[] = [];
-    for (let i = 0; i < READS; i++) {
-      const t = performance.now();
-      const r = await request(read);
-      latencies.push(performance.now() - t);
-      if (r.result !== 'ok') errors.push(JSON.stringify(r));
-    }
+    const { latencies, errors } = await timed(request, read);
     record({ kind: 'read', path: 'gateway', connectMs, latencies, errors });
     log(`gateway reads: ${latencies.length}, ${errors.length} errors`);
     await request({ command: 'disconnect', address: PEER_ADDRESS });
@@ -349,13 +372,14 @@ async function main(): Promise<void> {
     memMiB: Math.round(totalmem() / 1048576),
     node: process.version,
     advertisers: controllers.map((i) => `hci${i}`),
+    brokerNagle: process.env.BLEKIT_GWBENCH_BROKER_NAGLE === '1',
     burstPerAdvertiser: BURST,
     pacePerSec: PACE,
     rounds: ROUNDS,
     reads: READS,
   });
   log(`advertisers ${controllers.map((i) => `hci${i}`).join(', ')}; ${BURST} each at ${PACE}/s`);
-  const broker = await startMosquitto(PORT);
+  const broker = await startMosquitto(PORT, ['-c', brokerConfig()]);
   const sub = new Subscriber();
   try {
     for (let round = 1; round <= ROUNDS; round++) {

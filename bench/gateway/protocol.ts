@@ -42,10 +42,13 @@ export interface AdvRun {
   errors: string[];
 }
 
-/** Sequential reads of one characteristic, direct or through the gateway's MQTT commands. */
+/**
+ * Sequential reads of one characteristic, direct or through the gateway's MQTT commands; and
+ * 'mqtt': the same request/response to the gateway for a command that needs no radio.
+ */
 export interface ReadRun {
   kind: 'read';
-  path: 'central' | 'gateway';
+  path: 'central' | 'gateway' | 'mqtt';
   connectMs: number;
   latencies: number[];
   errors: string[];

@@ -23,7 +23,7 @@ export interface AdvRow {
 }
 
 export interface ReadRow {
-  path: 'central' | 'gateway';
+  path: ReadRun['path'];
   reads: number;
   connectMs: number;
   medianMs: number;
@@ -100,6 +100,7 @@ const PATHS = {
 const READ_PATHS = {
   central: 'direct: Central read',
   gateway: 'gateway: MQTT 5 read command round trip',
+  mqtt: 'gateway: MQTT 5 round trip of a command without radio work',
 };
 
 const f = (n: number, d = 0): string => n.toFixed(d);

@@ -3,11 +3,9 @@
 // bench/results/gateway-latest.json. `--from FILE` re-reads an earlier run's records instead.
 // BLEKIT_GWBENCH_BURST (per advertiser), _PACE (all advertisers together, per second), _ROUNDS,
 // _READS and _NO_READS=1 pass into the VM.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { runLab } from '../../lab/index.js';
-import { RECORD_MARK } from '../protocol.js';
+import { hostMachine, labRecords } from '../lab-records.js';
 import { RECORDS_FILE, type AdvRun, type GatewayBenchRecord, type ReadRun } from './protocol.js';
 import { advRows, advTable, ratios, readRows, readTable } from './report.js';
 
@@ -21,33 +19,16 @@ const controllers = Number(arg('-n') ?? 4);
 async function collect(): Promise<string[]> {
   const from = arg('--from');
   if (from) return readFileSync(from, 'utf8').split('\n');
-  let text = '';
-  let partial = '';
-  const res = await runLab({
-    command: [process.execPath, `${root}dist/bench/gateway/lab.js`],
-    cwd: root,
-    controllers,
-    timeoutSec: 30 * 60,
-    keep: true,
-    env: Object.keys(process.env).filter((k) => k.startsWith('BLEKIT_GWBENCH_')),
-    output: (b) => {
-      const s = b.toString('latin1');
-      text += s;
-      const lines = (partial + s).split('\n');
-      partial = lines.pop() ?? '';
-      for (const l of lines) if (l.startsWith('# ')) process.stderr.write(`${l}\n`);
+  return labRecords(
+    {
+      command: [process.execPath, `${root}dist/bench/gateway/lab.js`],
+      cwd: root,
+      controllers,
+      timeoutSec: 30 * 60,
+      env: Object.keys(process.env).filter((k) => k.startsWith('BLEKIT_GWBENCH_')),
     },
-  });
-  if (res.runDir) process.stderr.write(`bench: lab logs and records kept in ${res.runDir}\n`);
-  if (res.exitCode !== 0) process.stderr.write(`bench: the lab run exited ${res.exitCode}\n`);
-  // The job share's copy cannot be garbled by the serial console.
-  const file = res.runDir ? `${res.runDir}/${RECORDS_FILE}` : '';
-  if (file && existsSync(file)) return readFileSync(file, 'utf8').split('\n');
-  return text
-    .split('\n')
-    .map((l) => l.replace(/\r$/, ''))
-    .filter((l) => l.startsWith(RECORD_MARK))
-    .map((l) => l.slice(RECORD_MARK.length));
+    RECORDS_FILE,
+  );
 }
 
 const records = (await collect())
@@ -63,11 +44,7 @@ const ratio = ratios(adv, reads);
 const json = {
   generated: new Date().toISOString(),
   machine: {
-    host: {
-      cpus: cpus().length,
-      cpuModel: cpus()[0]?.model,
-      memMiB: Math.round(totalmem() / 1048576),
-    },
+    host: hostMachine(),
     vm,
     controllers,
   },

@@ -8,7 +8,8 @@
 // Every answer is one JSON line on stdout.
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { ADV_COMPANY, advBurstOf } from '../protocol.js';
+import { ADV_COMPANY } from '../protocol.js';
+import { Tally } from './tally.js';
 import type { Usage } from './protocol.js';
 
 type Blekit = typeof import('../../src/index.js');
@@ -55,31 +56,6 @@ class Meter {
       peakRssMiB: this.peak / 1048576,
       maxRssMiB: process.resourceUsage().maxRSS / 1024,
     };
-  }
-}
-
-/** Distinct counters per burst id, with when the first and the last new one arrived. */
-class Tally {
-  readonly seen = new Map<number, Set<number>>();
-  firstAt = 0;
-  lastAt = 0;
-  reports = 0;
-
-  add(data: Uint8Array | undefined): void {
-    const c = data && advBurstOf(data);
-    if (!c) return;
-    this.reports++;
-    let s = this.seen.get(c.burst);
-    if (!s) this.seen.set(c.burst, (s = new Set()));
-    if (s.has(c.counter)) return;
-    s.add(c.counter);
-    this.lastAt = Date.now();
-    this.firstAt ||= this.lastAt;
-  }
-
-  json(): Record<string, unknown> {
-    const distinct = Object.fromEntries([...this.seen].map(([k, v]) => [k, v.size]));
-    return { distinct, reports: this.reports, firstAt: this.firstAt, lastAt: this.lastAt };
   }
 }
 
