@@ -11,14 +11,15 @@ import { ADV_COMPANY, advPayload, type AdvBurstRecord } from './protocol.js';
 const HCI1_INDEX = 1;
 let mgmt: Mgmt | undefined;
 
-async function freeInstance(m: Mgmt): Promise<number> {
+async function freeInstance(m: Mgmt, index: number): Promise<number> {
   // The bench peripheral's own advertisement has just been unregistered: give the kernel a
   // moment to drop its instance, since a second one would share airtime with the burst.
   const end = Date.now() + 3000;
   for (;;) {
-    const f = await m.send('ReadAdvertisingFeatures', HCI1_INDEX);
+    const f = await m.send('ReadAdvertisingFeatures', index);
     if (f.instances.length === 0) return 1;
-    if (Date.now() > end) throw new Error(`hci1 still has advertising instances ${f.instances}`);
+    if (Date.now() > end)
+      throw new Error(`hci${index} still has advertising instances ${f.instances}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -26,11 +27,13 @@ async function freeInstance(m: Mgmt): Promise<number> {
 /**
  * Sends `count` advertisements as fast as the kernel takes them, or at most `pacePerSec` a
  * second when given (to offer every client the same load); removes the instance after.
+ * `index`: the controller (hci1 unless told; bursts on different controllers may overlap).
  */
 export async function advBurst(
   id: number,
   count: number,
   pacePerSec?: number,
+  index = HCI1_INDEX,
 ): Promise<AdvBurstRecord> {
   mgmt ??= await Mgmt.open();
   const m = mgmt;
@@ -39,12 +42,12 @@ export async function advBurst(
   let error: string | undefined;
   let instance: number | undefined;
   try {
-    instance = await freeInstance(m);
+    instance = await freeInstance(m, index);
     startAt = Date.now();
     for (; sent < count; sent++) {
       const due = pacePerSec ? startAt + (sent * 1000) / pacePerSec : 0;
       if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
-      await m.send('AddAdvertising', HCI1_INDEX, {
+      await m.send('AddAdvertising', index, {
         instance,
         flags: ['connectable', 'discoverable'],
         duration: 0,
@@ -59,10 +62,10 @@ export async function advBurst(
   const endAt = Date.now();
   if (instance !== undefined) {
     try {
-      await m.send('RemoveAdvertising', HCI1_INDEX, { instance });
+      await m.send('RemoveAdvertising', index, { instance });
       // Nothing may stay on the air for the runs that follow.
-      const left = (await m.send('ReadAdvertisingFeatures', HCI1_INDEX)).instances;
-      if (left.length) error ??= `hci1 still advertises instances ${left} after the burst`;
+      const left = (await m.send('ReadAdvertisingFeatures', index)).instances;
+      if (left.length) error ??= `hci${index} still advertises instances ${left} after the burst`;
     } catch (e) {
       error ??= `remove: ${(e as Error).message}`;
     }

@@ -102,11 +102,17 @@ export function advPayload(burst: number, counter: number): Buffer {
   return b;
 }
 
-/** The counter in a burst advertisement's manufacturer data, or undefined if it is not one. */
-export function advCounter(data: Uint8Array, burst: number): number | undefined {
+/** The burst id and counter in a burst advertisement's manufacturer data, if it is one. */
+export function advBurstOf(data: Uint8Array): { burst: number; counter: number } | undefined {
   if (data.length !== 8 || data[0] !== ADV_TAG[0] || data[1] !== ADV_TAG[1]) return undefined;
   const b = Buffer.from(data.buffer, data.byteOffset, data.length);
-  return b.readUInt16LE(2) === burst ? b.readUInt32LE(4) : undefined;
+  return { burst: b.readUInt16LE(2), counter: b.readUInt32LE(4) };
+}
+
+/** The counter in a burst advertisement's manufacturer data, or undefined if it is not one. */
+export function advCounter(data: Uint8Array, burst: number): number | undefined {
+  const a = advBurstOf(data);
+  return a?.burst === burst ? a.counter : undefined;
 }
 
 export interface ClientConfig {

@@ -4,11 +4,10 @@
 // BLEKIT_BENCH_QUICK=1 (shorter, one round) and BLEKIT_BENCH_ONLY=a,b pass into the VM, as do
 // BLEKIT_BENCH_ADV_BURST (advertisements per scan-rate burst) and BLEKIT_BENCH_ADV_PACE (at most
 // that many a second; unset: as fast as the advertiser goes).
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { runLab } from '../lab/index.js';
 import { chartSvg } from './chart.js';
+import { hostMachine, labRecords } from './lab-records.js';
 import { RECORD_MARK } from './protocol.js';
 import {
   LABELS,
@@ -37,36 +36,11 @@ function parseRecords(text: string): Record<string, unknown>[] {
 async function collect(): Promise<string> {
   const from = process.argv.indexOf('--from');
   if (from > 0) return readFileSync(process.argv[from + 1] as string, 'utf8');
-  let text = '';
-  let partial = '';
-  const res = await runLab({
-    command: [process.execPath, `${root}dist/bench/lab.js`],
-    cwd: root,
-    timeoutSec: 45 * 60,
-    keep: true,
-    output: (b) => {
-      const s = b.toString('latin1');
-      text += s;
-      // Progress lines only (whole lines: chunks split them); the records go to the JSON.
-      const lines = (partial + s).split('\n');
-      partial = lines.pop() ?? '';
-      for (const l of lines) if (l.startsWith('# ')) process.stderr.write(`${l}\n`);
-    },
-  });
-  if (res.runDir) process.stderr.write(`bench: lab logs and records kept in ${res.runDir}\n`);
-  // The records file in the job share is immune to console garbling; prefer it.
-  const file = res.runDir ? `${res.runDir}/bench-records.jsonl` : '';
-  if (file && existsSync(file)) {
-    text = readFileSync(file, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => RECORD_MARK + l)
-      .join('\n');
-  }
-  if (res.exitCode !== 0) {
-    process.stderr.write(`bench: the lab run exited ${res.exitCode}; partial results follow\n`);
-  }
-  return text;
+  const lines = await labRecords(
+    { command: [process.execPath, `${root}dist/bench/lab.js`], cwd: root, timeoutSec: 45 * 60 },
+    'bench-records.jsonl',
+  );
+  return lines.map((l) => RECORD_MARK + l).join('\n');
 }
 
 function dpkgVersion(p: string): string {
@@ -122,11 +96,7 @@ const targetLines = goals
 const json = {
   generated: new Date().toISOString(),
   machine: {
-    host: {
-      cpus: cpus().length,
-      cpuModel: cpus()[0]?.model,
-      memMiB: Math.round(totalmem() / 1048576),
-    },
+    host: hostMachine(),
     vm: env,
   },
   versions: {

@@ -129,6 +129,16 @@ export interface GatewayStats {
 export const RECONNECT_MIN_MS = 1000;
 export const RECONNECT_MAX_MS = 30_000;
 
+/**
+ * Turns Nagle's algorithm off on the broker connection (TCP and TLS; a WebSocket stream has no
+ * such switch). A command's reply follows the PUBACK the gateway has just sent for the command,
+ * so with Nagle on every reply waited for the broker's delayed ACK: about 40 ms per request on
+ * Linux (bench:gateway, README "Benchmarks").
+ */
+function noDelay(client: MqttClient): void {
+  (client.stream as { setNoDelay?: (on: boolean) => unknown } | undefined)?.setNoDelay?.(true);
+}
+
 function check(v: number | undefined, what: string, min: number, dflt: number): number {
   if (v === undefined) return dflt;
   if (typeof v !== 'number' || !Number.isFinite(v) || v < min) {
@@ -289,6 +299,7 @@ export class Gateway extends EventEmitter {
       );
     }
     const client = this.client;
+    noDelay(client);
     client.on('error', (e) => this.emit('error', e));
     // mqtt.js waits reconnectPeriod before each attempt: double it per failed attempt.
     client.on('reconnect', () => {
@@ -382,6 +393,7 @@ export class Gateway extends EventEmitter {
   /** Back on the broker: status first (with what was dropped), then the buffer in order. */
   private onReconnect(client: MqttClient): void {
     if (client !== this.client) return;
+    noDelay(client);
     this.stats_.reconnects += 1;
     client.options.reconnectPeriod = RECONNECT_MIN_MS;
     const pending = this.outbox.take();

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Socket } from 'node:net';
 import { connectAsync, type MqttClient } from 'mqtt';
 import type { ScanOptions, ScanResult } from '../../../src/central/index.js';
 import { parseAdvertisingData } from '../../../src/protocol/index.js';
@@ -262,6 +263,13 @@ test('commands over MQTT 3.1.1 (the embedded broker): reply fields in the payloa
 
 test('broker gone: the gateway buffers up to its bound, reconnects and reports the drops', async () => {
   const { startEmbeddedBroker } = await import('../../../src/gateway/broker.js');
+  // Sockets told to send at once (Nagle off), to check the gateway's own, first and reconnected.
+  const eager = new Set<unknown>();
+  const setNoDelay = Socket.prototype.setNoDelay;
+  Socket.prototype.setNoDelay = function (this: Socket, on?: boolean) {
+    if (on !== false) eager.add(this);
+    return setNoDelay.call(this, on);
+  };
   let broker = await startEmbeddedBroker('127.0.0.1', 0);
   const port = broker.port;
   const scan = new FakeScan();
@@ -275,6 +283,8 @@ test('broker gone: the gateway buffers up to its bound, reconnects and reports t
     discoveryPrefix: false,
   });
   await gw.start();
+  const stream = (): unknown => (gw as unknown as { client: MqttClient }).client.stream;
+  const firstEager = eager.has(stream());
   const back = new Promise<{ delivered: number; dropped: number }>((resolve) =>
     gw.once('reconnect', resolve),
   );
@@ -286,6 +296,7 @@ test('broker gone: the gateway buffers up to its bound, reconnects and reports t
   });
   await sub.subscribeAsync('blekit/#', { qos: 1 });
   try {
+    assert.ok(firstEager, 'Nagle off on the broker connection');
     await broker.close();
     await until(
       'gateway offline',
@@ -310,7 +321,9 @@ test('broker gone: the gateway buffers up to its bound, reconnects and reports t
     assert.equal(status?.dropped, r.dropped);
     assert.equal(status?.reconnects, 1);
     assert.equal(gw.stats.buffered, 0);
+    assert.ok(eager.has(stream()), 'Nagle off on the reconnected broker connection');
   } finally {
+    Socket.prototype.setNoDelay = setNoDelay;
     await sub.endAsync();
     await gw.stop();
     await broker.close();
