@@ -3,6 +3,8 @@ import { BoundedQueue, type BoundedStream } from '../core/bounded-queue.js';
 import { log, reportDrop } from '../core/log.js';
 import {
   AbortError,
+  runOperation,
+  type Operation,
   type OperationOptions,
   BusyError,
   InvalidArgumentError,
@@ -13,13 +15,7 @@ import {
   withTimeout,
 } from '../core/index.js';
 import type { AdapterInfo, BackendConnection, CentralBackend } from './backend.js';
-import {
-  DEFAULT_OPERATION_MS,
-  Device,
-  checkSecurityLevel,
-  runOperation,
-  type Operation,
-} from './device.js';
+import { DEFAULT_OPERATION_MS, Device, checkSecurityLevel } from './device.js';
 import { advertisementChanged, compileScanFilter, matchesScanFilter } from './scan-filter.js';
 import type {
   CentralEvents,

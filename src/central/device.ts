@@ -2,7 +2,8 @@ import { EventEmitter } from 'node:events';
 import {
   BleError,
   InvalidArgumentError,
-  cancellable,
+  runOperation,
+  type Operation,
   log,
   type OperationOptions,
   NotConnectedError,
@@ -60,23 +61,6 @@ interface Subscription {
 
 /** How the Device opens a new backend connection (first connect and every reconnect). */
 export type Connector = (events: ConnectionEvents) => Promise<BackendConnection>;
-
-/** @internal The work of one operation; `signal` aborts when its caller stops waiting. */
-export type Operation<T> = (signal: AbortSignal) => Promise<T>;
-
-/**
- * @internal One call under its own `{ signal, timeoutMs }`, else its owner's defaults (a
- * Central's or a Device's `operationTimeoutMs` and signal).
- */
-export function runOperation<T>(
-  what: string,
-  options: OperationOptions,
-  owner: { operationTimeoutMs: number; readonly signal?: AbortSignal | undefined },
-  run: Operation<T>,
-): Promise<T> {
-  const ms = options.timeoutMs ?? owner.operationTimeoutMs;
-  return cancellable(what, ms, [options.signal, owner.signal], run);
-}
 
 function checkValueLength(buf: Buffer): void {
   if (buf.length > MAX_ATTRIBUTE_LENGTH) {

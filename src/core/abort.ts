@@ -149,3 +149,20 @@ export function cancellable<T>(
     );
   });
 }
+
+/** @internal The work of one operation; `signal` aborts when its caller stops waiting. */
+export type Operation<T> = (signal: AbortSignal) => Promise<T>;
+
+/**
+ * @internal One call under its own `{ signal, timeoutMs }`, else its owner's defaults (a
+ * Central's, a Device's or a Peripheral's `operationTimeoutMs` and signal).
+ */
+export function runOperation<T>(
+  what: string,
+  options: OperationOptions,
+  owner: { operationTimeoutMs: number; readonly signal?: AbortSignal | undefined },
+  run: Operation<T>,
+): Promise<T> {
+  const ms = options.timeoutMs ?? owner.operationTimeoutMs;
+  return cancellable(what, ms, [options.signal, owner.signal], run);
+}

@@ -3,8 +3,8 @@ import {
   BackendError,
   BusyError,
   InvalidArgumentError,
-  cancellable,
   log,
+  runOperation,
   type OperationOptions,
 } from '../core/index.js';
 import { Adapter, checkAdapterSelector } from '../bluez/adapter.js';
@@ -318,18 +318,8 @@ export class Peripheral extends EventEmitter<PeripheralEvents> {
     this.lastAdvertisement = undefined;
     const list = [...this.adverts];
     this.adverts.clear();
-    await this.waitFor('stopAdvertising', options, () =>
+    await runOperation('stopAdvertising', options, this.limits, () =>
       Promise.all(list.map((a) => a.stop())).then(() => undefined),
-    );
-  }
-
-  /** An operation that undoes something: under the call's limits, nothing to take back. */
-  private waitFor<T>(what: string, options: OperationOptions, run: () => Promise<T>): Promise<T> {
-    return cancellable(
-      what,
-      options.timeoutMs ?? this.limits.operationTimeoutMs,
-      [options.signal, this.limits.signal],
-      run,
     );
   }
 
@@ -365,7 +355,9 @@ export class Peripheral extends EventEmitter<PeripheralEvents> {
 
   /** Unregisters an agent registered with registerAgent(). */
   async unregisterAgent(agent: Agent, options: OperationOptions = {}): Promise<void> {
-    await this.waitFor('unregisterAgent', options, () => this.agentRegistry.unregister(agent));
+    await runOperation('unregisterAgent', options, this.limits, () =>
+      this.agentRegistry.unregister(agent),
+    );
   }
 
   /**

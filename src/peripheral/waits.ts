@@ -1,7 +1,8 @@
-import { cancellable, type OperationOptions } from '../core/abort.js';
+import { runOperation, type OperationOptions } from '../core/abort.js';
+import { BLUEZ_CALL_TIMEOUT_MS } from '../bluez/names.js';
 
-/** A Peripheral's default for calls that set no `timeoutMs` (that of a BlueZ D-Bus call). */
-export const DEFAULT_PERIPHERAL_OPERATION_MS = 40_000;
+/** A Peripheral's default for calls that set no `timeoutMs`: a BlueZ D-Bus call's own limit. */
+export const DEFAULT_PERIPHERAL_OPERATION_MS = BLUEZ_CALL_TIMEOUT_MS;
 
 /**
  * Runs a registration under the call's `{ signal, timeoutMs }` and the peripheral's defaults.
@@ -17,20 +18,15 @@ export function undoable<T>(
   undo: (made: T) => Promise<unknown>,
 ): Promise<T> {
   let gaveUp = false;
-  return cancellable(
-    what,
-    call.timeoutMs ?? owner.operationTimeoutMs,
-    [call.signal, owner.signal],
-    (signal) => {
-      signal.addEventListener('abort', () => (gaveUp = true), { once: true });
-      const p = run();
-      p.then(
-        (made) => {
-          if (gaveUp) void undo(made).catch(() => undefined);
-        },
-        () => undefined,
-      );
-      return p;
-    },
-  );
+  return runOperation(what, call, owner, (signal) => {
+    signal.addEventListener('abort', () => (gaveUp = true), { once: true });
+    const p = run();
+    p.then(
+      (made) => {
+        if (gaveUp) void undo(made).catch(() => undefined);
+      },
+      () => undefined,
+    );
+    return p;
+  });
 }
