@@ -50,11 +50,18 @@ export class Fleet {
   private readonly orphaned = new Map<string, { at: number; from?: string }>();
   private stopped = false;
 
+  /** The topics onMessage() takes, compiled once: every sighting of every gateway passes here. */
+  private readonly statusTopic: RegExp;
+  private readonly fleetTopic: RegExp;
+
   constructor(
     private readonly host: FleetHost,
     recentMs?: number,
   ) {
     this.view = new FleetView(host.topics.gatewayId, recentMs);
+    const p = escape(host.topics.prefix);
+    this.statusTopic = new RegExp(`^${p}/gateways/([^/]+)/status$`);
+    this.fleetTopic = new RegExp(`^${p}/fleet/([0-9A-F]{12})/(seen/[^/]+|owner|session|command)$`);
   }
 
   private get self(): string {
@@ -84,15 +91,12 @@ export class Fleet {
 
   /** Handles a message on one of filters(); false if the topic is not the fleet's. */
   onMessage(topic: string, payload: Buffer, packet: IPublishPacket): boolean {
-    const p = this.host.topics.prefix;
-    const status = new RegExp(`^${escape(p)}/gateways/([^/]+)/status$`).exec(topic);
+    const status = this.statusTopic.exec(topic);
     if (status) {
       this.onStatus(status[1] as string, payload);
       return true;
     }
-    const m = new RegExp(
-      `^${escape(p)}/fleet/([0-9A-F]{12})/(seen/[^/]+|owner|session|command)$`,
-    ).exec(topic);
+    const m = this.fleetTopic.exec(topic);
     if (!m) return false;
     const address = (m[1] as string).replace(/(..)(?!$)/g, '$1:');
     const kind = m[2] as string;
