@@ -9,9 +9,13 @@ import { after, before, test } from 'node:test';
 import { Peripheral } from '../../src/peripheral/index.js';
 import { assertInLab, HCI1_ADDR } from '../support/proc.js';
 import { PY, forgetPeers, runClient, waitClean } from '../lab/peripheral/support.js';
+import { spread } from '../lab/soak/tally.js';
 
 // Cycles per peripheral: one takes ~2-3 s in the VM, so 60 keeps each side near 3 minutes.
 const CYCLES = Number(process.env.BLEKIT_BLEAK_CYCLES ?? 60);
+// BLEKIT_BLEAK_SUBSCRIBE=1 (`npm run soak`): bleak also starts notifications in each cycle, the
+// cycle blekit's soak runs, so the two print comparable phase medians.
+const SUBSCRIBE = process.env.BLEKIT_BLEAK_SUBSCRIBE === '1';
 const LEVEL = '00002a19-0000-1000-8000-00805f9b34fb';
 const PEER = fileURLToPath(
   new URL('../../../test/lab/peripheral/peers/battery_peer.py', import.meta.url),
@@ -24,15 +28,24 @@ interface Tally {
 
 /** Runs cycles.py against whatever advertises on hci1 and tallies its per-cycle lines. */
 async function bleakCycles(label: string): Promise<Tally> {
-  const client = runClient('cycles.py', [HCI1_ADDR, LEVEL, String(CYCLES)], CYCLES * 70_000);
+  const args = [HCI1_ADDR, LEVEL, String(CYCLES), ...(SUBSCRIBE ? ['subscribe'] : [])];
+  const client = runClient('cycles.py', args, CYCLES * 70_000);
   const { code, stderr } = await client.done;
   const cycles = client.lines.filter((l) => typeof l.cycle === 'number');
   const errors = cycles
     .filter((l) => l.ok !== true)
     .map((l) => `#${String(l.cycle)} ${String(l.error)}`);
-  const ms = cycles.map((l) => Number(l.ms)).sort((a, b) => a - b);
+  const ok = cycles.filter((l) => l.ok === true);
+  const { median, p95 } = spread(ok.map((l) => Number(l.ms)));
+  const phases = ['connect', 'read', 'subscribe', 'disconnect'].flatMap((p) => {
+    const ms = ok
+      .map((l) => (l.phases as Record<string, number>)[p])
+      .filter((v) => v !== undefined);
+    return ms.length ? [`${p} ${spread(ms).median}`] : [];
+  });
   console.log(
-    `${label}: ${errors.length} of ${cycles.length} cycles failed; median ${ms[ms.length >> 1]} ms\n  ${errors.join('\n  ')}`,
+    `${label}: ${errors.length} of ${cycles.length} cycles failed; median ${median} ms, p95 ${p95} ms; ` +
+      `phase medians (ms): ${phases.join(', ')}\n  ${errors.join('\n  ')}`,
   );
   assert.equal(code, 0, stderr);
   const gone = client.lines.find((l) => l.event === 'stack-gone');

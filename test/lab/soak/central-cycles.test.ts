@@ -6,7 +6,6 @@
 // Goal: 0 failures, no growth.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
@@ -14,13 +13,13 @@ import { DbusBackend } from '../../../src/backends/dbus/index.js';
 import { Central } from '../../../src/central/index.js';
 import { assertInLab, HCI1_ADDR } from '../../support/proc.js';
 import { PY, forgetPeers } from '../peripheral/support.js';
+import { PHASES, soak } from './cycles.js';
 
 const CYCLES = Number(process.env.BLEKIT_SOAK_CYCLES ?? 50);
 const LEVEL = '2a19';
 const PEER = fileURLToPath(
   new URL('../../../../test/lab/peripheral/peers/battery_peer.py', import.meta.url),
 );
-const PHASES = ['connect', 'discover', 'read', 'subscribe', 'disconnect'] as const;
 
 interface BusInternals {
   bus?: {
@@ -29,24 +28,6 @@ interface BusInternals {
       path: string,
       h: (iface: string, changed: Record<string, unknown>) => void,
     ) => () => void;
-    matches: string[];
-    pathHandlers: Map<string, Set<unknown>>;
-    ifaceHandlers: Set<unknown>;
-    subtreeHandlers: unknown[];
-  };
-}
-
-/** What the central holds: fds, bus signal handlers, match rules, RSS (MiB). */
-function resources(backend: DbusBackend): Record<string, number> {
-  const bus = (backend as unknown as BusInternals).bus;
-  let handlers = 0;
-  for (const s of bus?.pathHandlers.values() ?? []) handlers += s.size;
-  handlers += (bus?.ifaceHandlers.size ?? 0) + (bus?.subtreeHandlers.length ?? 0);
-  return {
-    fds: readdirSync('/proc/self/fd').length,
-    listeners: handlers,
-    matches: bus?.matches.length ?? 0,
-    rssMiB: Math.round((process.memoryUsage().rss / 2 ** 20) * 10) / 10,
   };
 }
 
@@ -81,10 +62,6 @@ function traceBus(backend: DbusBackend): void {
       );
     }
   });
-}
-
-function pct(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN;
 }
 
 let stopPeer: (() => Promise<void>) | undefined;
@@ -125,68 +102,27 @@ test(
     const central = new Central({ backend, adapter: 'hci0' });
     await central.start();
     traceBus(backend);
-    const totals: number[] = [];
-    const phases = new Map<string, number[]>(PHASES.map((p) => [p, []]));
-    const errors: string[] = [];
-    const checkpoints: Record<number, Record<string, number>> = {};
     try {
-      for (let i = 0; i < CYCLES; i++) {
-        if ([0, 1, 50, 100, 200].includes(i)) checkpoints[i] = resources(backend);
-        const t = [Date.now()];
-        cycleStart = t[0] as number;
-        if (i >= 1 && i <= TRACE_CYCLES) traceLog.push(`cycle ${i}:`);
-        else if (i > TRACE_CYCLES) traceLog.length = Math.min(traceLog.length, 10_000);
-        try {
-          const d = await central.connect(HCI1_ADDR, { timeoutMs: 30_000 });
-          t.push(Date.now());
-          try {
-            await d.discover();
-            t.push(Date.now());
-            const v = await d.read(LEVEL);
-            assert.deepEqual(v, Buffer.from([87]));
-            t.push(Date.now());
-            await d.subscribe(LEVEL, () => undefined);
-            t.push(Date.now());
-          } finally {
-            await d.disconnect();
-          }
-          t.push(Date.now());
-          totals.push((t[5] as number) - (t[0] as number));
-          if (i >= 1 && i <= TRACE_CYCLES) {
-            traceLog.push(
-              `  phases ${PHASES.map((p, k) => `${p} ${(t[k + 1] as number) - (t[k] as number)}`).join(', ')}`,
-            );
-          }
-          PHASES.forEach((p, k) => phases.get(p)?.push((t[k + 1] as number) - (t[k] as number)));
-        } catch (e) {
-          errors.push(`#${i} ${(e as Error).name}: ${(e as Error).message}`);
-        }
-        // As bleak's loop does: let bluetoothd settle the disconnect.
-        await new Promise((r) => setTimeout(r, 500));
-      }
-      checkpoints[CYCLES] = resources(backend);
+      await soak({
+        label: 'dbus-python',
+        cycles: CYCLES,
+        central,
+        backend,
+        connect: () => central.connect(HCI1_ADDR, { timeoutMs: 30_000 }),
+        read: { uuid: LEVEL, value: Buffer.from([87]) },
+        subscribe: LEVEL,
+        onCycle: (i, start) => {
+          cycleStart = start;
+          if (i >= 1 && i <= TRACE_CYCLES) traceLog.push(`cycle ${i}:`);
+          else if (i > TRACE_CYCLES) traceLog.length = Math.min(traceLog.length, 10_000);
+        },
+        onPhases: (i, ms) => {
+          if (i >= 1 && i <= TRACE_CYCLES)
+            traceLog.push(`  phases ${PHASES.map((p, k) => `${p} ${ms[k]}`).join(', ')}`);
+        },
+      });
     } finally {
-      await central.stop();
+      if (TRACE_CYCLES > 0) console.log(`# soak trace\n${traceLog.join('\n')}`);
     }
-    const sorted = [...totals].sort((a, b) => a - b);
-    const phaseMedians = PHASES.map((p) => {
-      const s = [...(phases.get(p) ?? [])].sort((a, b) => a - b);
-      return `${p} ${pct(s, 0.5)}`;
-    }).join(', ');
-    console.log(
-      `# soak dbus-python: ${errors.length}/${CYCLES} failed; cycle median ${pct(sorted, 0.5)} ms, ` +
-        `p95 ${pct(sorted, 0.95)} ms; phase medians (ms): ${phaseMedians}`,
-    );
-    for (const [i, r] of Object.entries(checkpoints))
-      console.log(`# soak cycle ${i}: ${JSON.stringify(r)}`);
-    if (TRACE_CYCLES > 0) console.log(`# soak trace\n${traceLog.join('\n')}`);
-    if (errors.length) console.log(`# soak failures:\n  ${errors.join('\n  ')}`);
-    assert.deepEqual(errors, []);
-    // After cycle 0 the backend tracks the device (one property watch): the baseline is cycle 1.
-    const start = (checkpoints[1] ?? checkpoints[0]) as Record<string, number>;
-    const end = checkpoints[CYCLES] as Record<string, number>;
-    assert.ok((end.fds ?? 0) <= (start.fds ?? 0) + 2, `fds ${start.fds} -> ${end.fds}`);
-    assert.equal(end.listeners, start.listeners, 'bus listeners back to where they started');
-    assert.equal(end.matches, start.matches, 'match rules back to where they started');
   },
 );
