@@ -214,7 +214,9 @@ export class RemoteSessions {
           return socket;
         })
         .catch((e: unknown) => {
-          // Stay on WriteValue for this characteristic (the entry is kept as undefined).
+          // This write goes as WriteValue. The undefined entry is meant to keep the
+          // characteristic there, but the release before that WriteValue drops it, so the next
+          // write asks AcquireWrite again.
           this.stats.lastFallback = `AcquireWrite: ${(e as Error).message}`;
           return undefined;
         });
