@@ -119,3 +119,9 @@ export function isTransientConnectError(err: unknown): boolean {
   const text = typeof e?.text === 'string' ? e.text : String(e?.message ?? '');
   return TRANSIENT.some((t) => text.includes(t));
 }
+
+/** Whether `err` came from a BlueZ error reply named `name` ('AlreadyExists', ...). */
+export function isBluezError(err: unknown, name: string): boolean {
+  const type = (err as { cause?: { type?: unknown } } | undefined)?.cause?.type;
+  return typeof type === 'string' && type === BLUEZ + name;
+}

@@ -6,7 +6,7 @@ import {
   type BytesLike,
   type CharacteristicFlag,
 } from '../core/index.js';
-import { closeFd, nativeAvailable, PacketSocket, seqpacketPair } from '../native/seqpacket.js';
+import { closeFd, nativeAvailable, seqpacketPair, type PacketSocket } from '../native/seqpacket.js';
 import { Reply, type ObjectSpec, type ObjectTree } from '../dbus/client/object-tree.js';
 import {
   applyWrite,
@@ -35,6 +35,8 @@ import {
 } from '../peripheral/gatt/validate.js';
 import { IFACE } from './names.js';
 import { NotifyPacer } from './notify-pacer.js';
+import { acquiredSocket } from './acquired-socket.js';
+import { ATT_DEFAULT_MTU } from '../protocol/att.js';
 
 const SERVICE_IFACE = IFACE.service;
 const CHAR_IFACE = IFACE.characteristic;
@@ -338,25 +340,22 @@ export class LocalCharacteristic extends Attribute<CharacteristicEvents> {
 
   private acquireNotify(options: unknown): Reply {
     const req = parseReadOptions(options);
-    const [ours, theirs] = seqpacketPair();
-    const sock = new PacketSocket(ours);
-    sock.unref();
+    const { sock, reply } = this.offerSocket(req, (err) =>
+      this.host?.reportHandlerError(err, `notify socket ${this.uuid}`),
+    );
     this.notifySocket = sock;
     // BlueZ closes its end when the last subscriber leaves or the link drops.
     sock.on('close', () => {
       if (this.notifySocket === sock) this.notifySocket = undefined;
       this.unsubscribed('socket');
     });
-    sock.on('error', (err) => this.host?.reportHandlerError(err, `notify socket ${this.uuid}`));
     this.subscribed('socket', req.device);
-    return new Reply([theirs, req.mtu ?? 23], () => this.closeAfterDelivery(theirs));
+    return reply;
   }
 
   private acquireWrite(options: unknown): Reply {
     const req = parseReadOptions(options);
-    const [ours, theirs] = seqpacketPair();
-    const sock = new PacketSocket(ours);
-    sock.unref();
+    const { sock, reply } = this.offerSocket(req);
     this.writeSocket?.close();
     this.writeSocket = sock;
     sock.on('packets', (bufs) => {
@@ -376,7 +375,20 @@ export class LocalCharacteristic extends Attribute<CharacteristicEvents> {
     sock.on('close', () => {
       if (this.writeSocket === sock) this.writeSocket = undefined;
     });
-    return new Reply([theirs, req.mtu ?? 23], () => this.closeAfterDelivery(theirs));
+    return reply;
+  }
+
+  /** A socket pair for an Acquire* call: our end, and the reply that hands bluetoothd theirs. */
+  private offerSocket(
+    req: ReadRequest,
+    onError?: (err: Error) => void,
+  ): { sock: PacketSocket; reply: Reply } {
+    const [ours, theirs] = seqpacketPair();
+    const sock = acquiredSocket(ours, onError ? { onError } : {});
+    const reply = new Reply([theirs, req.mtu ?? ATT_DEFAULT_MTU], () =>
+      this.closeAfterDelivery(theirs),
+    );
+    return { sock, reply };
   }
 
   /** Our copy of the fd we passed may close only once the reply has left the process. */

@@ -30,6 +30,7 @@ import {
   type Props,
 } from '../../bluez/names.js';
 import { scanResultFromDevice } from '../../bluez/remote-objects.js';
+import { connectDevice, disconnectDevice } from '../../bluez/device.js';
 import {
   adapterInfo,
   byName,
@@ -229,22 +230,12 @@ export class DbusBackend implements CentralBackend {
       while (true) {
         throwIfAborted(signal);
         try {
-          await withTimeout(
-            bus.call(path, IFACE.device, 'Connect', '', [], 'other', Infinity),
-            left(),
-            `connect to ${addr}`,
-            signal,
-          );
+          await withTimeout(connectDevice(bus, path), left(), `connect to ${addr}`, signal);
         } catch (e) {
-          const already = /AlreadyConnected/.test(
-            String((e as { cause?: { type?: unknown } }).cause?.type),
-          );
-          if (!already) {
-            if (attempt >= options.retries || !isTransientConnectError(e) || left() === 0) throw e;
-            attempt++;
-            await delay(Math.min(250 * 2 ** (attempt - 1), left()), signal);
-            continue;
-          }
+          if (attempt >= options.retries || !isTransientConnectError(e) || left() === 0) throw e;
+          attempt++;
+          await delay(Math.min(250 * 2 ** (attempt - 1), left()), signal);
+          continue;
         }
         try {
           await conn.ready(
@@ -258,13 +249,13 @@ export class DbusBackend implements CentralBackend {
           // resolved normally, so that is what a retry does.
           if (!(e instanceof TimeoutError) || attempt >= options.retries || left() < 1_000) throw e;
           attempt++;
-          await bus.call(path, IFACE.device, 'Disconnect').catch(() => undefined);
+          await disconnectDevice(bus, path).catch(() => undefined);
           await delay(Math.min(500, left()), signal);
         }
       }
     } catch (e) {
       // Disconnect also cancels a pending LE connection attempt in bluetoothd.
-      await bus.call(path, IFACE.device, 'Disconnect').catch(() => undefined);
+      await disconnectDevice(bus, path).catch(() => undefined);
       conn.dispose();
       this.connections.delete(conn);
       throw e;

@@ -1,6 +1,9 @@
+// One LE link through bluetoothd as a CentralBackend connection: handles and CharacteristicInfo
+// become object paths, the link's state comes from Device1 signals, and the choice of path per
+// operation (AcquireNotify/AcquireWrite sockets or D-Bus calls, write order across EATT bearers)
+// is made here. The BlueZ calls themselves are src/bluez's (device.ts, gatt-remote.ts,
+// gatt-remote-sessions.ts).
 import {
-  BleError,
-  delay,
   normalizeUuid,
   NotConnectedError,
   NotFoundError,
@@ -21,48 +24,40 @@ import type {
   SecurityLevel,
   ServiceInfo,
 } from '../../central/types.js';
-import { PacketSocket, nativeAvailable } from '../../native/seqpacket.js';
-import { Variant, type BluezBus } from '../../bluez/session.js';
-import { OneAtATime } from './one-at-a-time.js';
-import { fetchObjects, serviceNodes, type ObjectMirror } from '../../bluez/object-mirror.js';
+import { ATT_DEFAULT_MTU } from '../../protocol/att.js';
+import { nativeAvailable } from '../../native/seqpacket.js';
+import type { BluezBus } from '../../bluez/session.js';
+import { fetchObjects, type ObjectMirror } from '../../bluez/object-mirror.js';
 import { IFACE, type Props } from '../../bluez/names.js';
 import { buildDeviceGatt, type DeviceGatt } from '../../bluez/remote-objects.js';
+import {
+  deviceProps,
+  disconnectDevice,
+  pairDevice,
+  registeredServices,
+  untilDisconnected,
+} from '../../bluez/device.js';
+import { readCharacteristic, readDescriptor } from '../../bluez/gatt-remote.js';
+import {
+  RemoteSessions,
+  type RemoteGattStats,
+  type RemoteLink,
+} from '../../bluez/gatt-remote-sessions.js';
 
 export interface DbusConnectionOptions {
   /** Default true: see DbusBackendOptions.acquire. */
   acquire?: boolean;
 }
 
-/** ATT_MTU before (or without) an exchange. */
-const DEFAULT_MTU = 23;
 /** Bursts of Service Changed object churn are folded into one event. */
 const SERVICES_CHANGED_SETTLE_MS = 300;
 
-interface Sub {
-  path: string;
-  stop: () => Promise<void>;
-  /** The AcquireNotify fd, closed when bluetoothd drops the session. */
-  socket?: PacketSocket;
-  /** bluetoothd removed the characteristic object, and with it our session. */
-  removed?: boolean;
-}
-
-/** Which transport each operation took (AcquireNotify/AcquireWrite fds or D-Bus calls). */
-export interface DbusPathStats {
-  /** Subscriptions that got an AcquireNotify fd. */
-  acquiredNotify: number;
-  /** Subscriptions that went through StartNotify (values as D-Bus signals). */
-  startNotify: number;
-  /** Writes without response sent over an AcquireWrite fd. */
-  acquiredWrites: number;
-  /** Writes sent as WriteValue calls. */
-  dbusWrites: number;
+/** Which transport each operation took, and how discoveries were served. */
+export interface DbusPathStats extends RemoteGattStats {
   /** Discoveries served by the object mirror, and those that asked GetManagedObjects. */
   mirrorDiscoveries: number;
   /** Discoveries that had to call GetManagedObjects. */
   fetchedDiscoveries: number;
-  /** Why the last Acquire* attempt fell back to D-Bus, if one did. */
-  lastFallback?: string;
   /**
    * Whether write commands may travel on several ATT bearers (the peer offers EATT, or that
    * could not be told), once a write without response asked.
@@ -72,10 +67,6 @@ export interface DbusPathStats {
 
 /** How often to ask for ServicesResolved while its signal has not come. */
 const RESOLVED_POLL_MS = 1_000;
-/** How long an Acquire* call may take before the D-Bus path is used instead. */
-const ACQUIRE_TIMEOUT_MS = 10_000;
-/** How long bluetoothd may take to notice a closed Acquire* fd. */
-const RELEASE_TIMEOUT_MS = 3_000;
 /** The GATT service and its Server Supported Features characteristic (bit 0: EATT). */
 const GATT_SERVICE = normalizeUuid('1801');
 const SERVER_FEATURES = normalizeUuid('2b3a');
@@ -99,11 +90,8 @@ export class DbusConnection implements BackendConnection {
   private isConnected: boolean;
   private servicesResolved: boolean;
   private gatt: DeviceGatt | undefined;
-  private mtuValue = DEFAULT_MTU;
-  private readonly subs = new Map<number, Sub>();
-  private readonly writers = new Map<number, Promise<PacketSocket | undefined>>();
-  /** WriteValue calls, one at a time per characteristic or descriptor. */
-  private readonly calls = new OneAtATime();
+  private mtuValue = ATT_DEFAULT_MTU;
+  private readonly sessions: RemoteSessions;
   private readonly cleanups: (() => void)[] = [];
   private localDisconnect = false;
   private disposed = false;
@@ -128,14 +116,13 @@ export class DbusConnection implements BackendConnection {
     this.addressType = props.AddressType === 'random' ? 'random' : 'public';
     this.isConnected = props.Connected === true;
     this.servicesResolved = props.ServicesResolved === true;
+    this.sessions = new RemoteSessions(bus, this.link(), this.stats);
     this.cleanups.push(
       bus.onProperties(path, (iface, changed) => {
         if (iface === IFACE.device) this.onDeviceProps(changed);
       }),
       bus.onInterfaces((kind, p) => {
-        if (kind === 'removed') {
-          for (const sub of this.subs.values()) if (sub.path === p) sub.removed = true;
-        }
+        if (kind === 'removed') this.sessions.objectRemoved(p);
         if (p.startsWith(this.path + '/') && this.resolvedOnce && this.servicesResolved) {
           this.scheduleServicesChanged(kind);
         }
@@ -171,7 +158,7 @@ export class DbusConnection implements BackendConnection {
         if (!(e instanceof TimeoutError)) throw e;
         // bluetoothd 5.66 now and then resolves a link without a ServicesResolved signal (its
         // log says "Device ... is already connected"); the property itself is right, so ask.
-        const props = await this.bus.getAll(this.path, IFACE.device).catch(() => undefined);
+        const props = await deviceProps(this.bus, this.path).catch(() => undefined);
         if (props) this.onDeviceProps(props);
       }
     }
@@ -181,22 +168,9 @@ export class DbusConnection implements BackendConnection {
   async disconnect(): Promise<void> {
     if (!this.isConnected) return;
     this.localDisconnect = true;
-    await this.closeSubs();
-    await this.bus.call(this.path, IFACE.device, 'Disconnect');
-    if (this.isConnected) {
-      await withTimeout(
-        new Promise<void>((resolve) => {
-          const off = this.bus.onProperties(this.path, (iface, changed) => {
-            if (iface === IFACE.device && changed.Connected === false) {
-              off();
-              resolve();
-            }
-          });
-        }),
-        10_000,
-        `disconnect from ${this.address}`,
-      ).catch(() => undefined);
-    }
+    await this.sessions.close();
+    await disconnectDevice(this.bus, this.path);
+    if (this.isConnected) await untilDisconnected(this.bus, this.path, this.address);
   }
 
   async discover(refresh: boolean): Promise<ServiceInfo[]> {
@@ -207,7 +181,7 @@ export class DbusConnection implements BackendConnection {
     // holds all of them. A service's characteristics are announced together with it.
     let fromMirror = !refresh && this.servicesResolved && this.mirror.hasServices(this.path);
     if (fromMirror) {
-      const listed = await this.registeredServices().catch(() => undefined);
+      const listed = await registeredServices(this.bus, this.path).catch(() => undefined);
       fromMirror = listed !== undefined && this.mirror.hasAllServices(this.path, listed);
     }
     if (fromMirror) this.stats.mirrorDiscoveries++;
@@ -221,10 +195,8 @@ export class DbusConnection implements BackendConnection {
   }
 
   async read(c: CharacteristicInfo): Promise<Buffer> {
-    const path = await this.charPath(c);
     // Overlapping reads need no queue: bluetoothd answers them all from one ATT read.
-    const [v] = await this.bus.call(path, IFACE.characteristic, 'ReadValue', 'a{sv}', [{}], 'gatt');
-    return v as Buffer;
+    return readCharacteristic(this.bus, await this.charPath(c));
   }
 
   async write(
@@ -234,49 +206,21 @@ export class DbusConnection implements BackendConnection {
     options: BackendWriteOptions = {},
   ): Promise<void> {
     const path = await this.charPath(c);
-    if (
+    const acquire =
       !withResponse &&
       c.properties.writeWithoutResponse &&
       this.useAcquire() &&
-      (options.unordered === true || (await this.oneBearer()))
-    ) {
-      const sock = await this.writer(c.valueHandle, path);
-      if (sock && value.length <= this.mtuValue - 3) {
-        try {
-          await sock.write(value);
-          this.stats.acquiredWrites++;
-          return;
-        } catch (e) {
-          if (e instanceof NotConnectedError) throw e;
-          this.stats.lastFallback = `AcquireWrite fd: ${(e as Error).message}`;
-          sock.close();
-          this.writers.set(c.valueHandle, Promise.resolve(undefined));
-        }
-      }
-    }
-    // bluetoothd refuses WriteValue ("Write acquired") while our AcquireWrite fd is open.
-    if (this.writers.has(c.valueHandle)) await this.releaseWriter(c.valueHandle, path);
-    this.stats.dbusWrites++;
-    const opts = { type: new Variant('s', withResponse ? 'request' : 'command') };
-    // A command is answered once bluetoothd queued it, and one queued at a time leaves on the
-    // first free bearer, which is the same one each time: this keeps commands in order. A
-    // request is refused while another is pending.
-    await this.calls.run(`${path} write`, () =>
-      this.bus.call(path, IFACE.characteristic, 'WriteValue', 'aya{sv}', [value, opts], 'gatt'),
-    );
+      (options.unordered === true || (await this.oneBearer()));
+    const type = withResponse ? 'request' : 'command';
+    await this.sessions.write(c.valueHandle, path, value, type, acquire);
   }
 
   async readDescriptor(handle: number): Promise<Buffer> {
-    const path = await this.descPath(handle);
-    const [v] = await this.bus.call(path, IFACE.descriptor, 'ReadValue', 'a{sv}', [{}], 'gatt');
-    return v as Buffer;
+    return readDescriptor(this.bus, await this.descPath(handle));
   }
 
   async writeDescriptor(handle: number, value: Buffer): Promise<void> {
-    const path = await this.descPath(handle);
-    await this.calls.run(`${path} write`, () =>
-      this.bus.call(path, IFACE.descriptor, 'WriteValue', 'aya{sv}', [value, {}], 'gatt'),
-    );
+    await this.sessions.writeDescriptor(await this.descPath(handle), value);
   }
 
   async subscribe(
@@ -285,41 +229,9 @@ export class DbusConnection implements BackendConnection {
     onValue: (value: Buffer) => void,
   ): Promise<void> {
     const path = await this.charPath(c);
-    await this.unsubscribe(c);
     const acquire =
       !options.forceStartNotify && !options.indicate && c.properties.notify && this.useAcquire();
-    if (acquire) {
-      try {
-        await this.acquireNotify(c, path, onValue);
-        return;
-      } catch (e) {
-        // Falls back to StartNotify (e.g. the characteristic is already notifying via D-Bus).
-        if (!(e instanceof BleError) || e instanceof NotConnectedError) throw e;
-        this.stats.lastFallback = `AcquireNotify: ${e.message}`;
-      }
-    }
-    const off = this.bus.onProperties(path, (iface, changed) => {
-      if (iface !== IFACE.characteristic) return;
-      const v = changed.Value;
-      if (v !== undefined) onValue(v as Buffer);
-    });
-    try {
-      await this.bus.call(path, IFACE.characteristic, 'StartNotify', '', [], 'gatt');
-    } catch (e) {
-      off();
-      throw e;
-    }
-    this.stats.startNotify++;
-    this.subs.set(c.valueHandle, {
-      path,
-      stop: async () => {
-        off();
-        // A local disconnect ends the session with the link: no StopNotify round trip first.
-        if (this.isConnected && !this.localDisconnect) {
-          await this.bus.call(path, IFACE.characteristic, 'StopNotify', '', [], 'gatt');
-        }
-      },
-    });
+    await this.sessions.subscribe(c.valueHandle, path, acquire, onValue);
   }
 
   /**
@@ -327,16 +239,11 @@ export class DbusConnection implements BackendConnection {
    * re-resolution as long as the characteristic's object stays, so it need not be redone.
    */
   subscriptionAlive(c: CharacteristicInfo): boolean {
-    const sub = this.subs.get(c.valueHandle);
-    if (!sub || sub.removed || sub.socket?.isClosed) return false;
-    return this.gatt?.characteristicPaths.get(c.valueHandle) === sub.path;
+    return this.sessions.alive(c.valueHandle, this.gatt?.characteristicPaths.get(c.valueHandle));
   }
 
   async unsubscribe(c: CharacteristicInfo): Promise<void> {
-    const sub = this.subs.get(c.valueHandle);
-    if (!sub) return;
-    this.subs.delete(c.valueHandle);
-    await sub.stop();
+    await this.sessions.unsubscribe(c.valueHandle);
   }
 
   mtu(): number {
@@ -360,18 +267,7 @@ export class DbusConnection implements BackendConnection {
   async pair(level: SecurityLevel): Promise<void> {
     if (level === 'low') return;
     this.live();
-    const props = await this.bus.getAll(this.path, IFACE.device);
-    if (props.Paired === true) return;
-    try {
-      await withTimeout(
-        this.bus.call(this.path, IFACE.device, 'Pair', '', [], 'other', Infinity),
-        60_000,
-        `pairing with ${this.address}`,
-      );
-    } catch (e) {
-      if (/AlreadyExists/.test(String((e as { cause?: { type?: string } }).cause?.type))) return;
-      throw e;
-    }
+    await pairDevice(this.bus, this.path, this.address);
   }
 
   /**
@@ -393,11 +289,21 @@ export class DbusConnection implements BackendConnection {
     this.disposed = true;
     for (const c of this.cleanups.splice(0)) c();
     if (this.changeTimer) clearTimeout(this.changeTimer);
-    for (const s of this.subs.values()) void s.stop().catch(() => undefined);
-    this.subs.clear();
-    for (const w of this.writers.values()) void w.then((s) => s?.close());
-    this.writers.clear();
+    this.sessions.dispose();
     this.onGone(this);
+  }
+
+  /** The link as the GATT sessions see it; they may raise the MTU. */
+  private link(): RemoteLink {
+    return {
+      up: () => this.isConnected,
+      usable: () => this.connected,
+      leaving: () => this.localDisconnect,
+      mtu: () => this.mtuValue,
+      raiseMtu: (mtu) => {
+        this.mtuValue = Math.max(this.mtuValue, mtu);
+      },
+    };
   }
 
   private useAcquire(): boolean {
@@ -426,109 +332,13 @@ export class DbusConnection implements BackendConnection {
     }
     try {
       if (!features) throw new NotFoundError('the GATT service is not visible');
-      const [v] = await this.bus.call(
-        await this.charPath(features),
-        IFACE.characteristic,
-        'ReadValue',
-        'a{sv}',
-        [{}],
-        'gatt',
-      );
-      this.stats.eatt = (((v as Buffer)[0] ?? 0) & 1) === 1;
+      const v = await readCharacteristic(this.bus, await this.charPath(features));
+      this.stats.eatt = ((v[0] ?? 0) & 1) === 1;
     } catch (e) {
       this.stats.eatt = true;
       this.stats.lastFallback = `EATT unknown, writes kept in order: ${(e as Error).message}`;
     }
     return !this.stats.eatt;
-  }
-
-  private async acquireNotify(
-    c: CharacteristicInfo,
-    path: string,
-    onValue: (value: Buffer) => void,
-  ): Promise<void> {
-    const [fd, mtu] = (await this.bus.call(
-      path,
-      IFACE.characteristic,
-      'AcquireNotify',
-      'a{sv}',
-      [{}],
-      'gatt',
-      ACQUIRE_TIMEOUT_MS,
-    )) as [number, number];
-    this.stats.acquiredNotify++;
-    if (typeof mtu === 'number') this.mtuValue = Math.max(this.mtuValue, mtu);
-    const sock = new PacketSocket(fd);
-    sock.unref();
-    sock.on('packets', (bufs) => {
-      for (const b of bufs) onValue(b);
-    });
-    sock.on('error', () => undefined);
-    this.subs.set(c.valueHandle, {
-      path,
-      socket: sock,
-      // Closing the fd is how a client ends an acquired notification session; bluetoothd
-      // notices the hangup later and refuses StartNotify ("Notify acquired") until then.
-      stop: async () => {
-        sock.close();
-        // Waiting for bluetoothd to notice the hangup only matters if the link stays up.
-        if (this.connected && !this.localDisconnect) {
-          await this.acquiredReleased(path, 'NotifyAcquired');
-        }
-      },
-    });
-  }
-
-  private writer(handle: number, path: string): Promise<PacketSocket | undefined> {
-    let w = this.writers.get(handle);
-    if (!w) {
-      w = this.bus
-        .call(path, IFACE.characteristic, 'AcquireWrite', 'a{sv}', [{}], 'gatt', ACQUIRE_TIMEOUT_MS)
-        .then(([fd, mtu]) => {
-          if (typeof mtu === 'number') this.mtuValue = Math.max(this.mtuValue, mtu);
-          // A write waiting for room longer than this fails (and falls back to WriteValue).
-          const s = new PacketSocket(fd as number, { stallTimeoutMs: ACQUIRE_TIMEOUT_MS });
-          s.unref();
-          s.on('error', () => undefined);
-          s.on('close', () => this.writers.delete(handle));
-          return s;
-        })
-        .catch((e: unknown) => {
-          // Stay on WriteValue for this characteristic (the entry is kept as undefined).
-          this.stats.lastFallback = `AcquireWrite: ${(e as Error).message}`;
-          return undefined;
-        });
-      this.writers.set(handle, w);
-    }
-    return w;
-  }
-
-  /** Closes the AcquireWrite fd of a characteristic and waits until bluetoothd let go of it. */
-  private async releaseWriter(handle: number, path: string): Promise<void> {
-    const w = this.writers.get(handle);
-    this.writers.delete(handle);
-    const sock = await w;
-    if (!sock) return;
-    sock.close();
-    if (this.connected) await this.acquiredReleased(path, 'WriteAcquired');
-  }
-
-  /** Polls the characteristic until `prop` (NotifyAcquired/WriteAcquired) is no longer true. */
-  private async acquiredReleased(path: string, prop: string): Promise<void> {
-    const end = Date.now() + RELEASE_TIMEOUT_MS;
-    while (Date.now() < end && this.connected) {
-      const props = await this.bus.getAll(path, IFACE.characteristic).catch(() => undefined);
-      if (props?.[prop] !== true) return;
-      await delay(20);
-    }
-  }
-
-  private async closeSubs(): Promise<void> {
-    const subs = [...this.subs.values()];
-    this.subs.clear();
-    await Promise.allSettled(subs.map((s) => s.stop()));
-    for (const w of this.writers.values()) (await w)?.close();
-    this.writers.clear();
   }
 
   private live(): void {
@@ -549,12 +359,6 @@ export class DbusConnection implements BackendConnection {
     const p = this.gatt?.descriptorPaths.get(handle);
     if (!p) throw new NotFoundError(`No descriptor at handle ${handle}`);
     return p;
-  }
-
-  /** The names of the service objects bluetoothd has under the device ('service000a', ...). */
-  private async registeredServices(): Promise<string[]> {
-    const [xml] = await this.bus.call(this.path, IFACE.introspectable, 'Introspect');
-    return serviceNodes(String(xml));
   }
 
   private onDeviceProps(changed: Props): void {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { OneAtATime } from '../../../src/backends/dbus/one-at-a-time.js';
+import { OneAtATime } from '../../../src/bluez/one-at-a-time.js';
 
 const tick = () => new Promise((r) => setImmediate(r));
 
