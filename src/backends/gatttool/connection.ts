@@ -238,22 +238,34 @@ export class GatttoolConnection implements BackendConnection {
     }
   }
 
-  /** Moves the link to a fresh gatttool at `level`; the old one ends once the new one is up. */
+  /**
+   * Moves the link to a fresh gatttool at `level`. The old one ends first: the kernel refuses a
+   * second ATT socket to the same peer with EBUSY while the first is connected (seen in the lab).
+   */
   private async raise(
     level: SecurityLevel,
     timeoutMs: number,
     signal?: AbortSignal,
   ): Promise<void> {
     const security = this.security as GatttoolSecurity;
+    const deadline = Date.now() + timeoutMs;
     const old = this.current;
-    const fresh = await security.reopen(level, timeoutMs, signal);
+    // Its disconnect must not end this connection: the link is being handed over.
+    for (const c of this.cleanups.splice(0)) c();
+    await old.close(Math.min(3000, timeoutMs / 3));
+    let fresh: GatttoolSession;
+    try {
+      fresh = await security.reopen(level, Math.max(1, deadline - Date.now()), signal);
+    } catch (e) {
+      this.gone('unknown');
+      throw e;
+    }
     if (!this.live) {
       await fresh.close();
       throw new NotConnectedError(`${this.address} is not connected`);
     }
     this.attach(fresh);
     this.level = level;
-    await old.close();
   }
 
   async disconnect(): Promise<void> {
