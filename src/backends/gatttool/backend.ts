@@ -21,7 +21,8 @@ import type {
 import type { ScanResult } from '../../central/types.js';
 import { Mgmt } from '../../mgmt/index.js';
 import { removeBonds } from './bonds.js';
-import { GatttoolConnection } from './connection.js';
+import { GatttoolConnection, type GatttoolSecurity } from './connection.js';
+import { levelInOptions, linkEncrypted, withLevel } from './link-security.js';
 import { describeValue } from '../../core/describe.js';
 import { ATT_DEFAULT_MTU, ATT_MAX_MTU } from '../../protocol/index.js';
 import { isTransientConnectError } from './errors.js';
@@ -290,43 +291,14 @@ export class GatttoolBackend implements CentralBackend {
     }
     const signal = options.signal;
     const deadline = Date.now() + options.timeoutMs;
-    const left = (): number => Math.max(1, deadline - Date.now());
     throwIfAborted(signal);
     const free = this.main && this.main.alive && !this.main.connected && !this.busy(this.main);
     const session = free ? (this.main as GatttoolSession) : await this.openSession();
     if (!free && (!this.main || !this.main.alive)) this.main = session;
-    const owned = session !== this.main;
-    let attempt = 0;
     try {
-      while (true) {
-        try {
-          await session.command(
-            `connect ${addr} ${type}`,
-            {
-              needsLink: false,
-              sync: (evs) => {
-                if (!evs.some((e) => e.kind === 'connecting')) {
-                  throw new BusyError(`gatttool session is busy with another connection`);
-                }
-              },
-              result: (ev) => (ev.kind === 'connected' ? true : undefined),
-            },
-            { what: `connect to ${addr}`, timeoutMs: left(), signal },
-          );
-          break;
-        } catch (e) {
-          // Ends a pending attempt so the next command (or attempt) starts from a clean state.
-          await session
-            .command('disconnect', { needsLink: false }, { what: 'disconnect', timeoutMs: 5000 })
-            .catch(() => undefined);
-          const transient = isTransientConnectError((e as Error).message);
-          if (!transient || attempt >= options.retries || deadline - Date.now() < 100) throw e;
-          attempt++;
-          await delay(Math.min(250 * 2 ** (attempt - 1), left()), signal);
-        }
-      }
+      await connectSession(session, addr, type, deadline, signal, options.retries);
     } catch (e) {
-      if (owned) await session.close();
+      if (session !== this.main) await session.close();
       throw e;
     }
     const conn = new GatttoolConnection(
@@ -342,11 +314,34 @@ export class GatttoolBackend implements CentralBackend {
         this.connections.delete(c);
         if (c.session !== this.main) void c.session.close();
       },
+      this.security(addr, type),
     );
     this.connections.add(conn);
     const mtu = this.options.exchangeMtuOnConnect ?? 517;
     if (mtu !== false) await conn.exchangeMtuOnConnect(mtu);
     return conn;
+  }
+
+  /** What a connection needs to change its security: see GatttoolSecurity. */
+  private security(addr: string, type: 'public' | 'random'): GatttoolSecurity {
+    return {
+      level: levelInOptions(this.cliOptions),
+      reopen: async (level, timeoutMs, signal) => {
+        const deadline = Date.now() + timeoutMs;
+        const s = await GatttoolSession.open(
+          { ...this.sessionOptions(), cliOptions: withLevel(this.cliOptions, level) },
+          Math.min(timeoutMs, this.options.initializationTimeoutMs ?? 10_000),
+        );
+        try {
+          await connectSession(s, addr, type, deadline, signal, 1);
+        } catch (e) {
+          await s.close();
+          throw e;
+        }
+        return s;
+      },
+      encrypted: () => linkEncrypted(this.adapterName, addr, 5000, this.options.hcitoolPath),
+    };
   }
 
   private busy(s: GatttoolSession): boolean {
@@ -373,6 +368,48 @@ export class GatttoolBackend implements CentralBackend {
     }
     const events = await this.main.command(line, {}, { what: `sendline ${line}`, timeoutMs });
     return events.map((e) => describe(e));
+  }
+}
+
+/**
+ * gatttool's `connect` on `session`, with up to `retries` more attempts after transient
+ * failures, all before `deadline`. A failed attempt is followed by `disconnect`, so the session
+ * is clean for whatever comes next.
+ */
+async function connectSession(
+  session: GatttoolSession,
+  addr: string,
+  type: 'public' | 'random',
+  deadline: number,
+  signal: AbortSignal | undefined,
+  retries: number,
+): Promise<void> {
+  const left = (): number => Math.max(1, deadline - Date.now());
+  for (let attempt = 0; ;) {
+    try {
+      await session.command(
+        `connect ${addr} ${type}`,
+        {
+          needsLink: false,
+          sync: (evs) => {
+            if (!evs.some((e) => e.kind === 'connecting')) {
+              throw new BusyError(`gatttool session is busy with another connection`);
+            }
+          },
+          result: (ev) => (ev.kind === 'connected' ? true : undefined),
+        },
+        { what: `connect to ${addr}`, timeoutMs: left(), signal },
+      );
+      return;
+    } catch (e) {
+      await session
+        .command('disconnect', { needsLink: false }, { what: 'disconnect', timeoutMs: 5000 })
+        .catch(() => undefined);
+      const transient = isTransientConnectError((e as Error).message);
+      if (!transient || attempt >= retries || deadline - Date.now() < 100) throw e;
+      attempt++;
+      await delay(Math.min(250 * 2 ** (attempt - 1), left()), signal);
+    }
   }
 }
 

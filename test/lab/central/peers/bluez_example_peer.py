@@ -4,7 +4,7 @@
 # conformance service the central suite needs (see test/lab/central/peer.ts for its contract).
 # Commands on stdin, one per line: "adv on", "adv off", "quit"; each answers "ok <cmd>" or
 # "err <cmd> <reason>" on stdout. "ready" is printed once the GATT application is registered.
-# Usage: bluez_example_peer.py hciN [--extras] [--includes] [--sink]
+# Usage: bluez_example_peer.py hciN [--extras] [--includes] [--sink] [--encrypted]
 import importlib.machinery
 import importlib.util
 import struct
@@ -13,6 +13,7 @@ import zlib
 
 import dbus
 import dbus.mainloop.glib
+import dbus.service
 from gi.repository import GLib
 
 EXAMPLES = '/usr/share/doc/bluez-test-scripts/examples/'
@@ -232,6 +233,57 @@ def add_sink(bus, app):
     app.add_service(service)
 
 
+ENCRYPTED_VALUE = b'only-over-an-encrypted-link'
+
+
+class EncryptedChrc(gs.Characteristic):
+    def __init__(self, bus, index, service):
+        gs.Characteristic.__init__(self, bus, index, uuid(0xc071), ['encrypt-read'], service)
+
+    def ReadValue(self, options):
+        off = int(options.get('offset', 0))
+        return dbus.Array(ENCRYPTED_VALUE[off:], signature='y')
+
+
+class AcceptingAgent(dbus.service.Object):
+    """A NoInputNoOutput agent that accepts every Just Works pairing: bluetoothd refuses to
+    pair without one, and in the lab one bluetoothd serves both sides of the link."""
+    PATH = '/org/blekit/peer_agent'
+
+    @dbus.service.method('org.bluez.Agent1', in_signature='o', out_signature='')
+    def RequestAuthorization(self, device):
+        say('agent authorize ' + str(device))
+
+    @dbus.service.method('org.bluez.Agent1', in_signature='ou', out_signature='')
+    def RequestConfirmation(self, device, passkey):
+        say('agent confirm ' + str(device))
+
+    @dbus.service.method('org.bluez.Agent1', in_signature='os', out_signature='')
+    def AuthorizeService(self, device, uuid_):
+        pass
+
+    @dbus.service.method('org.bluez.Agent1', in_signature='', out_signature='')
+    def Cancel(self):
+        pass
+
+    @dbus.service.method('org.bluez.Agent1', in_signature='', out_signature='')
+    def Release(self):
+        pass
+
+
+def add_encrypted(bus, app):
+    """--encrypted: a service (0xc070) whose characteristic 0xc071 reads only over an
+    encrypted link, and an agent registered as the default so that pairing can complete."""
+    service = gs.Service(bus, 30, uuid(0xc070), True)
+    service.add_characteristic(EncryptedChrc(bus, 0, service))
+    app.add_service(service)
+    agent = AcceptingAgent(bus, AcceptingAgent.PATH)
+    manager = dbus.Interface(bus.get_object('org.bluez', '/org/bluez'), 'org.bluez.AgentManager1')
+    manager.RegisterAgent(AcceptingAgent.PATH, 'NoInputNoOutput')
+    manager.RequestDefaultAgent(AcceptingAgent.PATH)
+    app.agent = agent
+
+
 def serve(hci, app):
     """Registers `app` (a gs.Application) on adapter `hci` and runs the stdin command loop
     described at the top of this file until "quit" or stdin closes."""
@@ -286,6 +338,8 @@ def main():
         add_includes(bus, app)
     if '--sink' in sys.argv[2:]:
         add_sink(bus, app)
+    if '--encrypted' in sys.argv[2:]:
+        add_encrypted(bus, app)
     serve(sys.argv[1], app)
 
 
