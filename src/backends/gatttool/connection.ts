@@ -2,6 +2,7 @@ import {
   AttError,
   BleError,
   CccdValue,
+  delay,
   InvalidArgumentError,
   TimeoutError,
   NotConnectedError,
@@ -73,8 +74,6 @@ const POLL_MS = 1000;
 
 /** The request above was lost to gatttool's own security escalation. */
 class SecurityStall extends Error {}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 type Ev<K extends GatttoolEvent['kind']> = Extract<GatttoolEvent, { kind: K }>;
 
@@ -210,29 +209,29 @@ export class GatttoolConnection implements BackendConnection {
     const stop = new AbortController();
     const onAbort = (): void => stop.abort(signal?.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
-    let settled = false;
+    // Aborted once the request settles: the watcher's timers end with it instead of running on.
+    const settled = new AbortController();
     let stalled = false;
     const watch = async (): Promise<void> => {
-      await sleep(STALL_MS);
-      while (!settled && Date.now() < deadline) {
+      await delay(STALL_MS, settled.signal);
+      while (Date.now() < deadline) {
         if ((await security.encrypted()) === true) {
-          await sleep(GRACE_MS);
-          if (settled) return;
+          await delay(GRACE_MS, settled.signal);
           stalled = true;
           stop.abort();
           return;
         }
-        await sleep(POLL_MS);
+        await delay(POLL_MS, settled.signal);
       }
     };
-    const watcher = watch();
+    const watcher = watch().catch(() => undefined);
     try {
       return await this.run(line, spec, what, deadline - Date.now(), stop.signal);
     } catch (e) {
       if (stalled) throw new SecurityStall(`${what}: lost to gatttool's security escalation`);
       throw e;
     } finally {
-      settled = true;
+      settled.abort();
       signal?.removeEventListener('abort', onAbort);
       void watcher;
     }
@@ -484,7 +483,7 @@ export class GatttoolConnection implements BackendConnection {
         if (Date.now() >= deadline) {
           throw new TimeoutError(`sec-level ${level} (${this.address}): the link is not encrypted`);
         }
-        await sleep(250);
+        await delay(250);
       }
     }
     this.level = maxLevel(this.level, level);
