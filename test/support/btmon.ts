@@ -1,6 +1,7 @@
 // A live, decoded btmon beside a lab test, so the test can check which PDUs crossed the link.
 // btmon shows every controller: a PDU between hci0 and hci1 appears twice (sent and received).
 import { spawn } from 'node:child_process';
+import { orAfter } from './within.js';
 
 export interface BtmonCapture {
   /** Stops btmon (SIGINT, then SIGKILL after 5 s) and resolves with the decoded trace. */
@@ -20,7 +21,7 @@ export async function startBtmon(): Promise<BtmonCapture> {
   return {
     stop: async () => {
       mon.kill('SIGINT');
-      await Promise.race([closed, new Promise((r) => setTimeout(r, 5_000))]);
+      await orAfter(closed, 5_000, () => undefined);
       if (mon.exitCode === null && mon.signalCode === null) mon.kill('SIGKILL');
       return trace;
     },

@@ -7,6 +7,7 @@ import type { CentralBackendFactory } from '../../../src/central/backend.js';
 import type { ScanResult } from '../../../src/central/types.js';
 import { assertInLab, btmgmt } from '../../support/proc.js';
 import { freshStack, restoreDefaultStack } from '../../support/stack.js';
+import { within } from '../../support/within.js';
 import { CONFORMANCE as C, READ_VALUE, type ConformancePeer, type PeerFactory } from './peer.js';
 import { sequenceReport } from './sequence.js';
 import { connectWhileAdvertising } from './advertised-connect.js';
@@ -382,12 +383,7 @@ export function centralConformance(
       // the emulator level after a power-off, and a link to it would hang the reconnect.
       await peer.advertise(false);
       await btmgmt(['-i', peer.hci, 'power', 'off']);
-      await Promise.race([
-        fired,
-        sleep(60_000).then(() => {
-          throw new Error('no disconnect callback in 60 s');
-        }),
-      ]);
+      await within(fired, 60_000, 'the disconnect callback');
       assert.deepEqual(reasons, ['remote']);
       assert.equal(d.connected, false);
     });

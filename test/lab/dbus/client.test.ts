@@ -9,6 +9,7 @@ import { DbusError, DbusClient, Variant, connectBus } from '../../../src/dbus/cl
 import { MessageType, type WireMessage } from '../../../src/dbus/message-codec.js';
 import { PacketSocket } from '../../../src/native/seqpacket.js';
 import { IFACE, startPrivateBus, type PrivateBus } from './support.js';
+import { within } from '../../support/within.js';
 
 const PATH = '/org/blekit/Test';
 const DAEMON = {
@@ -77,12 +78,7 @@ test('signals arrive after AddMatch', async () => {
     client.on('message', on);
   });
   await call('Shout', 'sa{sv}', ['hi', { n: new Variant('i', -7) }]);
-  const m = await Promise.race([
-    got,
-    new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new Error('no signal in 10 s')), 10_000),
-    ),
-  ]);
+  const m = await within(got, 10_000, 'the signal');
   assert.equal(m.path, PATH);
   assert.deepStrictEqual(m.body, ['hi', { n: new Variant('i', -7) }]);
 });
@@ -95,10 +91,7 @@ test('a unix fd passes in a reply (the AcquireNotify/AcquireWrite path) and work
     const sock = new PacketSocket(fd);
     const echoed = once(sock, 'packets');
     await sock.write(Buffer.from(`ping${round}`));
-    const [bufs] = (await Promise.race([
-      echoed,
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no echo')), 10_000)),
-    ])) as [Buffer[]];
+    const [bufs] = (await within(echoed, 10_000, 'the echo')) as [Buffer[]];
     assert.equal(bufs[0]!.toString(), `echo:ping${round}`);
     sock.close();
   }

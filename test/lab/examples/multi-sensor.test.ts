@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { assertInLab } from '../../support/proc.js';
 import { FIXTURE, serve, until, type Served } from '../cli/support.js';
 import { forgetPeers } from '../peripheral/support.js';
+import { orAfter } from '../../support/within.js';
 
 const example = fileURLToPath(
   new URL('../../../examples/multi-sensor-central.js', import.meta.url),
@@ -55,10 +56,7 @@ test('the multi-sensor example streams every sensor it finds and stops cleanly o
   const perSensor = (a: string) => out.split(`${a} heart rate `).length - 1;
   await until(() => addresses.every((a) => perSensor(a) >= 2), 30_000, 'measurements');
   child.kill('SIGINT');
-  const code = await Promise.race([
-    exited,
-    new Promise<string>((r) => setTimeout(() => r('still running 30 s after SIGINT'), 30_000)),
-  ]);
+  const code = await orAfter(exited, 30_000, () => 'still running 30 s after SIGINT');
   assert.equal(code, 0, show());
   for (const a of addresses) {
     const total = new RegExp(`^${a}: (\\d+) measurements$`, 'm').exec(out);

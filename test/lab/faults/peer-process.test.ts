@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import type { Device } from '../../../src/central/index.js';
 import { BleError, SubscriptionLostError } from '../../../src/core/index.js';
 import { FAULT, connectedRig, faultPeer, rejection, reportFault, sleep, until } from './support.js';
+import { within } from '../../support/within.js';
 
 const T = { timeout: 180_000 };
 const peer = faultPeer();
@@ -79,12 +80,7 @@ test(
     );
     const t0 = Date.now();
     await peer.kill();
-    const err = await Promise.race([
-      lost,
-      new Promise<never>((_, reject) =>
-        setTimeout(() => reject(new Error('no subscriptionLost within 90 s')), 90_000),
-      ),
-    ]);
+    const err = await within(lost, 90_000, 'subscriptionLost');
     const ms = Date.now() - t0;
     assert.ok(err instanceof SubscriptionLostError);
     assert.equal(err.characteristic, FAULT.seq);

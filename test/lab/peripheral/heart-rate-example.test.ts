@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { before, test } from 'node:test';
 import { assertInLab, HCI1_ADDR } from '../../support/proc.js';
 import { forgetPeers, runClient, waitClean } from './support.js';
+import { orAfter } from '../../support/within.js';
 
 const EXAMPLE = fileURLToPath(
   new URL('../../../examples/heart-rate-peripheral.js', import.meta.url),
@@ -64,10 +65,7 @@ test(
       // The example cleans up on SIGTERM (unregisters everything) and then exits by the signal.
       ex.kill('SIGTERM');
     }
-    const code = await Promise.race([
-      exited,
-      new Promise((r) => setTimeout(() => r('hung'), 30_000)),
-    ]);
+    const code = await orAfter(exited, 30_000, () => 'hung');
     assert.notEqual(code, 'hung', log);
     await forgetPeers();
     const dirty = await waitClean();

@@ -19,8 +19,8 @@ export interface LinePeerOptions {
 export interface LinePeer extends ConformancePeer {
   /** Sends `signal` (default SIGKILL) and resolves once the process is gone. */
   kill(signal?: NodeJS.Signals): Promise<void>;
-  /** Resolves with the next output line starting with `prefix`. */
-  expectLine(prefix: string, ms: number): Promise<string>;
+  /** Resolves with the next output line starting with `prefix` (or with any of several). */
+  expectLine(prefix: string | string[], ms: number): Promise<string>;
   /** Everything the peer printed so far. */
   readonly output: string;
 }
@@ -28,24 +28,27 @@ export interface LinePeer extends ConformancePeer {
 export function linePeer(o: LinePeerOptions): LinePeer {
   let child: ChildProcessWithoutNullStreams | undefined;
   let output = '';
-  const waiters: { prefix: string; resolve: (line: string) => void }[] = [];
+  const waiters: { prefixes: string[]; resolve: (line: string) => void }[] = [];
 
-  const expectLine = (prefix: string, ms: number): Promise<string> =>
+  // One waiter (and one timer) for all the lines that may answer: a race of one waiter per line
+  // left the losers' timers running, and those held every test file's process open for up to
+  // 90 s after its last test.
+  const expectLine = (prefix: string | string[], ms: number): Promise<string> =>
     new Promise((resolve, reject) => {
-      const w = { prefix, resolve: (l: string) => (clearTimeout(t), resolve(l)) };
+      const prefixes = typeof prefix === 'string' ? [prefix] : prefix;
+      const w = { prefixes, resolve: (l: string) => (clearTimeout(t), resolve(l)) };
       const t = setTimeout(() => {
         waiters.splice(waiters.indexOf(w), 1);
-        reject(new Error(`peer: no "${prefix}" within ${ms} ms; output:\n${output}`));
+        reject(
+          new Error(`peer: no "${prefixes.join('" or "')}" within ${ms} ms; output:\n${output}`),
+        );
       }, ms);
       waiters.push(w);
     });
 
   const command = async (cmd: string): Promise<void> => {
     if (!child) throw new Error('peer not started');
-    const answer = Promise.race([
-      expectLine(`ok ${cmd}`, 30_000),
-      expectLine(`err ${cmd}`, 30_000),
-    ]);
+    const answer = expectLine([`ok ${cmd}`, `err ${cmd}`], 30_000);
     child.stdin.write(cmd + '\n');
     const line = await answer;
     if (line.startsWith('err')) throw new Error(`peer: ${line}`);
@@ -66,12 +69,11 @@ export function linePeer(o: LinePeerOptions): LinePeer {
         // when it ended: what to look at first when a stream stalls.
         if (/^(subscribed via|unsubscribed|credits for)/.test(line))
           console.log(`# ${o.name}: ${line}`);
-        const i = waiters.findIndex((w) => line.startsWith(w.prefix));
+        const i = waiters.findIndex((w) => w.prefixes.some((p) => line.startsWith(p)));
         if (i >= 0) waiters.splice(i, 1)[0]?.resolve(line);
       });
       // A Node peer imports the whole peripheral stack: in the emulated VM under load that takes a while.
-      const ready = Promise.race([expectLine('ready', 90_000), expectLine('err register', 90_000)]);
-      const line = await ready;
+      const line = await expectLine(['ready', 'err register'], 90_000);
       if (!line.startsWith('ready')) throw new Error(`peer: ${line}\n${output}`);
     },
     async advertise(on: boolean) {
