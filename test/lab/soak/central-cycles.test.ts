@@ -10,9 +10,10 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { DbusBackend } from '../../../src/backends/dbus/index.js';
-import { Central } from '../../../src/central/index.js';
+import { Central, type ScanResult } from '../../../src/central/index.js';
 import { assertInLab, HCI1_ADDR } from '../../support/proc.js';
 import { PY, forgetPeers } from '../peripheral/support.js';
+import { within } from '../../support/within.js';
 import { PHASES, soak } from './cycles.js';
 
 const CYCLES = Number(process.env.BLEKIT_SOAK_CYCLES ?? 50);
@@ -80,6 +81,21 @@ test(
   `${CYCLES} connect/discover/read/subscribe/disconnect cycles against dbus-python`,
   { timeout: CYCLES * 60_000 },
   async () => {
+    const backend = new DbusBackend();
+    const central = new Central({ backend, adapter: 'hci0' });
+    await central.start();
+    // BlueZ must know the peer before cycle 0. btvirt sends one advertising report per enable,
+    // and the kernel drops the one a discovery's own scan start brings (it lands before the
+    // discovery counts as started: seen in btmon, every 10 s restart, for 30 s in one run). So
+    // the scan runs first and the peer starts advertising inside it.
+    let onDiscover: ((r: ScanResult) => void) | undefined;
+    const found = new Promise<void>((resolve) => {
+      onDiscover = (r) => r.address === HCI1_ADDR && resolve();
+      central.on('discover', onDiscover);
+    });
+    const scanStop = new AbortController();
+    const scanning = central.scan({ durationMs: 120_000, signal: scanStop.signal });
+    await new Promise((r) => setTimeout(r, 1_000));
     const peer = spawn(PY, ['-u', PEER, 'hci1'], { stdio: ['pipe', 'pipe', 'pipe'] });
     let stderr = '';
     peer.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
@@ -97,10 +113,13 @@ test(
       void exited.then(() => reject(new Error(`peer exited: ${stderr}`)));
     });
     assert.equal(first, 'ready', stderr);
-
-    const backend = new DbusBackend();
-    const central = new Central({ backend, adapter: 'hci0' });
-    await central.start();
+    try {
+      await within(found, 30_000, `a scan finding ${HCI1_ADDR}`);
+    } finally {
+      scanStop.abort();
+      await scanning;
+      if (onDiscover) central.off('discover', onDiscover);
+    }
     traceBus(backend);
     try {
       await soak({
