@@ -355,7 +355,10 @@ export class LocalCharacteristic extends Attribute<CharacteristicEvents> {
 
   private acquireWrite(options: unknown): Reply {
     const req = parseReadOptions(options);
-    const { sock, reply } = this.offerSocket(req);
+    // A failed write socket closes and BlueZ goes back to WriteValue calls; say why it failed.
+    const { sock, reply } = this.offerSocket(req, (err) =>
+      this.host?.reportHandlerError(err, `write socket ${this.uuid}`),
+    );
     this.writeSocket?.close();
     this.writeSocket = sock;
     sock.on('packets', (bufs) => {

@@ -60,6 +60,8 @@ const WRITE_HEADER = 3;
 export class RemoteSessions {
   private readonly subs = new Map<number, Sub>();
   private readonly writers = new Map<number, Promise<PacketSocket | undefined>>();
+  /** Characteristics whose AcquireWrite bluetoothd refused on this link. */
+  private readonly refusedWriters = new Set<number>();
   /** WriteValue calls, one at a time per characteristic or descriptor. */
   private readonly calls = new OneAtATime();
 
@@ -205,6 +207,7 @@ export class RemoteSessions {
   }
 
   private writer(handle: number, path: string): Promise<PacketSocket | undefined> {
+    if (this.refusedWriters.has(handle)) return Promise.resolve(undefined);
     let w = this.writers.get(handle);
     if (!w) {
       w = acquireWrite(this.bus, path)
@@ -214,9 +217,9 @@ export class RemoteSessions {
           return socket;
         })
         .catch((e: unknown) => {
-          // This write goes as WriteValue. The undefined entry is meant to keep the
-          // characteristic there, but the release before that WriteValue drops it, so the next
-          // write asks AcquireWrite again.
+          // This write and the later ones to it go as WriteValue: asking again on every write
+          // would add a refused call to each (a new link asks afresh).
+          this.refusedWriters.add(handle);
           this.stats.lastFallback = `AcquireWrite: ${(e as Error).message}`;
           return undefined;
         });

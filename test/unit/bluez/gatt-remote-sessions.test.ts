@@ -239,7 +239,7 @@ test('write commands use the AcquireWrite socket while they fit, and WriteValue 
   await sessions.close();
 });
 
-test('a refused AcquireWrite sends the value as WriteValue and says why', async () => {
+test('a refused AcquireWrite sends the value as WriteValue, says why, and is not asked again', async () => {
   const s = scriptedBus({
     AcquireWrite: () => {
       throw new BusyError('no');
@@ -253,6 +253,7 @@ test('a refused AcquireWrite sends the value as WriteValue and says why', async 
     s.members().filter((m) => m === 'WriteValue'),
     ['WriteValue', 'WriteValue'],
   );
+  assert.equal(s.members().filter((m) => m === 'AcquireWrite').length, 1);
   assert.equal(st.acquiredWrites, 0);
   assert.equal(st.dbusWrites, 2);
   assert.match(st.lastFallback ?? '', /^AcquireWrite: /);
