@@ -1,6 +1,13 @@
 // Adapter1 for both roles: what an adapter is (its info from the object tree), which one a
-// selector names, removing a device, and the settings the peripheral's Adapter changes.
-import { InvalidArgumentError, isAddress, normalizeAddress, NotFoundError } from '../core/index.js';
+// selector names, removing a device, the settings the peripheral's Adapter changes, and the
+// central's discovery and connect-by-address.
+import {
+  InvalidArgumentError,
+  isAddress,
+  normalizeAddress,
+  NotFoundError,
+  type AddressType,
+} from '../core/index.js';
 import type { AdapterInfo as CentralAdapterInfo } from '../central/backend.js';
 import {
   bluezCall,
@@ -11,6 +18,7 @@ import {
   type PeripheralBus,
 } from './calls.js';
 import { IFACE, type Adapter1Props, type BluezCall, type Props } from './names.js';
+import { Variant, type BluezBus } from './session.js';
 
 /** An adapter as bluetoothd describes it: the central's AdapterInfo and more. */
 export interface AdapterInfo extends CentralAdapterInfo {
@@ -241,4 +249,56 @@ function checkU32(v: unknown, what: string): number {
     throw new InvalidArgumentError(`${what} must be an integer number of seconds`);
   }
   return v;
+}
+
+/** What the central's discovery keeps: LE only, optionally by service or signal strength. */
+export interface DiscoveryFilter {
+  serviceUuids?: readonly string[];
+  minRssi?: number;
+}
+
+/**
+ * SetDiscoveryFilter, then StartDiscovery. DuplicateData asks for every report, not only
+ * changes: with a filter set BlueZ then also emits RSSI on each one.
+ */
+export async function startDiscovery(
+  bus: BluezBus,
+  adapterPath: string,
+  f: DiscoveryFilter,
+): Promise<void> {
+  const filter: Record<string, unknown> = {
+    Transport: new Variant('s', 'le'),
+    DuplicateData: new Variant('b', true),
+  };
+  if (f.serviceUuids?.length) filter.UUIDs = new Variant('as', [...f.serviceUuids]);
+  if (f.minRssi !== undefined) filter.RSSI = new Variant('n', f.minRssi);
+  await bus.call(adapterPath, IFACE.adapter, 'SetDiscoveryFilter', 'a{sv}', [filter]);
+  await bus.call(adapterPath, IFACE.adapter, 'StartDiscovery');
+}
+
+/**
+ * StopDiscovery and an empty filter. Best effort: a scan that already ended (adapter powered
+ * off, bluetoothd restarted) has nothing left to stop.
+ */
+export async function stopDiscovery(bus: BluezBus, adapterPath: string): Promise<void> {
+  await bus.call(adapterPath, IFACE.adapter, 'StopDiscovery').catch(() => undefined);
+  await bus
+    .call(adapterPath, IFACE.adapter, 'SetDiscoveryFilter', 'a{sv}', [{}])
+    .catch(() => undefined);
+}
+
+/**
+ * ConnectDevice: creates the device object for an address not seen in a scan and connects.
+ * Experimental in BlueZ 5.66 (bluetoothd -E); without it this rejects with NotSupportedError
+ * or BackendError and the caller scans instead.
+ */
+export async function connectByAddress(
+  bus: BluezBus,
+  adapterPath: string,
+  address: string,
+  addressType?: AddressType,
+): Promise<void> {
+  const params: Record<string, unknown> = { Address: new Variant('s', address) };
+  if (addressType) params.AddressType = new Variant('s', addressType);
+  await bus.call(adapterPath, IFACE.adapter, 'ConnectDevice', 'a{sv}', [params]);
 }

@@ -18,7 +18,7 @@ import type {
   ConnectionEvents,
 } from '../../central/backend.js';
 import type { ScanResult } from '../../central/types.js';
-import { BluezBus, Variant } from '../../bluez/session.js';
+import { BluezBus } from '../../bluez/session.js';
 import { DbusConnection, type DbusPathStats } from './connection.js';
 import { isTransientConnectError } from '../../bluez/errors.js';
 import { ObjectMirror, fetchObjects } from '../../bluez/object-mirror.js';
@@ -37,7 +37,11 @@ import {
   devicePath,
   pickAdapter,
   removeDevice,
+  connectByAddress,
+  startDiscovery,
+  stopDiscovery,
   type AdapterSelector,
+  type DiscoveryFilter,
 } from '../../bluez/adapter.js';
 
 /** Options of the BlueZ D-Bus backend; every field has a working default. */
@@ -166,17 +170,12 @@ export class DbusBackend implements CentralBackend {
   async startScan(options: BackendScanOptions, onReport: (r: ScanResult) => void): Promise<void> {
     const bus = this.need();
     if (!options.active) throw new InvalidArgumentError('BlueZ D-Bus scans actively only');
-    const filter: Record<string, unknown> = {
-      Transport: new Variant('s', 'le'),
-      // Every report, not only changes: with a filter set BlueZ also emits RSSI on each one.
-      DuplicateData: new Variant('b', true),
-    };
-    if (options.serviceUuids?.length) filter.UUIDs = new Variant('as', options.serviceUuids);
-    if (options.minRssi !== undefined) filter.RSSI = new Variant('n', options.minRssi);
-    await bus.call(this.adapterPath, IFACE.adapter, 'SetDiscoveryFilter', 'a{sv}', [filter]);
+    const filter: DiscoveryFilter = {};
+    if (options.serviceUuids) filter.serviceUuids = options.serviceUuids;
+    if (options.minRssi !== undefined) filter.minRssi = options.minRssi;
     this.scanSink = onReport;
     try {
-      await bus.call(this.adapterPath, IFACE.adapter, 'StartDiscovery');
+      await startDiscovery(bus, this.adapterPath, filter);
     } catch (e) {
       this.scanSink = undefined;
       throw e;
@@ -189,10 +188,7 @@ export class DbusBackend implements CentralBackend {
     this.scanSink = undefined;
     for (const p of this.pendingReports.values()) clearImmediate(p.timer);
     this.pendingReports.clear();
-    await bus.call(this.adapterPath, IFACE.adapter, 'StopDiscovery').catch(() => undefined);
-    await bus
-      .call(this.adapterPath, IFACE.adapter, 'SetDiscoveryFilter', 'a{sv}', [{}])
-      .catch(() => undefined);
+    await stopDiscovery(bus, this.adapterPath);
   }
 
   async connect(
@@ -306,9 +302,7 @@ export class DbusBackend implements CentralBackend {
     const bus = this.need();
     const path = devicePath(this.adapterPath, addr);
     try {
-      const params: Record<string, unknown> = { Address: new Variant('s', addr) };
-      if (options.addressType) params.AddressType = new Variant('s', options.addressType);
-      await bus.call(this.adapterPath, IFACE.adapter, 'ConnectDevice', 'a{sv}', [params]);
+      await connectByAddress(bus, this.adapterPath, addr, options.addressType);
       if (!this.devices.has(path)) this.trackDevice(path, await bus.getAll(path, IFACE.device));
       return;
     } catch (e) {
