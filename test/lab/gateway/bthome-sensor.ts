@@ -12,7 +12,8 @@ const adapter = process.argv[2] ?? 'hci1';
 let values = JSON.parse(process.argv[3] ?? '[]') as BthomeValue[];
 const p = await Peripheral.open({ adapter, handleSignals: false });
 let stopping = false;
-createInterface({ input: process.stdin }).on('line', (l) => {
+const lines = createInterface({ input: process.stdin });
+lines.on('line', (l) => {
   values = JSON.parse(l) as BthomeValue[];
 });
 process.on('SIGTERM', () => (stopping = true));
@@ -28,3 +29,6 @@ while (!stopping) {
   await ad.stop();
 }
 await p.close();
+// The open stdin pipe would keep the process alive (the test's stop() then waits 15 s to kill).
+lines.close();
+process.stdin.destroy();
