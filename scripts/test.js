@@ -82,7 +82,7 @@ const results = [];
 const run = (phase) => which === 'all' || which === phase;
 if (run('unit')) results.push(['unit', await runHost('dist/test/unit/', 2)]);
 // The package tests wait mostly on npm and the registry, the lab on its VM: in a full run they
-// go side by side (the package output follows the lab's), which keeps `npm test` near 30 min.
+// go side by side (the package output follows the lab's), so a full run takes about as long as the lab.
 const alongside = run('package') && run('lab');
 const pkg = run('package') ? runHost('dist/test/package/', 1, alongside) : undefined;
 if (run('lab')) {
