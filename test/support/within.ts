@@ -1,13 +1,7 @@
-// Waiting on a promise with a deadline, in tests. A bare `Promise.race([p, sleep(ms)])` leaves
-// the deadline's timer running once `p` wins, and a running timer holds the test file's process
-// open after its last test: in the lab that was up to 90 s per file, a third of `npm test`.
-
-/** `p`'s value, or a rejection naming `what` once `ms` have passed; the timer ends either way. */
-export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  return orAfter(p, ms, () => {
-    throw new Error(`${what}: not within ${ms} ms`);
-  });
-}
+// Waiting on a promise with a deadline and a fallback value, in tests (core's withTimeout is the
+// one that rejects). A bare `Promise.race([p, sleep(ms)])` leaves the deadline's timer running
+// once `p` wins, and a running timer holds the test file's process open after its last test: in
+// the lab that was up to 90 s per file, a third of `npm test`.
 
 /** `p`'s value, or `fallback()`'s once `ms` have passed; the timer ends either way. */
 export async function orAfter<T, F>(p: Promise<T>, ms: number, fallback: () => F): Promise<T | F> {

@@ -3,11 +3,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Central, type Device } from '../../../src/central/index.js';
+import { withTimeout } from '../../../src/core/index.js';
 import type { CentralBackendFactory } from '../../../src/central/backend.js';
 import type { ScanResult } from '../../../src/central/types.js';
 import { assertInLab, btmgmt } from '../../support/proc.js';
 import { freshStack, restoreDefaultStack } from '../../support/stack.js';
-import { within } from '../../support/within.js';
 import { CONFORMANCE as C, READ_VALUE, type ConformancePeer, type PeerFactory } from './peer.js';
 import { sequenceReport } from './sequence.js';
 import { connectWhileAdvertising } from './advertised-connect.js';
@@ -383,7 +383,7 @@ export function centralConformance(
       // the emulator level after a power-off, and a link to it would hang the reconnect.
       await peer.advertise(false);
       await btmgmt(['-i', peer.hci, 'power', 'off']);
-      await within(fired, 60_000, 'the disconnect callback');
+      await withTimeout(fired, 60_000, 'the disconnect callback');
       assert.deepEqual(reasons, ['remote']);
       assert.equal(d.connected, false);
     });

@@ -4,12 +4,11 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, before, test } from 'node:test';
-import { BackendError, TimeoutError } from '../../../src/core/index.js';
+import { BackendError, TimeoutError, withTimeout } from '../../../src/core/index.js';
 import { DbusError, DbusClient, Variant, connectBus } from '../../../src/dbus/client/index.js';
 import { MessageType, type WireMessage } from '../../../src/dbus/message-codec.js';
 import { PacketSocket } from '../../../src/native/seqpacket.js';
 import { IFACE, startPrivateBus, type PrivateBus } from './support.js';
-import { within } from '../../support/within.js';
 
 const PATH = '/org/blekit/Test';
 const DAEMON = {
@@ -78,7 +77,7 @@ test('signals arrive after AddMatch', async () => {
     client.on('message', on);
   });
   await call('Shout', 'sa{sv}', ['hi', { n: new Variant('i', -7) }]);
-  const m = await within(got, 10_000, 'the signal');
+  const m = await withTimeout(got, 10_000, 'the signal');
   assert.equal(m.path, PATH);
   assert.deepStrictEqual(m.body, ['hi', { n: new Variant('i', -7) }]);
 });
@@ -91,7 +90,7 @@ test('a unix fd passes in a reply (the AcquireNotify/AcquireWrite path) and work
     const sock = new PacketSocket(fd);
     const echoed = once(sock, 'packets');
     await sock.write(Buffer.from(`ping${round}`));
-    const [bufs] = (await within(echoed, 10_000, 'the echo')) as [Buffer[]];
+    const [bufs] = (await withTimeout(echoed, 10_000, 'the echo')) as [Buffer[]];
     assert.equal(bufs[0]!.toString(), `echo:ping${round}`);
     sock.close();
   }

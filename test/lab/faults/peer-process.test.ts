@@ -6,9 +6,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Device } from '../../../src/central/index.js';
-import { BleError, SubscriptionLostError } from '../../../src/core/index.js';
+import { BleError, SubscriptionLostError, withTimeout } from '../../../src/core/index.js';
 import { FAULT, connectedRig, faultPeer, rejection, reportFault, sleep, until } from './support.js';
-import { within } from '../../support/within.js';
 
 const T = { timeout: 180_000 };
 const peer = faultPeer();
@@ -80,7 +79,7 @@ test(
     );
     const t0 = Date.now();
     await peer.kill();
-    const err = await within(lost, 90_000, 'subscriptionLost');
+    const err = await withTimeout(lost, 90_000, 'subscriptionLost');
     const ms = Date.now() - t0;
     assert.ok(err instanceof SubscriptionLostError);
     assert.equal(err.characteristic, FAULT.seq);

@@ -10,10 +10,10 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { DbusBackend } from '../../../src/backends/dbus/index.js';
+import { withTimeout } from '../../../src/core/index.js';
 import { Central, type ScanResult } from '../../../src/central/index.js';
 import { assertInLab, HCI1_ADDR } from '../../support/proc.js';
 import { PY, forgetPeers } from '../peripheral/support.js';
-import { within } from '../../support/within.js';
 import { PHASES, soak } from './cycles.js';
 
 const CYCLES = Number(process.env.BLEKIT_SOAK_CYCLES ?? 50);
@@ -114,7 +114,7 @@ test(
     });
     assert.equal(first, 'ready', stderr);
     try {
-      await within(found, 30_000, `a scan finding ${HCI1_ADDR}`);
+      await withTimeout(found, 30_000, `a scan finding ${HCI1_ADDR}`);
     } finally {
       scanStop.abort();
       await scanning;
