@@ -1,6 +1,7 @@
 // GattCharacteristic1 and GattDescriptor1 as a client calls them: one function per method of a
 // remote device's attribute objects, errors mapped in the 'gatt' context so BlueZ's names come
-// back as ATT codes. What a link keeps between calls (sessions, sockets) is gatt-sessions.ts.
+// back as ATT codes. What a link keeps between calls (sessions, sockets) is in
+// gatt-remote-sessions.ts.
 import { delay } from '../core/index.js';
 import type { PacketSocket } from '../native/seqpacket.js';
 import { acquiredSocket } from './acquired-socket.js';
